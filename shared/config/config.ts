@@ -1,0 +1,126 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. `loadConfig` validates every variable at start and throws a
+ * ConfigError naming each bad one, so a misconfigured process stops before it serves anything.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be an integer' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+const unit = z.coerce.number({ message: 'must be a number' }).min(0).max(1);
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('production'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  REDIS_URL: z.url({ message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().min(1).default('facedetect'),
+  API_KEYS: list.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  SYNC_TIMEOUT_MS: int(0, 600_000).default(30_000),
+  RESULT_TTL_S: int(1).default(86_400),
+  JOB_ATTEMPTS: int(1, 20).default(3),
+  JOB_BACKOFF_MS: int(0).default(1000),
+
+  MODELS_DIR: z.string().default('models'),
+  MODEL_NAME: z.enum(['yunet_n', 'yunet_s']).default('yunet_n'),
+  DETECT_MAX_SIDE: int(64, 4096).default(1280),
+  SCORE_THRESHOLD: unit.default(0.6),
+  NMS_IOU: unit.default(0.3),
+  INFERENCE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism()))),
+  IMAGE_CONCURRENCY: int(1, 256).default(4),
+
+  MAX_BODY_BYTES: int(1024).default(20 * 1024 * 1024),
+  MAX_IMAGE_BYTES: int(1024).default(15 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: int(1).default(40_000_000),
+  DOWNLOAD_TIMEOUT_MS: int(100).default(30_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  nodeEnv: string;
+  port: number;
+  host: string;
+  redisUrl: string;
+  queuePrefix: string;
+  /** Accepted API keys; `undefined` turns authentication off. */
+  apiKeys: string[] | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  jobs: { syncTimeoutMs: number; resultTtlS: number; attempts: number; backoffMs: number };
+  detector: {
+    modelPath: string;
+    maxSide: number;
+    scoreThreshold: number;
+    nmsIou: number;
+    inferenceThreads: number;
+  };
+  worker: { imageConcurrency: number };
+  limits: { maxBodyBytes: number; maxImageBytes: number; maxImagePixels: number; downloadTimeoutMs: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (i) => `${i.path.join('.')}=${JSON.stringify(raw[String(i.path[0])])}: ${i.message}`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  const modelFile = e.MODEL_NAME === 'yunet_n' ? 'yunet_n_dynamic.onnx' : 'yunet_s_dynamic.onnx';
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    apiKeys: e.API_KEYS && e.API_KEYS.length > 0 ? e.API_KEYS : undefined,
+    logLevel: e.LOG_LEVEL,
+    jobs: {
+      syncTimeoutMs: e.SYNC_TIMEOUT_MS,
+      resultTtlS: e.RESULT_TTL_S,
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+    },
+    detector: {
+      modelPath: path.resolve(e.MODELS_DIR, modelFile),
+      maxSide: e.DETECT_MAX_SIDE,
+      scoreThreshold: e.SCORE_THRESHOLD,
+      nmsIou: e.NMS_IOU,
+      inferenceThreads: e.INFERENCE_THREADS,
+    },
+    worker: { imageConcurrency: e.IMAGE_CONCURRENCY },
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxImageBytes: e.MAX_IMAGE_BYTES,
+      maxImagePixels: e.MAX_IMAGE_PIXELS,
+      downloadTimeoutMs: e.DOWNLOAD_TIMEOUT_MS,
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { FacesObj, JobProgress } from './api-contract.js';
+
+/**
+ * The job contract between gateway and worker: queue names, the job name, payload and result. The
+ * gateway only enqueues through these types and the worker only handles them.
+ */
+
+/** Images and videos queue apart, so a synchronous image never waits behind a long video. */
+export const QUEUES = { image: 'detect-image', video: 'detect-video' } as const;
+export type QueueKind = keyof typeof QUEUES;
+
+export const DETECT_JOB_NAME = 'detect';
+
+export type MediaSource =
+  /** A URL the worker downloads. */
+  | { kind: 'url'; url: string }
+  /** Bytes the gateway parked in Redis under `key` (binary, with a TTL) instead of JSON-encoded base64. */
+  | { kind: 'blob'; key: string; bytes: number };
+
+export interface DetectOptions {
+  /** Frames sampled from a video, 1–100. */
+  numFrames: number;
+  /** Keep only the largest face of each frame. */
+  singleFace: boolean;
+  /** Drop faces scoring below this; undefined means the configured threshold. */
+  minConfidence?: number;
+  returnFaceUrl: boolean;
+  /** Crop margin, as a fraction of the face box's size on every side. */
+  expandRatio: number;
+}
+
+export interface DetectJobData {
+  source: MediaSource;
+  options: DetectOptions;
+  requestId: string;
+  callbackUrl?: string;
+}
+
+export interface DetectJobResult {
+  faces_obj: FacesObj;
+  media: 'image' | 'video';
+  /** The worker process that ran the job (host:pid), for operations. */
+  worker: string;
+}
+
+export type DetectJobProgress = JobProgress;

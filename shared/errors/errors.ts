@@ -1,0 +1,76 @@
+import { AppError } from './app-error.js';
+
+export class InvalidRequestError extends AppError {
+  constructor(message: string) {
+    super('INVALID_REQUEST', 400, message);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', 401, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message: string) {
+    super('NOT_FOUND', 404, message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string) {
+    super('PAYLOAD_TOO_LARGE', 413, message);
+  }
+}
+
+export class UnsupportedMediaError extends AppError {
+  constructor(message: string) {
+    super('UNSUPPORTED_MEDIA', 422, message);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterS: number,
+  ) {
+    super('RATE_LIMITED', 429, message);
+  }
+}
+
+/** The media could not be fetched. Network faults and 5xx answers are worth a retry; 4xx are not. */
+export class DownloadFailedError extends AppError {
+  constructor(reason: string, retryable: boolean, options?: { cause?: unknown }) {
+    super('DOWNLOAD_FAILED', 502, `Failed to download media from URL: ${reason}`, retryable, options);
+  }
+}
+
+export class StorageError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORAGE_FAILED', 502, `Object storage failed: ${message}`, true, options);
+  }
+}
+
+export class QueueUnavailableError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterS?: number,
+  ) {
+    super('QUEUE_UNAVAILABLE', 503, message, true);
+  }
+}
+
+export class ModelError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MODEL_UNAVAILABLE', 500, message, false, options);
+  }
+}
+
+export class InternalError extends AppError {
+  constructor(
+    message = 'Internal error while processing the request; try again, and report it if it persists',
+  ) {
+    super('INTERNAL', 500, message);
+  }
+}

@@ -1,0 +1,38 @@
+import { AppError } from './app-error.js';
+import { InternalError } from './errors.js';
+
+/**
+ * BullMQ keeps only a failed job's message (`failedReason`). The worker encodes an AppError into it so
+ * the gateway can answer with the same code, status and message; anything else becomes a generic
+ * internal error, so no stack trace or path reaches a user.
+ */
+const PREFIX = 'app-error:';
+
+interface EncodedError {
+  code: string;
+  status: number;
+  message: string;
+}
+
+export function encodeJobError(err: AppError): string {
+  const body: EncodedError = { code: err.code, status: err.httpStatus, message: err.message };
+  return PREFIX + JSON.stringify(body);
+}
+
+export function decodeJobError(failedReason: string | undefined): AppError {
+  if (failedReason?.startsWith(PREFIX)) {
+    try {
+      const body = JSON.parse(failedReason.slice(PREFIX.length)) as Partial<EncodedError>;
+      if (
+        typeof body.code === 'string' &&
+        typeof body.status === 'number' &&
+        typeof body.message === 'string'
+      ) {
+        return new AppError(body.code, body.status, body.message);
+      }
+    } catch {
+      // fall through to the generic error
+    }
+  }
+  return new InternalError();
+}

@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../shared/config/config.js';
+
+describe('loadConfig', () => {
+  it('when the environment is empty, then the documented defaults apply', () => {
+    const config = loadConfig({});
+    expect(config.port).to.equal(3000);
+    expect(config.redisUrl).to.equal('redis://127.0.0.1:6379');
+    expect(config.jobs.syncTimeoutMs).to.equal(30_000);
+    expect(config.detector.maxSide).to.equal(1280);
+    expect(config.apiKeys).to.equal(undefined);
+  });
+
+  it('when API_KEYS lists keys with spaces, then each key is trimmed', () => {
+    expect(loadConfig({ API_KEYS: ' a, b ,,c' }).apiKeys).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('when several variables are bad, then the error names every one of them', () => {
+    try {
+      loadConfig({ PORT: 'eighty', SYNC_TIMEOUT_MS: '-1', REDIS_URL: 'nope' });
+      expect.fail('loadConfig accepted a bad environment');
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      const text = (err as ConfigError).message;
+      expect(text).to.include('PORT="eighty"');
+      expect(text).to.include('SYNC_TIMEOUT_MS="-1"');
+      expect(text).to.include('REDIS_URL="nope"');
+    }
+  });
+});
