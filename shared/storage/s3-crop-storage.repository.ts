@@ -1,0 +1,140 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Client, type ClientOptions } from 'minio';
+import { StorageError } from '../errors/errors.js';
+import { cropKey, newCropToken, type Crop, type CropStorage } from './crop-storage.js';
+import { mapBounded, reasonOf } from './storage-utils.js';
+
+/** SigV4 refuses presigned URLs that live longer than seven days. */
+export const MAX_PRESIGNED_TTL_S = 604_800;
+
+export interface S3CropStorageOptions {
+  /** Host name or IP of the S3-compatible store, without scheme or port (`minio`, `s3.eu-west-1.amazonaws.com`). */
+  endpoint: string;
+  /** @defaultValue 443 with TLS, 80 without */
+  port?: number;
+  /** @defaultValue true */
+  useSSL?: boolean;
+  accessKey: string;
+  secretKey: string;
+  /** Created by `init()` when missing. */
+  bucket: string;
+  /**
+   * Known up front so presigning is a local computation rather than a location lookup per URL.
+   * @defaultValue `us-east-1`
+   */
+  region?: string;
+  /**
+   * Base that serves the bucket publicly, e.g. `https://cdn.example.com/bucket`. When set, URLs are
+   * `${publicUrl}/${key}`; they do not expire by themselves, so give the bucket a lifecycle rule that
+   * expires `crops/`. When unset, URLs are presigned GETs on `endpoint`, which clients must reach.
+   */
+  publicUrl?: string;
+  /** Lifetime of presigned URLs in seconds, 1 to 604800; unused with `publicUrl`. @defaultValue 604800 (7 days) */
+  urlTtlS?: number;
+  /** Uploads in flight per `putCrops` call. @defaultValue 4 */
+  uploadConcurrency?: number;
+  /** A request to the store that stays silent this long fails. @defaultValue 30000 */
+  requestTimeoutMs?: number;
+}
+
+/** Crops in an S3-compatible bucket through the `minio` client; the only module that knows `minio`. */
+export class S3CropStorage implements CropStorage {
+  private readonly client: Client;
+  private readonly agent: http.Agent;
+  private readonly bucket: string;
+  private readonly region: string;
+  private readonly publicUrl: string | undefined;
+  private readonly urlTtlS: number;
+  private readonly uploadConcurrency: number;
+  private readonly where: string;
+
+  constructor(options: S3CropStorageOptions) {
+    const useSSL = options.useSSL ?? true;
+    const port = options.port ?? (useSSL ? 443 : 80);
+    const timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.bucket = options.bucket;
+    this.region = options.region ?? 'us-east-1';
+    this.publicUrl = options.publicUrl?.replace(/\/+$/, '');
+    this.urlTtlS = options.urlTtlS ?? MAX_PRESIGNED_TTL_S;
+    this.uploadConcurrency = options.uploadConcurrency ?? 4;
+    this.where = `${useSSL ? 'https' : 'http'}://${options.endpoint}:${port}/${options.bucket}`;
+    const presigns = this.publicUrl === undefined;
+    if (
+      presigns &&
+      (!Number.isInteger(this.urlTtlS) || this.urlTtlS < 1 || this.urlTtlS > MAX_PRESIGNED_TTL_S)
+    ) {
+      throw new RangeError(`S3 crop storage: urlTtlS must be an integer from 1 to ${MAX_PRESIGNED_TTL_S}`);
+    }
+    if (!Number.isInteger(this.uploadConcurrency) || this.uploadConcurrency < 1) {
+      throw new RangeError('S3 crop storage: uploadConcurrency must be a positive integer');
+    }
+
+    const protocol = useSSL ? https : http;
+    this.agent = new protocol.Agent({ keepAlive: true });
+    // minio sets no timeout of its own, so a store that accepts connections and never answers would
+    // hold a job (and its upload slots) forever.
+    const request = (options: https.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
+      const req = protocol.request(options, callback);
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      return req;
+    };
+    this.client = new Client({
+      endPoint: options.endpoint,
+      port,
+      useSSL,
+      accessKey: options.accessKey,
+      secretKey: options.secretKey,
+      region: this.region,
+      transport: { request } as ClientOptions['transport'],
+      transportAgent: this.agent,
+    });
+  }
+
+  async init(): Promise<void> {
+    try {
+      if (await this.client.bucketExists(this.bucket)) return;
+      try {
+        await this.client.makeBucket(this.bucket, this.region);
+      } catch (err) {
+        // Several workers and the gateway start together; losing the race to create it is fine.
+        if (!(await this.client.bucketExists(this.bucket))) throw err;
+      }
+    } catch (err) {
+      throw new StorageError(`could not prepare bucket ${this.where}: ${reasonOf(err)}`, { cause: err });
+    }
+  }
+
+  async putCrops(jobId: string, crops: Crop[]): Promise<string[]> {
+    const token = newCropToken();
+    const now = new Date();
+    const keys = crops.map((c) => cropKey(now, jobId, token, c.frame, c.face));
+    return mapBounded(crops, this.uploadConcurrency, async (crop, i) => {
+      const key = keys[i] as string;
+      try {
+        await this.client.putObject(this.bucket, key, crop.jpeg, crop.jpeg.length, {
+          'Content-Type': 'image/jpeg',
+        });
+        if (this.publicUrl !== undefined) return `${this.publicUrl}/${key}`;
+        return await this.client.presignedGetObject(this.bucket, key, this.urlTtlS);
+      } catch (err) {
+        throw new StorageError(`could not upload ${key}: ${reasonOf(err)}`, { cause: err });
+      }
+    });
+  }
+
+  async check(): Promise<void> {
+    let exists: boolean;
+    try {
+      exists = await this.client.bucketExists(this.bucket);
+    } catch (err) {
+      throw new StorageError(`bucket ${this.where} is unreachable: ${reasonOf(err)}`, { cause: err });
+    }
+    if (!exists) throw new StorageError(`bucket ${this.where} does not exist`);
+  }
+
+  close(): Promise<void> {
+    this.agent.destroy();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,231 @@
+import { expect } from 'chai';
+import express from 'express';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createCropsRouter } from '../../api/routes/crops.router.js';
+import { StorageError } from '../../shared/errors/errors.js';
+import { createLogger } from '../../shared/logging/logger.js';
+import {
+  LocalCropStorage,
+  type LocalCropStorageOptions,
+} from '../../shared/storage/local-crop-storage.repository.js';
+
+const logger = createLogger('silent', 'test');
+const TTL_S = 3600;
+const NOT_FOUND = { error_code: 1, error_msg: 'Crop not found or expired', faces_obj: {} };
+
+function jpeg(background: string, width = 40, height = 30): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background } })
+    .jpeg()
+    .toBuffer();
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A raw request: fetch would normalise `..` and percent-escapes away before they reach the server. */
+function get(port: number, rawPath: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: rawPath, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+/** Pushes a file's write time back, as if it had been written `ageS` seconds ago. */
+async function age(file: string, ageS: number): Promise<void> {
+  const then = new Date(Date.now() - ageS * 1000);
+  await utimes(file, then, then);
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const all = await readdir(dir, { recursive: true, withFileTypes: true });
+  return all.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+}
+
+describe('LocalCropStorage with the crops router', function () {
+  let tmp: string;
+  let dataDir: string;
+  let server: http.Server;
+  let port: number;
+  let baseUrl: string;
+  let storage: LocalCropStorage;
+  const extra: LocalCropStorage[] = [];
+
+  function another(options: Partial<LocalCropStorageOptions>): LocalCropStorage {
+    const created = new LocalCropStorage({ logger, urlTtlS: TTL_S, ...options });
+    extra.push(created);
+    return created;
+  }
+
+  before(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'local-crop-storage-'));
+    dataDir = path.join(tmp, 'data');
+    const app = express();
+    server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    baseUrl = `http://127.0.0.1:${port}`;
+    storage = new LocalCropStorage({ dataDir, publicBaseUrl: `${baseUrl}/`, urlTtlS: TTL_S, logger });
+    app.use(createCropsRouter(storage));
+    await storage.init();
+  });
+
+  after(async () => {
+    await Promise.all([storage, ...extra].map((s) => s.close()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('when crops are stored, then each is a file under the data dir and its URL serves the exact JPEG', async () => {
+    const images = await Promise.all([jpeg('#c00'), jpeg('#0c0', 24, 60)]);
+    const urls = await storage.putCrops('job-1', [
+      { frame: 'f0', face: 0, jpeg: images[0] },
+      { frame: 'f4', face: 1, jpeg: images[1] },
+    ]);
+    expect(urls).to.have.length(2);
+    for (const [i, url] of urls.entries()) {
+      expect(url).to.match(
+        /^http:\/\/127\.0\.0\.1:\d+\/crops\/\d{4}-\d{2}-\d{2}\/job-1-[A-Za-z0-9_-]{22}\/f\d_\d\.jpg$/,
+      );
+      const key = url.slice(baseUrl.length + 1);
+      expect((await readFile(path.join(dataDir, key))).equals(images[i]!)).to.equal(true);
+      const got = await get(port, new URL(url).pathname);
+      expect(got.status).to.equal(200);
+      expect(got.headers['content-type']).to.equal('image/jpeg');
+      const maxAge = Number(/^private, max-age=(\d+)$/.exec(got.headers['cache-control'] ?? '')?.[1]);
+      expect(maxAge).to.be.within(TTL_S - 5, TTL_S);
+      expect(got.body.equals(images[i]!)).to.equal(true);
+    }
+    expect((await listFiles(dataDir)).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
+  });
+
+  it('when no public base URL is set, then URLs are relative paths the router serves', async () => {
+    const relative = another({ dataDir });
+    const image = await jpeg('#00c');
+    const [url] = await relative.putCrops('job-2', [{ frame: 'f0', face: 0, jpeg: image }]);
+    expect(url).to.match(/^\/crops\/\d{4}-\d{2}-\d{2}\/job-2-[A-Za-z0-9_-]{22}\/f0_0\.jpg$/);
+    const got = await get(port, url!);
+    expect(got.status).to.equal(200);
+    expect(got.body.equals(image)).to.equal(true);
+  });
+
+  it('when a crop is older than the TTL, then it is not served and the sweep deletes it and its folder', async () => {
+    const image = await jpeg('#999');
+    const [stale] = await storage.putCrops('job-3', [{ frame: 'f0', face: 0, jpeg: image }]);
+    const [fresh] = await storage.putCrops('job-4', [{ frame: 'f0', face: 0, jpeg: image }]);
+    const staleFile = path.join(dataDir, stale!.slice(baseUrl.length + 1));
+    await age(staleFile, TTL_S + 1);
+
+    const refused = await get(port, new URL(stale!).pathname);
+    expect(refused.status).to.equal(404);
+    expect(JSON.parse(refused.body.toString())).to.deep.equal(NOT_FOUND);
+
+    expect(await storage.sweepExpired()).to.equal(1);
+    const left = await listFiles(dataDir);
+    expect(left).to.not.include(path.relative(dataDir, staleFile));
+    expect(left).to.include(fresh!.slice(baseUrl.length + 1));
+    expect(await readdir(path.dirname(path.dirname(staleFile)))).to.not.include(
+      path.basename(path.dirname(staleFile)),
+    );
+    expect((await get(port, new URL(fresh!).pathname)).status).to.equal(200);
+  });
+
+  it('when a day folder is older than yesterday and only holds expired crops, then the sweep removes it', async () => {
+    const oldDay = path.join(dataDir, 'crops', '2001-02-03');
+    const jobDir = path.join(oldDay, 'job-5-AAAAAAAAAAAAAAAAAAAAAA');
+    await mkdir(jobDir, { recursive: true });
+    await writeFile(path.join(jobDir, 'f0_0.jpg'), await jpeg('#111'));
+    await writeFile(path.join(jobDir, 'f0_1.jpg.0b1c.tmp'), 'half a crop');
+    await age(path.join(jobDir, 'f0_0.jpg'), TTL_S + 60);
+    await age(path.join(jobDir, 'f0_1.jpg.0b1c.tmp'), TTL_S + 60);
+    expect(await storage.sweepExpired()).to.equal(2);
+    expect(await readdir(path.join(dataDir, 'crops'))).to.not.include('2001-02-03');
+  });
+
+  it('when the sweep interval elapses after init, then expired crops are deleted without being asked', async () => {
+    const swept = another({ dataDir: path.join(tmp, 'scheduled'), sweepIntervalMs: 50 });
+    await swept.init();
+    const [url] = await swept.putCrops('job-6', [{ frame: 'f0', face: 0, jpeg: await jpeg('#222') }]);
+    const file = path.join(tmp, 'scheduled', url!);
+    await age(file, TTL_S + 1);
+    for (let i = 0; i < 40 && (await listFiles(path.join(tmp, 'scheduled'))).length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(await listFiles(path.join(tmp, 'scheduled'))).to.deep.equal([]);
+  });
+
+  it('when a path tries to leave the crops folder, then the answer is the JSON 404', async () => {
+    await writeFile(path.join(dataDir, 'secret.jpg'), await jpeg('#f0f'));
+    const [url] = await storage.putCrops('job-7', [{ frame: 'f0', face: 0, jpeg: await jpeg('#0ff') }]);
+    const jobPath = path.posix.dirname(new URL(url!).pathname);
+    const attempts = [
+      '/crops/../../etc/passwd',
+      '/crops/../secret.jpg',
+      '/crops/%2e%2e/%2e%2e/etc/passwd',
+      '/crops/..%2f..%2fetc%2fpasswd',
+      '/crops/%2E%2E%2Fsecret.jpg',
+      '/crops/..%5c..%5csecret.jpg',
+      `${jobPath}/..%2f..%2f..%2fsecret.jpg`,
+      `${jobPath}/../../../secret.jpg`,
+      `${jobPath}/f0_0.jpg%00.png`,
+      `${jobPath}/.f0_0.jpg`,
+      '/crops/',
+      '/crops',
+      '/crops/2024-01-01/job-1-AAAAAAAAAAAAAAAAAAAAAA/f0_0.jpg',
+    ];
+    for (const attempt of attempts) {
+      const got = await get(port, attempt);
+      expect(got.status, attempt).to.equal(404);
+      expect(JSON.parse(got.body.toString()), attempt).to.deep.equal(NOT_FOUND);
+    }
+    expect((await get(port, new URL(url!).pathname)).status).to.equal(200);
+  });
+
+  it('when the data dir cannot be created, then init and check fail with a StorageError', async () => {
+    // A regular file where a folder should be: unwritable even for root, unlike a chmod.
+    const blocker = path.join(tmp, 'blocker');
+    await writeFile(blocker, 'not a folder');
+    const broken = another({ dataDir: path.join(blocker, 'data') });
+    for (const attempt of [() => broken.init(), () => broken.check()]) {
+      const err = await attempt().then(
+        () => expect.fail('an unwritable data dir was accepted'),
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(StorageError);
+      expect((err as StorageError).message).to.match(/^Object storage failed: .*crop directory .*ENOTDIR/);
+    }
+  });
+
+  it('when writing fails after init, then putCrops fails with a StorageError naming storage', async () => {
+    const root = path.join(tmp, 'vanishing');
+    const failing = another({ dataDir: root });
+    await failing.init();
+    await rm(path.join(root, 'crops'), { recursive: true });
+    await writeFile(path.join(root, 'crops'), 'not a folder');
+    const err = await failing.putCrops('job-8', [{ frame: 'f0', face: 0, jpeg: await jpeg('#c00') }]).then(
+      () => expect.fail('putCrops succeeded without a crops folder'),
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(StorageError);
+    expect((err as StorageError).message).to.match(
+      /^Object storage failed: could not create crops\/\S+: ENOTDIR on mkdir$/,
+    );
+    expect((err as StorageError).message).to.not.include(root);
+  });
+});

@@ -1,0 +1,252 @@
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import sharp from 'sharp';
+import { StorageError } from '../../shared/errors/errors.js';
+import { S3CropStorage, type S3CropStorageOptions } from '../../shared/storage/s3-crop-storage.repository.js';
+
+const BUCKET = 'face-crops';
+const KEY_RE = /^crops\/(\d{4}-\d{2}-\d{2})\/job-7-([A-Za-z0-9_-]{22})\/f(\d+)_(\d+)\.jpg$/;
+
+interface FakeS3 {
+  port: number;
+  /** Most uploads of crops the server was handling at one time. */
+  maxConcurrentPuts: number;
+  close(): Promise<void>;
+}
+
+/**
+ * s3rver behind our own HTTP server, which can hold each crop upload for `putDelayMs` and counts how
+ * many it holds at once: that is how many the client really had in flight.
+ */
+async function startFakeS3(directory: string, putDelayMs = 0): Promise<FakeS3> {
+  const handle = new S3rver({ directory, silent: true }).callback();
+  let inFlight = 0;
+  const fake = { port: 0, maxConcurrentPuts: 0, close: () => Promise.resolve() };
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'PUT' || !req.url?.includes('/crops/')) {
+      handle(req, res);
+      return;
+    }
+    inFlight++;
+    fake.maxConcurrentPuts = Math.max(fake.maxConcurrentPuts, inFlight);
+    res.on('close', () => inFlight--);
+    setTimeout(() => handle(req, res), putDelayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.port = (server.address() as AddressInfo).port;
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return fake;
+}
+
+function options(port: number, extra: Partial<S3CropStorageOptions> = {}): S3CropStorageOptions {
+  return {
+    endpoint: '127.0.0.1',
+    port,
+    useSSL: false,
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    bucket: BUCKET,
+    ...extra,
+  };
+}
+
+function jpeg(background: string, width = 40, height = 30): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background } })
+    .jpeg()
+    .toBuffer();
+}
+
+async function download(url: string): Promise<{ status: number; type: string | null; body: Buffer }> {
+  const res = await fetch(url);
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    body: Buffer.from(await res.arrayBuffer()),
+  };
+}
+
+describe('S3CropStorage against s3rver', function () {
+  let dir: string;
+  let s3: FakeS3;
+  const storages: S3CropStorage[] = [];
+
+  function storage(extra: Partial<S3CropStorageOptions> = {}, port = s3.port): S3CropStorage {
+    const created = new S3CropStorage(options(port, extra));
+    storages.push(created);
+    return created;
+  }
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 's3-crop-storage-'));
+    s3 = await startFakeS3(path.join(dir, 'main'), 40);
+  });
+
+  after(async () => {
+    await Promise.all(storages.map((s) => s.close()));
+    await s3.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('when the bucket is missing, then init creates it and check passes', async () => {
+    expect((await fetch(`http://127.0.0.1:${s3.port}/${BUCKET}`)).status).to.equal(404);
+    const crops = storage();
+    await crops.init();
+    expect((await fetch(`http://127.0.0.1:${s3.port}/${BUCKET}`)).status).to.equal(200);
+    await crops.check();
+  });
+
+  it('when several processes create the same bucket at once, then every init succeeds', async () => {
+    const racers = [1, 2, 3].map(() => storage({ bucket: 'raced-bucket' }));
+    await Promise.all(racers.map((r) => r.init()));
+    await racers[0]!.check();
+  });
+
+  it('when no public URL is set, then each presigned URL downloads the exact JPEG, in input order', async () => {
+    const crops = storage({ urlTtlS: 600 });
+    await crops.init();
+    const images = await Promise.all([jpeg('#c00'), jpeg('#0c0', 32, 48), jpeg('#00c', 64, 20)]);
+    const urls = await crops.putCrops(
+      'job-7',
+      images.map((img, i) => ({ frame: 'f0', face: i, jpeg: img })),
+    );
+    expect(urls).to.have.length(3);
+    for (const [i, url] of urls.entries()) {
+      // s3rver does not verify SigV4 signatures, so only the URL's shape can show it is presigned.
+      const parsed = new URL(url);
+      expect(parsed.searchParams.get('X-Amz-Algorithm')).to.equal('AWS4-HMAC-SHA256');
+      expect(parsed.searchParams.get('X-Amz-Credential')).to.match(
+        /^S3RVER\/\d{8}\/us-east-1\/s3\/aws4_request$/,
+      );
+      expect(parsed.searchParams.get('X-Amz-Signature')).to.match(/^[0-9a-f]{64}$/);
+      expect(parsed.searchParams.get('X-Amz-Expires')).to.equal('600');
+      expect(parsed.pathname).to.match(new RegExp(`/${BUCKET}/crops/.+/f0_${i}\\.jpg$`));
+      const got = await download(url);
+      expect(got.status).to.equal(200);
+      expect(got.type).to.equal('image/jpeg');
+      expect(got.body.equals(images[i]!)).to.equal(true);
+    }
+  });
+
+  it('when a public URL is set, then URLs are that base plus the key, and they resolve', async () => {
+    const publicUrl = `http://127.0.0.1:${s3.port}/${BUCKET}`;
+    const crops = storage({ publicUrl: `${publicUrl}/` });
+    await crops.init();
+    const image = await jpeg('#fa0');
+    const [url] = await crops.putCrops('job-7', [{ frame: 'f3', face: 2, jpeg: image }]);
+    expect(url!.startsWith(`${publicUrl}/crops/`)).to.equal(true);
+    expect(url!.slice(publicUrl.length + 1)).to.match(KEY_RE);
+    const got = await download(url!);
+    expect(got.status).to.equal(200);
+    expect(got.body.equals(image)).to.equal(true);
+  });
+
+  it("when crops are stored, then keys group one call's crops under today's date and a fresh random token", async () => {
+    const publicUrl = 'https://cdn.example.com/bucket';
+    const crops = storage({ publicUrl });
+    await crops.init();
+    const image = await jpeg('#333');
+    const first = await crops.putCrops('job-7', [
+      { frame: 'f0', face: 0, jpeg: image },
+      { frame: 'f12', face: 3, jpeg: image },
+    ]);
+    const again = await crops.putCrops('job-7', [{ frame: 'f0', face: 0, jpeg: image }]);
+    const [a, b, c] = [...first, ...again].map((u) => {
+      const match = KEY_RE.exec(u.slice(publicUrl.length + 1));
+      expect(match, u).to.not.equal(null);
+      return match!;
+    }) as [RegExpExecArray, RegExpExecArray, RegExpExecArray];
+    expect(a[1]).to.equal(new Date().toISOString().slice(0, 10));
+    expect([a[3], a[4], b[3], b[4]]).to.deep.equal(['0', '0', '12', '3']);
+    expect(a[2]).to.equal(b[2]);
+    expect(c[2]).to.not.equal(a[2]);
+  });
+
+  it('when more crops than the concurrency are stored, then exactly that many uploads are in flight', async () => {
+    const own = await startFakeS3(path.join(dir, 'bounded'), 40);
+    try {
+      const crops = storage({ uploadConcurrency: 3 }, own.port);
+      await crops.init();
+      const image = await jpeg('#123');
+      const urls = await crops.putCrops(
+        'job-7',
+        Array.from({ length: 10 }, (_, face) => ({ frame: 'f0', face, jpeg: image })),
+      );
+      expect(urls).to.have.length(10);
+      expect(own.maxConcurrentPuts).to.equal(3);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('when the store goes down, then putCrops and check fail with a StorageError naming storage', async () => {
+    const doomed = await startFakeS3(path.join(dir, 'doomed'));
+    const crops = storage({}, doomed.port);
+    await crops.init();
+    await doomed.close();
+
+    const err = await crops.putCrops('job-7', [{ frame: 'f0', face: 0, jpeg: await jpeg('#c00') }]).then(
+      () => expect.fail('putCrops succeeded against a stopped store'),
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(StorageError);
+    expect((err as StorageError).message).to.match(
+      /^Object storage failed: could not upload crops\/\S+\/f0_0\.jpg: ECONNREFUSED/,
+    );
+    expect((err as StorageError).retryable).to.equal(true);
+    const checked = await crops.check().then(
+      () => expect.fail('check passed against a stopped store'),
+      (e: unknown) => e,
+    );
+    expect(checked).to.be.instanceOf(StorageError);
+    expect((checked as StorageError).message).to.match(/^Object storage failed: bucket .+ is unreachable/);
+  });
+
+  it('when the bucket does not exist, then check fails with a StorageError', async () => {
+    const err = await storage({ bucket: 'never-made' })
+      .check()
+      .then(
+        () => expect.fail('check passed without a bucket'),
+        (e: unknown) => e,
+      );
+    expect(err).to.be.instanceOf(StorageError);
+    expect((err as StorageError).message).to.match(
+      /^Object storage failed: bucket .*never-made does not exist$/,
+    );
+  });
+
+  it('when the store accepts connections but never answers, then calls fail after the request timeout', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const crops = storage({ requestTimeoutMs: 200 }, (silent.address() as AddressInfo).port);
+      const started = Date.now();
+      const err = await crops.init().then(
+        () => expect.fail('init succeeded against a silent store'),
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(StorageError);
+      expect((err as StorageError).message).to.match(/no answer within 200 ms$/);
+      expect(Date.now() - started).to.be.below(2000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('when the presigned TTL exceeds what SigV4 allows, then the constructor refuses it unless URLs are public', () => {
+    expect(() => new S3CropStorage(options(1, { urlTtlS: 604_801 }))).to.throw(RangeError, /urlTtlS/);
+    const publicUrl = 'https://cdn.example.com/bucket';
+    expect(() => storage({ urlTtlS: 2_592_000, publicUrl }, 1)).to.not.throw();
+  });
+});
