@@ -30,6 +30,7 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   REDIS_URL: z.url({ message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().min(1).default('facedetect'),
+  PUBLIC_BASE_URL: z.url({ message: 'must be an absolute URL such as https://faces.example.com' }).optional(),
   API_KEYS: list.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -45,11 +46,15 @@ const envSchema = z.object({
   NMS_IOU: unit.default(0.3),
   INFERENCE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism()))),
   IMAGE_CONCURRENCY: int(1, 256).default(4),
+  VIDEO_CONCURRENCY: int(1, 64).default(1),
+  WORKER_NAME: z.string().min(1).default(`${os.hostname()}:${process.pid}`),
 
   MAX_BODY_BYTES: int(1024).default(20 * 1024 * 1024),
   MAX_IMAGE_BYTES: int(1024).default(15 * 1024 * 1024),
+  MAX_VIDEO_BYTES: int(1024).default(500 * 1024 * 1024),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   DOWNLOAD_TIMEOUT_MS: int(100).default(30_000),
+  ALLOW_PRIVATE_URLS: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -60,6 +65,8 @@ export interface Config {
   host: string;
   redisUrl: string;
   queuePrefix: string;
+  /** Base of the absolute URLs the gateway hands out (status and crop URLs); else taken from the request. */
+  publicBaseUrl: string | undefined;
   /** Accepted API keys; `undefined` turns authentication off. */
   apiKeys: string[] | undefined;
   logLevel: Env['LOG_LEVEL'];
@@ -71,8 +78,18 @@ export interface Config {
     nmsIou: number;
     inferenceThreads: number;
   };
-  worker: { imageConcurrency: number };
-  limits: { maxBodyBytes: number; maxImageBytes: number; maxImagePixels: number; downloadTimeoutMs: number };
+  security: {
+    /** Lets URLs reach private and loopback addresses: for development and tests only. */
+    allowPrivateUrls: boolean;
+  };
+  worker: { name: string; imageConcurrency: number; videoConcurrency: number };
+  limits: {
+    maxBodyBytes: number;
+    maxImageBytes: number;
+    maxVideoBytes: number;
+    maxImagePixels: number;
+    downloadTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -100,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     apiKeys: e.API_KEYS && e.API_KEYS.length > 0 ? e.API_KEYS : undefined,
     logLevel: e.LOG_LEVEL,
     jobs: {
@@ -115,10 +133,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       nmsIou: e.NMS_IOU,
       inferenceThreads: e.INFERENCE_THREADS,
     },
-    worker: { imageConcurrency: e.IMAGE_CONCURRENCY },
+    security: { allowPrivateUrls: e.ALLOW_PRIVATE_URLS },
+    worker: {
+      name: e.WORKER_NAME,
+      imageConcurrency: e.IMAGE_CONCURRENCY,
+      videoConcurrency: e.VIDEO_CONCURRENCY,
+    },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxImageBytes: e.MAX_IMAGE_BYTES,
+      maxVideoBytes: e.MAX_VIDEO_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,
       downloadTimeoutMs: e.DOWNLOAD_TIMEOUT_MS,
     },

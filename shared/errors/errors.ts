@@ -25,8 +25,8 @@ export class PayloadTooLargeError extends AppError {
 }
 
 export class UnsupportedMediaError extends AppError {
-  constructor(message: string) {
-    super('UNSUPPORTED_MEDIA', 422, message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNSUPPORTED_MEDIA', 422, message, false, options);
   }
 }
 

@@ -1,0 +1,83 @@
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../shared/logging/logger.js';
+import { NotFoundError } from '../shared/errors/errors.js';
+import { DetectController } from './controllers/detect.controller.js';
+import { JobsController } from './controllers/jobs.controller.js';
+import { apiKeyAuth } from './middleware/auth.middleware.js';
+import { errorHandler } from './middleware/error-handler.middleware.js';
+import { requestId } from './middleware/request-id.middleware.js';
+import type { DetectService } from './services/detect.service.js';
+import type { JobStatusService } from './services/job-status.service.js';
+
+export interface AppDeps {
+  log: Logger;
+  apiKeys: string[] | undefined;
+  maxBodyBytes: number;
+  publicBaseUrl: string | undefined;
+  detect: DetectService;
+  jobs: JobStatusService;
+  /** Checks behind GET /readyz, each by name; a check throws when its part is not ready. */
+  readiness: Record<string, () => Promise<void>>;
+}
+
+export const DETECT_PATHS = ['/detect', '/interface/detect-api/detect_faces'];
+
+/** Wires routes to controllers. Logic lives in services; errors become the answer contract in one place. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(requestId());
+  app.use(accessLog(deps.log));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, { ok: boolean; error?: string }> = {};
+    await Promise.all(
+      Object.entries(deps.readiness).map(async ([name, check]) => {
+        try {
+          await check();
+          checks[name] = { ok: true };
+        } catch (err) {
+          checks[name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
+        }
+      }),
+    );
+    const ready = Object.values(checks).every((c) => c.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  const auth: RequestHandler = deps.apiKeys ? apiKeyAuth(deps.apiKeys) : (_req, _res, next) => next();
+  const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
+  const detect = new DetectController(deps.detect, deps.publicBaseUrl);
+  const jobs = new JobsController(deps.jobs);
+  app.post(DETECT_PATHS, auth, json, detect.detect);
+  app.get('/jobs/:id', auth, jobs.get);
+
+  app.use((req, _res, next) =>
+    next(new NotFoundError(`No route for ${req.method} ${req.path}; see GET /docs`)),
+  );
+  app.use(errorHandler(deps.log, deps.maxBodyBytes));
+  return app;
+}
+
+function accessLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      log.info(
+        {
+          requestId: req.id,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}

@@ -1,0 +1,83 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from '../shared/config/config.js';
+import { createLogger, type Logger } from '../shared/logging/logger.js';
+import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
+import { waitUntilReady } from '../shared/queue/redis-connection.js';
+import { isEntryPoint, runMain } from '../shared/process/run-main.js';
+import { createApp } from './app.js';
+import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
+import { DetectService } from './services/detect.service.js';
+import { JobStatusService } from './services/job-status.service.js';
+
+export interface ApiHandle {
+  port: number;
+  server: Server;
+  log: Logger;
+  queue: DetectQueueRepository;
+  stop(): Promise<void>;
+}
+
+export interface ApiStartOptions {
+  config?: Config;
+  log?: Logger;
+  /** Extra readiness checks (the all-in-one process adds the worker's). */
+  readiness?: Record<string, () => Promise<void>>;
+}
+
+const BLOB_TTL_S = 3600;
+
+/** Starts the gateway. Redis may be down at start: the gateway serves anyway and answers 503 until it is back. */
+export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
+  const config = options.config ?? loadConfig();
+  const log = options.log ?? createLogger(config.logLevel, 'api');
+  if (!config.apiKeys)
+    log.warn('API_KEYS is not set: authentication is OFF and anyone who reaches this port can use it');
+
+  const queue = await DetectQueueRepository.connect({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    attempts: config.jobs.attempts,
+    backoffMs: config.jobs.backoffMs,
+    resultTtlS: config.jobs.resultTtlS,
+  });
+  await waitUntilReady(queue.redis, 5000).catch(() =>
+    log.warn({ redis: config.redisUrl }, 'Redis is not reachable yet; answering 503 until it is'),
+  );
+  const blobs = new MediaBlobRepository(queue.redis, config.queuePrefix);
+  const app = createApp({
+    log,
+    apiKeys: config.apiKeys,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    publicBaseUrl: config.publicBaseUrl,
+    detect: new DetectService(queue, blobs, {
+      syncTimeoutMs: config.jobs.syncTimeoutMs,
+      maxImageBytes: config.limits.maxImageBytes,
+      blobTtlS: BLOB_TTL_S,
+    }),
+    jobs: new JobStatusService(queue, config.jobs.resultTtlS),
+    readiness: { redis: () => queue.ping(), ...options.readiness },
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port }, 'gateway listening');
+
+  return {
+    port,
+    server,
+    log,
+    queue,
+    async stop() {
+      // Stop accepting connections; requests in flight finish (their waits are bounded by SYNC_TIMEOUT_MS).
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await queue.close();
+    },
+  };
+}
+
+if (isEntryPoint(import.meta.url)) runMain('gateway', start);

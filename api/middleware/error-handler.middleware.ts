@@ -1,0 +1,53 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorAnswer } from '../../shared/contract/api-contract.js';
+import { AppError } from '../../shared/errors/app-error.js';
+import {
+  InternalError,
+  InvalidRequestError,
+  PayloadTooLargeError,
+  QueueUnavailableError,
+  RateLimitedError,
+} from '../../shared/errors/errors.js';
+import type { Logger } from '../../shared/logging/logger.js';
+
+export function sendError(res: Response, err: AppError): void {
+  const retryAfter =
+    err instanceof RateLimitedError
+      ? err.retryAfterS
+      : err instanceof QueueUnavailableError
+        ? err.retryAfterS
+        : undefined;
+  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+  const body: ErrorAnswer = { error_code: 1, error_msg: err.message, faces_obj: {} };
+  res.status(err.httpStatus).json(body);
+}
+
+/** The one place where errors become the answer contract. Unknown errors are logged and never shown. */
+export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    sendError(
+      res,
+      toAppError(err, maxBodyBytes, (e) => log.error({ err: e, requestId: req.id }, 'unhandled error')),
+    );
+  };
+}
+
+function toAppError(err: unknown, maxBodyBytes: number, logUnknown: (e: unknown) => void): AppError {
+  if (err instanceof AppError) return err;
+  const type = (err as { type?: string } | null)?.type;
+  if (type === 'entity.too.large') {
+    return new PayloadTooLargeError(
+      `The request body is larger than the ${maxBodyBytes}-byte limit (MAX_BODY_BYTES); send a smaller image or use 'url'`,
+    );
+  }
+  if (type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new InvalidRequestError('The request body must be UTF-8 JSON');
+  }
+  logUnknown(err);
+  return new InternalError();
+}

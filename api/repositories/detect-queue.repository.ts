@@ -1,0 +1,213 @@
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  DETECT_JOB_NAME,
+  QUEUES,
+  type DetectJobData,
+  type DetectJobProgress,
+  type DetectJobResult,
+  type QueueKind,
+} from '../../shared/contract/detect-job.contract.js';
+import type { AppError } from '../../shared/errors/app-error.js';
+import { QueueUnavailableError } from '../../shared/errors/errors.js';
+import { decodeJobError } from '../../shared/errors/job-error-codec.js';
+import { createRedis } from '../../shared/queue/redis-connection.js';
+import { withTimeout } from '../../shared/queue/timeout.js';
+
+export interface DetectQueueOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Tries per job; transient failures retry with exponential backoff. */
+  attempts: number;
+  backoffMs: number;
+  /** How long finished jobs (and their results) are kept. */
+  resultTtlS: number;
+  /**
+   * How long a Redis command may take before the gateway gives up and answers 503.
+   * @defaultValue 2000
+   */
+  commandTimeoutMs?: number;
+}
+
+export type JobOutcome =
+  | { state: 'completed'; result: DetectJobResult }
+  | { state: 'failed'; error: AppError }
+  | { state: 'pending' };
+
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed';
+
+export interface JobSnapshot {
+  state: JobState;
+  progress: DetectJobProgress | null;
+  result?: DetectJobResult;
+  error?: AppError;
+}
+
+interface Waiter {
+  settle: (outcome: JobOutcome) => void;
+}
+
+const UNAVAILABLE = 'The job queue (Redis) is unavailable; try again in a few seconds';
+
+/**
+ * The gateway's side of BullMQ: adds jobs and waits for their results. One QueueEvents per queue feeds a map
+ * of waiting requests (waitUntilFinished per request is not safe when finished jobs are removed), and a
+ * waiter is registered before its job is added, so no completion can slip past it.
+ */
+export class DetectQueueRepository {
+  private readonly waiters = new Map<string, Waiter>();
+
+  private constructor(
+    private readonly options: DetectQueueOptions,
+    private readonly client: Redis,
+    private readonly queues: Record<QueueKind, Queue<DetectJobData, DetectJobResult>>,
+    private readonly events: QueueEvents[],
+  ) {
+    for (const ev of events) {
+      ev.on('completed', ({ jobId, returnvalue }) => {
+        const result = (
+          typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue
+        ) as DetectJobResult;
+        this.settle(jobId, { state: 'completed', result });
+      });
+      ev.on('failed', ({ jobId, failedReason }) =>
+        this.settle(jobId, { state: 'failed', error: decodeJobError(failedReason) }),
+      );
+    }
+  }
+
+  static async connect(options: DetectQueueOptions): Promise<DetectQueueRepository> {
+    const client = createRedis(options.redisUrl, 'gateway', 'facedetect-gateway');
+    const defaultJobOptions = {
+      attempts: options.attempts,
+      backoff: { type: 'exponential', delay: options.backoffMs },
+      removeOnComplete: { age: options.resultTtlS },
+      removeOnFail: { age: options.resultTtlS },
+    };
+    const queues = {
+      image: new Queue<DetectJobData, DetectJobResult>(QUEUES.image, {
+        connection: client,
+        prefix: options.prefix,
+        defaultJobOptions,
+      }),
+      video: new Queue<DetectJobData, DetectJobResult>(QUEUES.video, {
+        connection: client,
+        prefix: options.prefix,
+        defaultJobOptions,
+      }),
+    };
+    const events = Object.values(QUEUES).map(
+      (name) =>
+        new QueueEvents(name, {
+          connection: createRedis(options.redisUrl, 'worker', 'facedetect-gateway-events'),
+          prefix: options.prefix,
+        }),
+    );
+    for (const q of Object.values(queues)) q.on('error', () => undefined);
+    for (const ev of events) ev.on('error', () => undefined);
+    const repo = new DetectQueueRepository(options, client, queues, events);
+    // Listening must have begun before the first job is added, or a fast completion is missed.
+    await Promise.all(events.map((ev) => ev.waitUntilReady()));
+    return repo;
+  }
+
+  /** The gateway's own Redis connection, for the other gateway features (blobs, rate limits, readiness). */
+  get redis(): Redis {
+    return this.client;
+  }
+
+  /**
+   * Adds a job and waits up to `waitMs` for its outcome. A job still running then is reported as pending;
+   * it goes on, and its result is read later by id.
+   */
+  async submit(kind: QueueKind, jobId: string, data: DetectJobData, waitMs: number): Promise<JobOutcome> {
+    if (waitMs <= 0) {
+      await this.add(kind, jobId, data);
+      return { state: 'pending' };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = new Promise<JobOutcome>((resolve) => {
+      this.waiters.set(jobId, { settle: resolve });
+      timer = setTimeout(() => this.settle(jobId, { state: 'pending' }), waitMs);
+    });
+    try {
+      await this.add(kind, jobId, data);
+    } catch (err) {
+      this.waiters.delete(jobId);
+      clearTimeout(timer);
+      throw err;
+    }
+    const result = await outcome;
+    clearTimeout(timer);
+    if (result.state !== 'pending') return result;
+    // A completion event can be lost while QueueEvents reconnects: look once more before answering 202.
+    const snapshot = await this.get(jobId, kind).catch(() => undefined);
+    if (snapshot?.state === 'completed' && snapshot.result)
+      return { state: 'completed', result: snapshot.result };
+    if (snapshot?.state === 'failed' && snapshot.error) return { state: 'failed', error: snapshot.error };
+    return result;
+  }
+
+  /** The job's current state, or undefined when no such job exists (never did, or expired). */
+  async get(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined> {
+    const job = await this.command(Job.fromId<DetectJobData, DetectJobResult>(this.queues[kind], jobId));
+    if (!job) return undefined;
+    const raw = await this.command(job.getState());
+    const state: JobState = raw === 'completed' || raw === 'failed' || raw === 'active' ? raw : 'waiting';
+    const progress =
+      typeof job.progress === 'object' && job.progress !== null ? (job.progress as DetectJobProgress) : null;
+    return {
+      state,
+      progress,
+      result: state === 'completed' ? job.returnvalue : undefined,
+      error: state === 'failed' ? decodeJobError(job.failedReason) : undefined,
+    };
+  }
+
+  /** Jobs waiting (not yet active) in a queue: the backpressure signal. */
+  async waitingCount(kind: QueueKind): Promise<number> {
+    return this.command(this.queues[kind].getWaitingCount());
+  }
+
+  async jobCounts(kind: QueueKind): Promise<Record<string, number>> {
+    return this.command(
+      this.queues[kind].getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.command(this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    for (const waiter of this.waiters.values()) waiter.settle({ state: 'pending' });
+    this.waiters.clear();
+    await Promise.allSettled([
+      ...Object.values(this.queues).map((q) => q.close()),
+      ...this.events.map((ev) => ev.close()),
+    ]);
+    this.client.disconnect();
+  }
+
+  private async add(kind: QueueKind, jobId: string, data: DetectJobData): Promise<void> {
+    await this.command(this.queues[kind].add(DETECT_JOB_NAME, data, { jobId }));
+  }
+
+  private settle(jobId: string, outcome: JobOutcome): void {
+    const waiter = this.waiters.get(jobId);
+    if (!waiter) return;
+    this.waiters.delete(jobId);
+    waiter.settle(outcome);
+  }
+
+  private command<T>(promise: Promise<T>): Promise<T> {
+    const guarded = withTimeout(
+      promise,
+      this.options.commandTimeoutMs ?? 2000,
+      () => new QueueUnavailableError(UNAVAILABLE, 5),
+    );
+    return guarded.catch((err: unknown) => {
+      throw err instanceof QueueUnavailableError ? err : new QueueUnavailableError(UNAVAILABLE, 5);
+    });
+  }
+}

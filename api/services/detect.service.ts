@@ -1,0 +1,104 @@
+import type { DetectPending, DetectSuccess } from '../../shared/contract/api-contract.js';
+import type { DetectJobData, QueueKind } from '../../shared/contract/detect-job.contract.js';
+import { InvalidRequestError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import { guessKindFromUrl, sniffMedia } from '../../shared/media/media-sniffer.js';
+import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
+import { newJobId } from '../../shared/queue/job-id.js';
+import type { DetectQueueRepository } from '../repositories/detect-queue.repository.js';
+import { parseImagePayload } from '../validation/image-payload.js';
+import type { DetectRequest } from '../validation/detect-request.schema.js';
+
+export interface DetectServiceOptions {
+  syncTimeoutMs: number;
+  maxImageBytes: number;
+  /** How long uploaded bytes wait in Redis for a worker. */
+  blobTtlS: number;
+}
+
+export type DetectAnswer = { status: 200; body: DetectSuccess } | { status: 202; body: DetectPending };
+
+/**
+ * Turns a validated request into a job and waits for it within the sync budget. The gateway never decodes
+ * images: it only decodes base64 and reads magic bytes to refuse what cannot be an image.
+ */
+export class DetectService {
+  constructor(
+    private readonly queue: DetectQueueRepository,
+    private readonly blobs: MediaBlobRepository,
+    private readonly options: DetectServiceOptions,
+  ) {}
+
+  async detect(
+    req: DetectRequest,
+    requestId: string,
+    statusUrl: (jobId: string) => string,
+  ): Promise<DetectAnswer> {
+    const kind: QueueKind = req.media === 'url' ? guessKindFromUrl(req.url) : 'image';
+    const source =
+      req.media === 'url' ? ({ kind: 'url', url: req.url } as const) : await this.parkImage(req.img);
+    const jobId = newJobId(kind);
+    const data: DetectJobData = {
+      source,
+      requestId,
+      options: {
+        numFrames: req.num_frames,
+        singleFace: req.single_face,
+        minConfidence: req.min_confidence,
+        returnFaceUrl: req.return_face_url,
+        expandRatio: req.expand_ratio,
+      },
+      callbackUrl: req.callback_url,
+    };
+    const outcome = await this.queue.submit(kind, jobId, data, req.async ? 0 : this.options.syncTimeoutMs);
+    switch (outcome.state) {
+      case 'completed':
+        return {
+          status: 200,
+          body: { error_code: 0, error_msg: 'SUCCESS', job_id: jobId, faces_obj: outcome.result.faces_obj },
+        };
+      case 'failed':
+        throw outcome.error;
+      case 'pending':
+        return {
+          status: 202,
+          body: { error_code: 0, error_msg: 'PENDING', job_id: jobId, status_url: statusUrl(jobId) },
+        };
+    }
+  }
+
+  private async parkImage(img: string) {
+    const { bytes, declaredType } = parseImagePayload(img, this.options.maxImageBytes);
+    const sniffed = sniffMedia(bytes);
+    if (sniffed.kind === 'video') {
+      throw new InvalidRequestError(
+        "'img' holds a video; videos are accepted by 'url' only: host the file and send its URL",
+      );
+    }
+    if (sniffed.kind === 'image' && declaredType && !declaredMatches(declaredType, sniffed.format)) {
+      throw new UnsupportedMediaError(
+        `'img' declares ${declaredType} but holds ${sniffed.format} data; fix the data URI's type or send plain base64`,
+      );
+    }
+    if (declaredType && !declaredType.startsWith('image/')) {
+      throw new UnsupportedMediaError(`'img' declares ${declaredType}, which is not an image; send an image`);
+    }
+    const key = await this.blobs.put(bytes, this.options.blobTtlS);
+    return { kind: 'blob', key, bytes: bytes.length } as const;
+  }
+}
+
+const FORMAT_TYPES: Record<string, string[]> = {
+  jpeg: ['image/jpeg', 'image/jpg', 'image/pjpeg'],
+  png: ['image/png', 'image/apng'],
+  gif: ['image/gif'],
+  webp: ['image/webp'],
+  tiff: ['image/tiff'],
+  bmp: ['image/bmp', 'image/x-ms-bmp'],
+};
+
+function declaredMatches(declared: string, format: string): boolean {
+  const types = FORMAT_TYPES[format];
+  return types
+    ? types.includes(declared)
+    : declared === 'image/avif' || declared === 'image/heic' || declared === 'image/heif';
+}

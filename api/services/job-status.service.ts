@@ -1,0 +1,48 @@
+import type { JobStatusAnswer } from '../../shared/contract/api-contract.js';
+import { NotFoundError } from '../../shared/errors/errors.js';
+import { parseJobId } from '../../shared/queue/job-id.js';
+import type { DetectQueueRepository } from '../repositories/detect-queue.repository.js';
+
+/** Reads a job by id for polling clients. */
+export class JobStatusService {
+  constructor(
+    private readonly queue: DetectQueueRepository,
+    private readonly resultTtlS: number,
+  ) {}
+
+  async status(jobId: string, now = Date.now()): Promise<JobStatusAnswer> {
+    const parsed = parseJobId(jobId);
+    if (!parsed)
+      throw new NotFoundError(
+        `Unknown job id '${jobId.slice(0, 80)}'; use the job_id a detect request returned`,
+      );
+    const snapshot = await this.queue.get(jobId, parsed.kind);
+    if (!snapshot) {
+      if (now - parsed.createdAt > this.resultTtlS * 1000) {
+        throw new NotFoundError(
+          `Job ${jobId} expired: results are kept for ${this.resultTtlS} s; send the request again`,
+        );
+      }
+      throw new NotFoundError(`Unknown job id '${jobId}'; use the job_id a detect request returned`);
+    }
+    const answer: JobStatusAnswer = {
+      job_id: jobId,
+      status: snapshot.state,
+      progress: snapshot.progress,
+      result: null,
+    };
+    if (snapshot.result) {
+      answer.result = {
+        error_code: 0,
+        error_msg: 'SUCCESS',
+        job_id: jobId,
+        faces_obj: snapshot.result.faces_obj,
+      };
+    }
+    if (snapshot.error) {
+      answer.error_code = 1;
+      answer.error_msg = snapshot.error.message;
+    }
+    return answer;
+  }
+}

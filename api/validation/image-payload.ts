@@ -1,0 +1,49 @@
+import { InvalidRequestError, PayloadTooLargeError } from '../../shared/errors/errors.js';
+
+export interface ImagePayload {
+  bytes: Buffer;
+  /** The MIME type a data URI declared, if any. */
+  declaredType?: string;
+}
+
+const DATA_URI = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+
+/**
+ * Parses the `img` field: plain base64 (standard or URL-safe alphabet, whitespace ignored) or a base64
+ * data URI. The size is checked from the length before anything is decoded.
+ */
+export function parseImagePayload(img: string, maxBytes: number): ImagePayload {
+  let body = img;
+  let declaredType: string | undefined;
+  const uri = DATA_URI.exec(img);
+  if (uri) {
+    if (!uri[3])
+      throw new InvalidRequestError(
+        "'img' is a data URI without ';base64'; only base64 data URIs are accepted",
+      );
+    declaredType = uri[1]?.toLowerCase();
+    body = img.slice(uri[0].length);
+  } else if (/^data:/i.test(img)) {
+    throw new InvalidRequestError(
+      "'img' is not a valid data URI; use data:image/<type>;base64,<data> or plain base64",
+    );
+  }
+  body = body.replace(/\s+/g, '');
+  if (body.length === 0) throw new InvalidRequestError("'img' is empty; send the image as base64");
+  const urlSafe = !BASE64.test(body);
+  if ((urlSafe && !BASE64URL.test(body)) || body.length % 4 === 1) {
+    throw new InvalidRequestError(
+      "'img' is not valid base64: it contains characters outside the base64 alphabet or is cut short",
+    );
+  }
+  const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+  const size = Math.floor((body.length * 3) / 4) - padding;
+  if (size > maxBytes) {
+    throw new PayloadTooLargeError(
+      `'img' decodes to ${size} bytes, above the ${maxBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image or use 'url'`,
+    );
+  }
+  return { bytes: Buffer.from(body, urlSafe ? 'base64url' : 'base64'), declaredType };
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../shared/config/config.js';
+import { start as startApi, type ApiHandle } from '../../api/main.js';
+import { start as startWorker, type WorkerHandle } from '../../worker/main.js';
+
+export interface TestService {
+  url: string;
+  config: Config;
+  api: ApiHandle;
+  worker?: WorkerHandle;
+  stop(): Promise<void>;
+}
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Config for a test: port 0, silent logs, loopback URLs allowed, and a queue prefix of its own. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL,
+    QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: 'silent',
+    ALLOW_PRIVATE_URLS: 'true',
+    INFERENCE_THREADS: '2',
+    ...env,
+  });
+}
+
+/** Boots gateway and (unless `worker: false`) a worker in this process, against the real Redis. */
+export async function startService(
+  env: Record<string, string> = {},
+  opts: { worker?: boolean } = {},
+): Promise<TestService> {
+  const config = testConfig(env);
+  const worker = opts.worker === false ? undefined : await startWorker({ config });
+  const api = await startApi({ config });
+  return {
+    url: `http://127.0.0.1:${api.port}`,
+    config,
+    api,
+    worker,
+    async stop() {
+      await api.stop();
+      await worker?.stop();
+      await deleteKeys(config.queuePrefix);
+    },
+  };
+}
+
+/** Removes every Redis key a test's queue prefix made. */
+export async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}

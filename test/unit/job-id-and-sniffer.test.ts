@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { newJobId, parseJobId } from '../../shared/queue/job-id.js';
+import { guessKindFromUrl, sniffMedia } from '../../shared/media/media-sniffer.js';
+import { decodeJobError, encodeJobError } from '../../shared/errors/job-error-codec.js';
+import { PayloadTooLargeError } from '../../shared/errors/errors.js';
+
+describe('job ids', () => {
+  it('when an id is made, then it parses back to its queue and creation time', () => {
+    const id = newJobId('video', 1_700_000_000_000);
+    expect(parseJobId(id)).to.deep.equal({ kind: 'video', createdAt: 1_700_000_000_000 });
+    expect(newJobId('image')).to.not.equal(newJobId('image'));
+  });
+
+  it('when an id is malformed, then it does not parse', () => {
+    for (const id of ['', '42', 'x-abc-00000000-0000-0000-0000-000000000000', 'i-abc-not-a-uuid', '../etc'])
+      expect(parseJobId(id)).to.equal(undefined);
+  });
+});
+
+describe('sniffMedia', () => {
+  const bytes = (...parts: (string | number[])[]) =>
+    Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
+  it('when magic bytes are known, then image and video kinds are told apart', () => {
+    expect(sniffMedia(bytes([0xff, 0xd8, 0xff, 0xe0]))).to.deep.equal({ kind: 'image', format: 'jpeg' });
+    expect(sniffMedia(bytes([0x89], 'PNG\r\n'))).to.deep.equal({ kind: 'image', format: 'png' });
+    expect(sniffMedia(bytes('RIFF', [0, 0, 0, 0], 'WEBPVP8 '))).to.deep.equal({
+      kind: 'image',
+      format: 'webp',
+    });
+    expect(sniffMedia(bytes([0, 0, 0, 0x20], 'ftypisom'))).to.deep.equal({ kind: 'video', format: 'mp4' });
+    expect(sniffMedia(bytes([0, 0, 0, 0x20], 'ftypavif'))).to.deep.equal({ kind: 'image', format: 'avif' });
+    expect(sniffMedia(bytes([0x1a, 0x45, 0xdf, 0xa3]))).to.deep.equal({ kind: 'video', format: 'matroska' });
+    expect(sniffMedia(bytes('<!doctype html>'))).to.deep.equal({ kind: 'unknown' });
+    expect(sniffMedia(bytes(''))).to.deep.equal({ kind: 'unknown' });
+  });
+
+  it('when a URL has a video extension, then the first guess is video', () => {
+    expect(guessKindFromUrl('https://x.test/a/clip.MP4?sig=1')).to.equal('video');
+    expect(guessKindFromUrl('https://x.test/photo.jpg')).to.equal('image');
+    expect(guessKindFromUrl('https://x.test/download')).to.equal('image');
+  });
+});
+
+describe('job error codec', () => {
+  it('when an AppError is encoded, then the gateway decodes the same status and message', () => {
+    const decoded = decodeJobError(encodeJobError(new PayloadTooLargeError('too big')));
+    expect([decoded.code, decoded.httpStatus, decoded.message]).to.deep.equal([
+      'PAYLOAD_TOO_LARGE',
+      413,
+      'too big',
+    ]);
+  });
+
+  it('when a failure reason is not encoded, then a generic internal error hides it', () => {
+    const decoded = decodeJobError('TypeError: x is undefined at /srv/app/worker.js:12');
+    expect(decoded.httpStatus).to.equal(500);
+    expect(decoded.message).to.not.include('/srv');
+  });
+});

@@ -1,0 +1,91 @@
+import type { FaceBox } from './face-box.js';
+import { confirmWithMirror } from './flip-refinement.js';
+import type { RawImage } from './input-tensor.js';
+import { mergeScales, planScales, selectAndMap, type ScalePass } from './scale-plan.js';
+import type { InferencePool } from '../inference/inference-pool.js';
+import type { ImageDecoder } from '../media/image-decoder.repository.js';
+
+export interface FaceDetectionOptions {
+  /** Longest side of the finest detection pass (DETECT_MAX_SIDE). */
+  maxSide: number;
+  /** Default score threshold when a request sets no `min_confidence`. */
+  scoreThreshold: number;
+  nmsIou: number;
+  /**
+   * Faces smaller than this (input pixels, finest pass) must be confirmed by a mirrored pass, which also
+   * refines their landmarks.
+   * @defaultValue 64
+   */
+  confirmBelow?: number;
+}
+
+export interface DetectedImage {
+  width: number;
+  height: number;
+  /** Faces in the displayed image's pixels, unordered. */
+  faces: FaceBox[];
+}
+
+/**
+ * Multi-scale YuNet detection of one picture. The image is decoded once at the finest pass's size; the
+ * coarser passes are resized from that, and every pass runs in one request on one inference thread.
+ */
+export class FaceDetectionService {
+  constructor(
+    private readonly pool: InferencePool,
+    private readonly decoder: ImageDecoder,
+    private readonly options: FaceDetectionOptions,
+  ) {}
+
+  /** Detects faces in an encoded image (JPEG, PNG, …). */
+  async detectEncoded(bytes: Buffer, minConfidence?: number): Promise<DetectedImage> {
+    const { width, height } = await this.decoder.probe(bytes);
+    const passes = planScales(width, height, { maxSide: this.options.maxSide });
+    const finest = await this.decoder.decode(bytes, passes[0]!.width, passes[0]!.height);
+    return { width, height, faces: await this.detectPasses(finest, passes, width, height, minConfidence) };
+  }
+
+  /** Detects faces in decoded pixels (a video frame), reported in the pixels of `fullWidth`×`fullHeight`. */
+  async detectRaw(
+    image: RawImage,
+    fullWidth: number,
+    fullHeight: number,
+    minConfidence?: number,
+  ): Promise<FaceBox[]> {
+    const passes = planScales(image.width, image.height, { maxSide: this.options.maxSide });
+    const finest =
+      passes[0]!.width === image.width && passes[0]!.height === image.height
+        ? image
+        : await this.decoder.resizeRaw(image, passes[0]!.width, passes[0]!.height);
+    return this.detectPasses(finest, passes, fullWidth, fullHeight, minConfidence);
+  }
+
+  private async detectPasses(
+    finest: RawImage,
+    passes: ScalePass[],
+    width: number,
+    height: number,
+    minConfidence: number | undefined,
+  ): Promise<FaceBox[]> {
+    const threshold = minConfidence ?? this.options.scoreThreshold;
+    const images = [finest];
+    for (const pass of passes.slice(1))
+      images.push(await this.decoder.resizeRaw(finest, pass.width, pass.height));
+    const found = await this.pool.run(
+      images.map((image) => ({ image, mirror: false })),
+      threshold,
+    );
+
+    let finestFaces = found[0]!;
+    const confirmBelow = this.options.confirmBelow ?? 64;
+    if (finestFaces.some((f) => Math.sqrt(f.w * f.h) < confirmBelow)) {
+      const [mirrored] = await this.pool.run([{ image: finest, mirror: true }], threshold);
+      finestFaces = confirmWithMirror(finestFaces, mirrored!, { confirmBelow });
+    }
+
+    const all = passes.flatMap((pass, i) =>
+      selectAndMap(i === 0 ? finestFaces : found[i]!, pass, width, height),
+    );
+    return mergeScales(all, this.options.nmsIou);
+  }
+}

@@ -1,0 +1,62 @@
+import { iou, type FaceBox } from './face-box.js';
+
+/**
+ * Maps a face found in a horizontally mirrored image back into the unmirrored one. Mirroring swaps which
+ * eye and mouth corner is image-left, so the pairs swap too.
+ */
+export function unmirror(face: FaceBox, imageWidth: number): FaceBox {
+  const l = face.landmarks;
+  const m = (x: number) => imageWidth - x;
+  return {
+    ...face,
+    x: imageWidth - face.x - face.w,
+    landmarks: [m(l[2]!), l[3]!, m(l[0]!), l[1]!, m(l[4]!), l[5]!, m(l[8]!), l[9]!, m(l[6]!), l[7]!],
+  };
+}
+
+export interface MirrorCheckOptions {
+  /** Faces smaller than this (√(w·h), same pixels as the boxes) must be confirmed by the mirrored view. */
+  confirmBelow: number;
+  /**
+   * Overlap needed to pair a face with its mirrored counterpart.
+   * @defaultValue 0.5
+   */
+  minIou?: number;
+}
+
+/**
+ * Pairs each face with its match in the mirrored view (IoU ≥ `minIou`).
+ * - Matched faces get the average of both views' landmarks. The model's landmark errors on small faces are
+ *   partly left-right asymmetric and averaging cancels that part: on ../shared/fixtures/faces-dev the mean
+ *   error drops from 0.148 to 0.131 of the eye distance.
+ * - Small faces without a match are dropped. At the finest scale the model finds ~10 px "faces" in
+ *   textures (a tie in an upscaled portrait gave twelve at scores up to 0.79); none of those survived
+ *   mirroring, while every annotated face did, at IoU ≥ 0.85.
+ * Boxes stay as decoded, so they still follow the model's published rule exactly.
+ */
+export function confirmWithMirror(
+  faces: readonly FaceBox[],
+  mirrored: readonly FaceBox[],
+  options: MirrorCheckOptions,
+): FaceBox[] {
+  const minIou = options.minIou ?? 0.5;
+  const out: FaceBox[] = [];
+  for (const face of faces) {
+    let best: FaceBox | undefined;
+    let bestIou = minIou;
+    for (const m of mirrored) {
+      const o = iou(face, m);
+      if (o >= bestIou) {
+        best = m;
+        bestIou = o;
+      }
+    }
+    if (best) {
+      const other = best.landmarks;
+      out.push({ ...face, landmarks: face.landmarks.map((v, i) => (v + other[i]!) / 2) });
+    } else if (Math.sqrt(face.w * face.h) >= options.confirmBelow) {
+      out.push(face);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+import { Worker } from 'node:worker_threads';
+import { ModelError } from '../../shared/errors/errors.js';
+import { AppError } from '../../shared/errors/app-error.js';
+import type { FaceBox } from '../detection/face-box.js';
+import type {
+  InferenceInput,
+  InferenceReply,
+  InferenceRequest,
+  ThreadInit,
+  ThreadReady,
+} from './inference-protocol.js';
+
+export interface InferencePoolOptions {
+  modelPath: string;
+  /**
+   * Worker threads, each holding one onnxruntime session with one intra-op thread.
+   * @defaultValue 1
+   */
+  threads?: number;
+  /** Called with the duration of every model run, in seconds (for metrics). */
+  onRun?: (seconds: number) => void;
+}
+
+interface Task {
+  req: Omit<InferenceRequest, 'id'>;
+  resolve: (faces: FaceBox[][]) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task?: Task & { id: number };
+}
+
+const THREAD_URL = new URL('./inference.thread.js', import.meta.url);
+
+/**
+ * A fixed set of inference threads and a FIFO of requests. Each request (all scales of one image) runs on
+ * one thread; different images run in parallel on different threads. A thread that dies fails only its own
+ * request and is replaced.
+ */
+export class InferencePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(private readonly options: InferencePoolOptions) {}
+
+  /** Starts every thread and waits until each has loaded the model; a missing or bad model rejects here. */
+  static async start(options: InferencePoolOptions): Promise<InferencePool> {
+    const pool = new InferencePool(options);
+    try {
+      await Promise.all(Array.from({ length: options.threads ?? 1 }, () => pool.spawn()));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Runs the model on each input and returns the faces per input, in input pixels. */
+  run(inputs: InferenceInput[], scoreThreshold: number): Promise<FaceBox[][]> {
+    if (this.closed) return Promise.reject(new Error('inference pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req: { inputs, scoreThreshold }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const task of this.queue.splice(0)) task.reject(new Error('inference pool is closed'));
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(THREAD_URL, {
+        workerData: { modelPath: this.options.modelPath } satisfies ThreadInit,
+      });
+      const slot: Slot = { worker };
+      const onStartupExit = (code: number) =>
+        reject(new ModelError(`inference thread exited with code ${code} at start`));
+      worker.once('exit', onStartupExit);
+      worker.once('message', (msg: ThreadReady) => {
+        worker.off('exit', onStartupExit);
+        if (!msg.ready) {
+          void worker.terminate();
+          reject(msg.code === 'MODEL_UNAVAILABLE' ? new ModelError(msg.message) : new Error(msg.message));
+          return;
+        }
+        worker.on('message', (reply: InferenceReply) => this.onReply(slot, reply));
+        worker.on('error', (err) => this.onCrash(slot, err));
+        worker.on('exit', (code) =>
+          this.onCrash(slot, new Error(`inference thread exited with code ${code}`)),
+        );
+        this.slots.push(slot);
+        this.dispatch();
+        resolve();
+      });
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.task) continue;
+      const task = this.queue.shift();
+      if (!task) return;
+      slot.task = { ...task, id: this.nextId++ };
+      slot.worker.postMessage({ id: slot.task.id, ...task.req } satisfies InferenceRequest);
+    }
+  }
+
+  private onReply(slot: Slot, reply: InferenceReply): void {
+    const task = slot.task;
+    if (!task || task.id !== reply.id) return;
+    slot.task = undefined;
+    if (reply.ok) {
+      for (const ms of reply.runMs) this.options.onRun?.(ms / 1000);
+      task.resolve(reply.faces);
+    } else {
+      task.reject(new AppError('INFERENCE_FAILED', 500, `Face detection failed: ${reply.message}`));
+    }
+    this.dispatch();
+  }
+
+  private onCrash(slot: Slot, err: Error): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    slot.task?.reject(
+      new AppError('INFERENCE_FAILED', 500, `Face detection thread failed: ${err.message}`, true),
+    );
+    if (this.closed) return;
+    void slot.worker.terminate();
+    this.spawn().catch((spawnErr: unknown) => {
+      for (const task of this.queue.splice(0))
+        task.reject(spawnErr instanceof Error ? spawnErr : new Error(String(spawnErr)));
+    });
+  }
+}

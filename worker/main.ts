@@ -1,0 +1,79 @@
+import { loadConfig, type Config } from '../shared/config/config.js';
+import { createLogger, type Logger } from '../shared/logging/logger.js';
+import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
+import { createRedis } from '../shared/queue/redis-connection.js';
+import { isEntryPoint, runMain } from '../shared/process/run-main.js';
+import { FaceDetectionService } from './detection/face-detection.service.js';
+import { MediaFetcher } from './fetch/media-fetcher.js';
+import { InferencePool } from './inference/inference-pool.js';
+import { ImageDecoder } from './media/image-decoder.repository.js';
+import { DetectWorkerRepository } from './queue/detect-worker.repository.js';
+import { DetectJobService } from './services/detect-job.service.js';
+
+export interface WorkerHandle {
+  log: Logger;
+  pool: InferencePool;
+  /** Stops taking jobs, lets active ones finish, then releases the model threads. */
+  stop(): Promise<void>;
+}
+
+export interface WorkerStartOptions {
+  config?: Config;
+  log?: Logger;
+}
+
+/** Starts a worker process's queue consumers. A missing or corrupt model stops it here, before any job. */
+export async function start(options: WorkerStartOptions = {}): Promise<WorkerHandle> {
+  const config = options.config ?? loadConfig();
+  const log = options.log ?? createLogger(config.logLevel, 'worker');
+
+  const pool = await InferencePool.start({
+    modelPath: config.detector.modelPath,
+    threads: config.detector.inferenceThreads,
+  });
+  const decoder = new ImageDecoder({ maxPixels: config.limits.maxImagePixels });
+  const detector = new FaceDetectionService(pool, decoder, {
+    maxSide: config.detector.maxSide,
+    scoreThreshold: config.detector.scoreThreshold,
+    nmsIou: config.detector.nmsIou,
+  });
+  const redis = createRedis(config.redisUrl, 'worker', 'facedetect-worker-blobs');
+  const fetcher = new MediaFetcher({
+    allowPrivateAddresses: config.security.allowPrivateUrls,
+    timeoutMs: config.limits.downloadTimeoutMs,
+  });
+  const service = new DetectJobService(
+    detector,
+    new MediaBlobRepository(redis, config.queuePrefix),
+    fetcher,
+    {
+      maxImageBytes: config.limits.maxImageBytes,
+      maxVideoBytes: config.limits.maxVideoBytes,
+      scoreThreshold: config.detector.scoreThreshold,
+      workerName: config.worker.name,
+    },
+  );
+  const consumers = new DetectWorkerRepository(
+    {
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      concurrency: { image: config.worker.imageConcurrency, video: config.worker.videoConcurrency },
+    },
+    (job) => service.handle(job),
+    log,
+  );
+  await consumers.start();
+  log.info({ threads: pool.size, model: config.detector.modelPath }, 'worker ready');
+
+  return {
+    log,
+    pool,
+    async stop() {
+      await consumers.close();
+      await pool.close();
+      redis.disconnect();
+    },
+  };
+}
+
+if (isEntryPoint(import.meta.url)) runMain('worker', start);

@@ -1,0 +1,110 @@
+import sharp from 'sharp';
+import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import type { RawImage } from '../detection/input-tensor.js';
+
+export interface ImageDecoderOptions {
+  /** Largest decoded image accepted, in pixels: the defence against decompression bombs. */
+  maxPixels: number;
+}
+
+export interface ImageInfo {
+  format: string;
+  /** Size as a viewer sees it, after EXIF orientation. */
+  width: number;
+  height: number;
+}
+
+/** Formats a stranger may send. SVG, PDF and the like are refused: they render rather than decode. */
+const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif', 'jp2']);
+const WHITE = { r: 255, g: 255, b: 255 };
+
+/**
+ * The one wrapper around sharp. Every image is read in its displayed orientation (EXIF applied), flattened
+ * onto white, and converted to 8-bit sRGB, whatever its bit depth, colour space or alpha.
+ */
+export class ImageDecoder {
+  constructor(private readonly options: ImageDecoderOptions) {}
+
+  async probe(bytes: Buffer): Promise<ImageInfo> {
+    if (bytes.length === 0)
+      throw new UnsupportedMediaError(
+        'The image is empty (0 bytes); send a JPEG, PNG, WebP, GIF or TIFF image',
+      );
+    const meta = await this.open(bytes)
+      .metadata()
+      .catch((err: unknown) => {
+        throw this.translate(err);
+      });
+    if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) {
+      throw new UnsupportedMediaError(
+        `Images in ${meta.format ?? 'this'} format are not accepted; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image`,
+      );
+    }
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) throw new UnsupportedMediaError('The image has no dimensions; it is corrupt');
+    if (width * height > this.options.maxPixels) throw this.tooLarge(width, height);
+    return { format: meta.format, width, height };
+  }
+
+  /** Decodes the displayed image resized to exactly `width`×`height`, as 8-bit RGB. */
+  async decode(bytes: Buffer, width: number, height: number): Promise<RawImage> {
+    try {
+      const { data, info } = await this.open(bytes)
+        .resize(width, height, { fit: 'fill' })
+        .flatten({ background: WHITE })
+        .toColourspace('srgb')
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: info.channels };
+    } catch (err) {
+      throw this.translate(err);
+    }
+  }
+
+  /** Resizes an already decoded image (for the coarser passes), without decoding the source again. */
+  async resizeRaw(image: RawImage, width: number, height: number): Promise<RawImage> {
+    const { data, info } = await sharp(image.data, {
+      raw: { width: image.width, height: image.height, channels: image.channels as 3 | 4 },
+    })
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: info.channels };
+  }
+
+  private open(bytes: Buffer) {
+    return sharp(bytes, {
+      failOn: 'warning',
+      limitInputPixels: this.options.maxPixels,
+      autoOrient: true,
+      pages: 1,
+    });
+  }
+
+  private tooLarge(width: number, height: number) {
+    return new PayloadTooLargeError(
+      `The image is ${width}x${height} = ${width * height} pixels, above the ${this.options.maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
+    );
+  }
+
+  private translate(err: unknown): Error {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/pixel limit/i.test(message)) {
+      return new PayloadTooLargeError(
+        `The image is larger than the ${this.options.maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
+      );
+    }
+    if (/unsupported image format/i.test(message)) {
+      return new UnsupportedMediaError(
+        'The data is not an image in a supported format; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image',
+      );
+    }
+    return new UnsupportedMediaError(
+      'The image is truncated or corrupt and cannot be decoded; send the complete file',
+      {
+        cause: err,
+      },
+    );
+  }
+}

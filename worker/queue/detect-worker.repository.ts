@@ -1,0 +1,115 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import {
+  DETECT_JOB_NAME,
+  QUEUES,
+  type DetectJobData,
+  type DetectJobProgress,
+  type DetectJobResult,
+  type QueueKind,
+} from '../../shared/contract/detect-job.contract.js';
+import { AppError } from '../../shared/errors/app-error.js';
+import { encodeJobError } from '../../shared/errors/job-error-codec.js';
+import type { Logger } from '../../shared/logging/logger.js';
+import { createRedis } from '../../shared/queue/redis-connection.js';
+
+/** What a handler sees of a BullMQ job. */
+export interface DetectJob {
+  id: string;
+  kind: QueueKind;
+  data: DetectJobData;
+  attempt: number;
+  updateProgress(progress: DetectJobProgress): Promise<void>;
+}
+
+export type DetectJobHandler = (job: DetectJob) => Promise<DetectJobResult>;
+
+export interface DetectWorkerOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Jobs one process runs at once, per queue. */
+  concurrency: Record<QueueKind, number>;
+  /**
+   * Lock duration; a worker that dies mid-job loses its lock after this long and the job runs elsewhere.
+   * @defaultValue 30000
+   */
+  lockDurationMs?: number;
+  /**
+   * How often stalled jobs are looked for.
+   * @defaultValue 30000
+   */
+  stalledIntervalMs?: number;
+  /** Called when a job ends, for metrics. */
+  onJobEnd?: (kind: QueueKind, outcome: 'completed' | 'failed' | 'retried', seconds: number) => void;
+}
+
+/**
+ * The worker's side of BullMQ: one Worker per queue. Bad input fails at once (UnrecoverableError), transient
+ * faults are thrown plainly so BullMQ retries them with backoff; either way the failure reason carries the
+ * user-facing error, encoded.
+ */
+export class DetectWorkerRepository {
+  private readonly workers: Worker<DetectJobData, DetectJobResult>[] = [];
+
+  constructor(
+    private readonly options: DetectWorkerOptions,
+    private readonly handler: DetectJobHandler,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const kind of Object.keys(QUEUES) as QueueKind[]) {
+      const worker = new Worker<DetectJobData, DetectJobResult>(
+        QUEUES[kind],
+        (job) => this.process(kind, job),
+        {
+          connection: createRedis(this.options.redisUrl, 'worker', `facedetect-worker-${kind}`),
+          prefix: this.options.prefix,
+          concurrency: this.options.concurrency[kind],
+          lockDuration: this.options.lockDurationMs ?? 30_000,
+          stalledInterval: this.options.stalledIntervalMs ?? 30_000,
+          maxStalledCount: 1,
+        },
+      );
+      worker.on('error', (err) => this.log.error({ err, queue: QUEUES[kind] }, 'queue worker error'));
+      this.workers.push(worker);
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  /** Stops taking jobs and waits for the active ones to finish (BullMQ `close`). */
+  async close(force = false): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close(force)));
+  }
+
+  private async process(kind: QueueKind, job: Job<DetectJobData, DetectJobResult>): Promise<DetectJobResult> {
+    if (job.name !== DETECT_JOB_NAME) throw new UnrecoverableError(`unknown job name ${job.name}`);
+    const started = performance.now();
+    const log = this.log.child({ jobId: job.id, requestId: job.data.requestId, queue: QUEUES[kind] });
+    const elapsed = () => (performance.now() - started) / 1000;
+    try {
+      const result = await this.handler({
+        id: job.id!,
+        kind,
+        data: job.data,
+        attempt: job.attemptsMade + 1,
+        updateProgress: (p) => job.updateProgress(p),
+      });
+      log.info({ seconds: elapsed() }, 'job completed');
+      this.options.onJobEnd?.(kind, 'completed', elapsed());
+      return result;
+    } catch (err) {
+      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (err instanceof AppError && !err.retryable) {
+        log.info({ code: err.code, reason: err.message }, 'job rejected');
+        this.options.onJobEnd?.(kind, 'failed', elapsed());
+        throw new UnrecoverableError(encodeJobError(err));
+      }
+      log.warn(
+        { err, attempt: job.attemptsMade + 1 },
+        finalAttempt ? 'job failed' : 'job failed, will retry',
+      );
+      this.options.onJobEnd?.(kind, finalAttempt ? 'failed' : 'retried', elapsed());
+      throw err instanceof AppError ? new Error(encodeJobError(err)) : err;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FacesObj } from '../../shared/contract/api-contract.js';
+import type { DetectJobResult, DetectOptions } from '../../shared/contract/detect-job.contract.js';
+import { AppError } from '../../shared/errors/app-error.js';
+import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import { sniffMedia } from '../../shared/media/media-sniffer.js';
+import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
+import type { FaceDetectionService } from '../detection/face-detection.service.js';
+import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
+import type { DetectJob } from '../queue/detect-worker.repository.js';
+
+/** Downloads a URL to a file; the SSRF-guarded fetcher in production. */
+export interface UrlFetcher {
+  fetchToFile(
+    url: string,
+    file: string,
+    opts: { maxBytes: number; signal?: AbortSignal },
+  ): Promise<{ bytes: number; contentType: string | undefined; finalUrl: string }>;
+}
+
+export interface DetectJobServiceOptions {
+  maxImageBytes: number;
+  maxVideoBytes: number;
+  scoreThreshold: number;
+  /** Names this process in results (host:pid). */
+  workerName: string;
+}
+
+type Media = { kind: 'image'; bytes: Buffer } | { kind: 'video'; file: string };
+
+/** Runs one detection job: gets the media, detects faces, and builds the answer's `faces_obj`. */
+export class DetectJobService {
+  constructor(
+    private readonly detector: FaceDetectionService,
+    private readonly blobs: MediaBlobRepository,
+    private readonly fetcher: UrlFetcher,
+    private readonly options: DetectJobServiceOptions,
+  ) {}
+
+  async handle(job: DetectJob): Promise<DetectJobResult> {
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'facedetect-'));
+    try {
+      const media = await this.loadMedia(job, workDir);
+      if (media.kind === 'video') {
+        throw new UnsupportedMediaError('Video input is not enabled on this worker');
+      }
+      const facesObj = await this.detectImage(media.bytes, job.data.options);
+      if (job.data.source.kind === 'blob') await this.blobs.delete(job.data.source.key);
+      return { faces_obj: facesObj, media: 'image', worker: this.options.workerName };
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  private async detectImage(bytes: Buffer, options: DetectOptions): Promise<FacesObj> {
+    const { width, height, faces } = await this.detector.detectEncoded(bytes, options.minConfidence);
+    const placed = selectFaces(
+      faces.map((f) => placeFace(f, width, height)),
+      { singleFace: options.singleFace, minConfidence: options.minConfidence ?? this.options.scoreThreshold },
+    );
+    return { '0': toFrameFaces(placed, { faceIds: placed.map((_, i) => i), removed: [], frameTime: null }) };
+  }
+
+  private async loadMedia(job: DetectJob, workDir: string): Promise<Media> {
+    const source = job.data.source;
+    if (source.kind === 'blob') {
+      const bytes = await this.blobs.get(source.key);
+      if (!bytes) {
+        throw new AppError(
+          'MEDIA_EXPIRED',
+          410,
+          'The uploaded image expired before a worker reached it; send it again',
+        );
+      }
+      return { kind: 'image', bytes };
+    }
+    const file = path.join(workDir, 'media');
+    await this.fetcher.fetchToFile(source.url, file, { maxBytes: this.options.maxVideoBytes });
+    const head = await readHead(file, 512);
+    const sniffed = sniffMedia(head);
+    if (sniffed.kind === 'video') return { kind: 'video', file };
+    if (head.length === 0) {
+      throw new UnsupportedMediaError('The URL returned no data (0 bytes); point it at an image or a video');
+    }
+    const { size } = await stat(file);
+    if (size > this.options.maxImageBytes) {
+      throw new PayloadTooLargeError(
+        `The image is ${size} bytes, above the ${this.options.maxImageBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image`,
+      );
+    }
+    if (sniffed.kind === 'unknown' && looksLikeText(head)) {
+      throw new UnsupportedMediaError(
+        'The URL returned a text or HTML page, not an image or a video; link to the media file itself',
+      );
+    }
+    return { kind: 'image', bytes: await readFile(file) };
+  }
+}
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Markup, JSON, or nothing but printable ASCII: an error or web page rather than media. */
+function looksLikeText(head: Buffer): boolean {
+  const text = head.toString('latin1').trimStart();
+  const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+  return text.startsWith('<') || text.startsWith('{') || printable;
+}
