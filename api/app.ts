@@ -7,6 +7,8 @@ import { apiKeyAuth } from './middleware/auth.middleware.js';
 import { errorHandler } from './middleware/error-handler.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
 import type { DetectService } from './services/detect.service.js';
+import type { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
+import { createCropsRouter } from './routes/crops.router.js';
 import type { JobStatusService } from './services/job-status.service.js';
 
 export interface AppDeps {
@@ -16,6 +18,8 @@ export interface AppDeps {
   publicBaseUrl: string | undefined;
   detect: DetectService;
   jobs: JobStatusService;
+  /** Serves crops kept on local disk; absent when crops go to S3. */
+  crops?: LocalCropStorage;
   /** Checks behind GET /readyz, each by name; a check throws when its part is not ready. */
   readiness: Record<string, () => Promise<void>>;
 }
@@ -52,9 +56,10 @@ export function createApp(deps: AppDeps): Express {
   const auth: RequestHandler = deps.apiKeys ? apiKeyAuth(deps.apiKeys) : (_req, _res, next) => next();
   const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
   const detect = new DetectController(deps.detect, deps.publicBaseUrl);
-  const jobs = new JobsController(deps.jobs);
+  const jobs = new JobsController(deps.jobs, deps.publicBaseUrl);
   app.post(DETECT_PATHS, auth, json, detect.detect);
   app.get('/jobs/:id', auth, jobs.get);
+  if (deps.crops) app.use(createCropsRouter(deps.crops));
 
   app.use((req, _res, next) =>
     next(new NotFoundError(`No route for ${req.method} ${req.path}; see GET /docs`)),

@@ -6,6 +6,8 @@ import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
 import { waitUntilReady } from '../shared/queue/redis-connection.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createApp } from './app.js';
+import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
+import { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
 import { DetectService } from './services/detect.service.js';
 import { JobStatusService } from './services/job-status.service.js';
@@ -45,6 +47,9 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     log.warn({ redis: config.redisUrl }, 'Redis is not reachable yet; answering 503 until it is'),
   );
   const blobs = new MediaBlobRepository(queue.redis, config.queuePrefix);
+  const storage = cropStorageFromConfig(config, log);
+  const crops = storage instanceof LocalCropStorage ? storage : undefined;
+  await crops?.init();
   const app = createApp({
     log,
     apiKeys: config.apiKeys,
@@ -56,7 +61,8 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       blobTtlS: BLOB_TTL_S,
     }),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),
-    readiness: { redis: () => queue.ping(), ...options.readiness },
+    crops,
+    readiness: { redis: () => queue.ping(), storage: () => storage.check(), ...options.readiness },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -76,6 +82,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       server.closeIdleConnections();
       await closed;
       await queue.close();
+      await storage.close();
     },
   };
 }

@@ -9,6 +9,8 @@ import { InferencePool } from './inference/inference-pool.js';
 import { ImageDecoder } from './media/image-decoder.repository.js';
 import { DetectWorkerRepository } from './queue/detect-worker.repository.js';
 import { DetectJobService } from './services/detect-job.service.js';
+import { CropService } from './services/crop.service.js';
+import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 
 export interface WorkerHandle {
   log: Logger;
@@ -42,8 +44,15 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     allowPrivateAddresses: config.security.allowPrivateUrls,
     timeoutMs: config.limits.downloadTimeoutMs,
   });
+  const storage = cropStorageFromConfig(config, log);
+  await storage.init().catch(async (err: unknown) => {
+    await pool.close();
+    throw err;
+  });
   const service = new DetectJobService(
     detector,
+    decoder,
+    new CropService(decoder, storage),
     new MediaBlobRepository(redis, config.queuePrefix),
     fetcher,
     {
@@ -71,6 +80,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     async stop() {
       await consumers.close();
       await pool.close();
+      await storage.close();
       redis.disconnect();
     },
   };

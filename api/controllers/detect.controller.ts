@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { DetectService } from '../services/detect.service.js';
 import { parseDetectRequest } from '../validation/detect-request.schema.js';
+import { absolutizeFaceUrls, publicBase } from './public-url.js';
 
 export class DetectController {
   constructor(
@@ -10,8 +11,9 @@ export class DetectController {
 
   detect = async (req: Request, res: Response): Promise<void> => {
     const request = parseDetectRequest(req.body ?? {});
-    const base = this.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+    const base = publicBase(req, this.publicBaseUrl);
     const answer = await this.service.detect(request, req.id, (id) => `${base}/jobs/${id}`);
+    if (answer.status === 200) answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);
     res.status(answer.status).json(answer.body);
   };
 }

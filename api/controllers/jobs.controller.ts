@@ -1,10 +1,20 @@
 import type { Request, Response } from 'express';
 import type { JobStatusService } from '../services/job-status.service.js';
+import { absolutizeFaceUrls, publicBase } from './public-url.js';
 
 export class JobsController {
-  constructor(private readonly service: JobStatusService) {}
+  constructor(
+    private readonly service: JobStatusService,
+    private readonly publicBaseUrl: string | undefined,
+  ) {}
 
   get = async (req: Request<{ id: string }>, res: Response): Promise<void> => {
-    res.json(await this.service.status(req.params.id));
+    const answer = await this.service.status(req.params.id);
+    if (answer.result)
+      answer.result.faces_obj = absolutizeFaceUrls(
+        answer.result.faces_obj,
+        publicBase(req, this.publicBaseUrl),
+      );
+    res.json(answer);
   };
 }

@@ -55,6 +55,23 @@ const envSchema = z.object({
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   DOWNLOAD_TIMEOUT_MS: int(100).default(30_000),
   ALLOW_PRIVATE_URLS: bool.default(false),
+
+  S3_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$/, {
+      message: 'must be a host name only (no scheme or port): use S3_PORT and S3_USE_SSL',
+    })
+    .optional(),
+  S3_PORT: int(1, 65535).optional(),
+  S3_USE_SSL: bool.default(true),
+  S3_ACCESS_KEY: z.string().optional(),
+  S3_SECRET_KEY: z.string().optional(),
+  S3_BUCKET: z.string().min(3).default('faces'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_PUBLIC_URL: z.url({ message: 'must be an absolute URL' }).optional(),
+  CROP_URL_TTL_S: int(1).default(604_800),
+  CROP_UPLOAD_CONCURRENCY: int(1, 64).default(4),
+  DATA_DIR: z.string().default('data'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -77,6 +94,22 @@ export interface Config {
     scoreThreshold: number;
     nmsIou: number;
     inferenceThreads: number;
+  };
+  storage: {
+    /** S3-compatible store for crops; undefined keeps them on local disk under `dataDir`. */
+    s3?: {
+      endpoint: string;
+      port?: number;
+      useSSL: boolean;
+      accessKey: string;
+      secretKey: string;
+      bucket: string;
+      region: string;
+      publicUrl?: string;
+    };
+    dataDir: string;
+    urlTtlS: number;
+    uploadConcurrency: number;
   };
   security: {
     /** Lets URLs reach private and loopback addresses: for development and tests only. */
@@ -110,6 +143,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  if (e.S3_ENDPOINT && (!e.S3_ACCESS_KEY || !e.S3_SECRET_KEY)) {
+    problems.push('S3_ACCESS_KEY/S3_SECRET_KEY: both are required when S3_ENDPOINT is set');
+  }
+  if (e.S3_ENDPOINT && !e.S3_PUBLIC_URL && e.CROP_URL_TTL_S > 604_800) {
+    problems.push(
+      `CROP_URL_TTL_S=${e.CROP_URL_TTL_S}: presigned S3 URLs last at most 604800 s (7 days); lower it or set S3_PUBLIC_URL`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const modelFile = e.MODEL_NAME === 'yunet_n' ? 'yunet_n_dynamic.onnx' : 'yunet_s_dynamic.onnx';
   return {
     nodeEnv: e.NODE_ENV,
@@ -132,6 +175,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       scoreThreshold: e.SCORE_THRESHOLD,
       nmsIou: e.NMS_IOU,
       inferenceThreads: e.INFERENCE_THREADS,
+    },
+    storage: {
+      s3: e.S3_ENDPOINT
+        ? {
+            endpoint: e.S3_ENDPOINT,
+            port: e.S3_PORT,
+            useSSL: e.S3_USE_SSL,
+            accessKey: e.S3_ACCESS_KEY ?? '',
+            secretKey: e.S3_SECRET_KEY ?? '',
+            bucket: e.S3_BUCKET,
+            region: e.S3_REGION,
+            publicUrl: e.S3_PUBLIC_URL,
+          }
+        : undefined,
+      dataDir: path.resolve(e.DATA_DIR),
+      urlTtlS: e.CROP_URL_TTL_S,
+      uploadConcurrency: e.CROP_UPLOAD_CONCURRENCY,
     },
     security: { allowPrivateUrls: e.ALLOW_PRIVATE_URLS },
     worker: {

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 /** One cropped face, named after the frame it came from and its index in that frame. */
 export interface Crop {
   frame: string;
@@ -26,35 +24,19 @@ export interface CropStorage {
  * character set that cannot spell `..`, `/` or a hidden file.
  */
 const SEGMENT = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
-const TOKEN = '[A-Za-z0-9_-]{22}';
 const SEGMENT_RE = new RegExp(`^${SEGMENT}$`);
-const TOKEN_RE = new RegExp(`^${TOKEN}$`);
 const MAX_FACE = 999_999_999;
 
 /** Matches exactly the keys `cropKey` makes, so a served path can be checked without touching the disk. */
 export const CROP_KEY_PATTERN = new RegExp(
-  `^crops/\\d{4}-\\d{2}-\\d{2}/${SEGMENT}-${TOKEN}/${SEGMENT}_\\d{1,9}\\.jpg$`,
+  `^crops/\\d{4}-\\d{2}-\\d{2}/${SEGMENT}/${SEGMENT}_\\d{1,9}\\.jpg$`,
 );
 
-/**
- * 128 random bits as 22 base64url characters. Job ids are often sequential (BullMQ counts them), so a
- * key made of the date and the job id alone would let anyone who sees one URL enumerate other jobs'
- * faces; the token makes every job's folder unguessable.
- */
-export function newCropToken(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-/**
- * `crops/<YYYY-MM-DD>/<jobId>-<token>/<frame>_<face>.jpg`. The UTC date comes first so an operator can
- * expire or inspect whole days with one prefix; all crops of one job share a folder.
- */
-export function cropKey(date: Date, jobId: string, token: string, frame: string, face: number): string {
+export function cropKey(date: Date, jobId: string, frame: string, face: number): string {
   if (!SEGMENT_RE.test(jobId)) throw new RangeError(`Crop key: job id ${JSON.stringify(jobId)} is not safe`);
   if (!SEGMENT_RE.test(frame)) throw new RangeError(`Crop key: frame ${JSON.stringify(frame)} is not safe`);
-  if (!TOKEN_RE.test(token)) throw new RangeError('Crop key: the token must be 22 base64url characters');
   if (!Number.isInteger(face) || face < 0 || face > MAX_FACE) {
     throw new RangeError(`Crop key: face ${face} must be an integer from 0 to ${MAX_FACE}`);
   }
-  return `crops/${date.toISOString().slice(0, 10)}/${jobId}-${token}/${frame}_${face}.jpg`;
+  return `crops/${date.toISOString().slice(0, 10)}/${jobId}/${frame}_${face}.jpg`;
 }

@@ -4,7 +4,7 @@ import { access, constants, mkdir, readdir, rename, rm, rmdir, stat, writeFile }
 import path from 'node:path';
 import { StorageError } from '../errors/errors.js';
 import type { Logger } from '../logging/logger.js';
-import { CROP_KEY_PATTERN, cropKey, newCropToken, type Crop, type CropStorage } from './crop-storage.js';
+import { CROP_KEY_PATTERN, cropKey, type Crop, type CropStorage } from './crop-storage.js';
 import { mapBounded, reasonOf } from './storage-utils.js';
 
 const DAY_MS = 86_400_000;
@@ -76,9 +76,8 @@ export class LocalCropStorage implements CropStorage {
   }
 
   async putCrops(jobId: string, crops: Crop[]): Promise<string[]> {
-    const token = newCropToken();
     const now = new Date();
-    const keys = crops.map((c) => cropKey(now, jobId, token, c.frame, c.face));
+    const keys = crops.map((c) => cropKey(now, jobId, c.frame, c.face));
     if (keys[0] === undefined) return [];
     const jobDir = path.dirname(path.join(this.dataDir, keys[0]));
     try {

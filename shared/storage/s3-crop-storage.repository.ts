@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Client, type ClientOptions } from 'minio';
 import { StorageError } from '../errors/errors.js';
-import { cropKey, newCropToken, type Crop, type CropStorage } from './crop-storage.js';
+import { cropKey, type Crop, type CropStorage } from './crop-storage.js';
 import { mapBounded, reasonOf } from './storage-utils.js';
 
 /** SigV4 refuses presigned URLs that live longer than seven days. */
@@ -106,9 +106,8 @@ export class S3CropStorage implements CropStorage {
   }
 
   async putCrops(jobId: string, crops: Crop[]): Promise<string[]> {
-    const token = newCropToken();
     const now = new Date();
-    const keys = crops.map((c) => cropKey(now, jobId, token, c.frame, c.face));
+    const keys = crops.map((c) => cropKey(now, jobId, c.frame, c.face));
     return mapBounded(crops, this.uploadConcurrency, async (crop, i) => {
       const key = keys[i] as string;
       try {

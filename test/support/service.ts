@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../shared/config/config.js';
 import { start as startApi, type ApiHandle } from '../../api/main.js';
@@ -16,11 +19,13 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Config for a test: port 0, silent logs, loopback URLs allowed, and a queue prefix of its own. */
 export function testConfig(env: Record<string, string> = {}): Config {
+  const prefix = `test-${randomUUID().slice(0, 8)}`;
   return loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     REDIS_URL,
-    QUEUE_PREFIX: `test-${randomUUID().slice(0, 8)}`,
+    QUEUE_PREFIX: prefix,
+    DATA_DIR: path.join(os.tmpdir(), `facedetect-${prefix}`),
     LOG_LEVEL: 'silent',
     ALLOW_PRIVATE_URLS: 'true',
     INFERENCE_THREADS: '2',
@@ -45,6 +50,7 @@ export async function startService(
       await api.stop();
       await worker?.stop();
       await deleteKeys(config.queuePrefix);
+      await rm(config.storage.dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -12,5 +12,7 @@ declare module 's3rver' {
   export default class S3rver {
     constructor(options?: S3rverOptions);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    run(): Promise<{ address: string; port: number }>;
+    close(): Promise<void>;
   }
 }

@@ -1,34 +1,26 @@
 import { expect } from 'chai';
-import { CROP_KEY_PATTERN, cropKey, newCropToken } from '../../shared/storage/crop-storage.js';
+import { CROP_KEY_PATTERN, cropKey } from '../../shared/storage/crop-storage.js';
 import { mapBounded, reasonOf } from '../../shared/storage/storage-utils.js';
 
-const TOKEN = 'AbCdEfGhIjKlMnOpQrSt_-';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('cropKey', () => {
-  it('when given a job, token, frame and face, then the key groups them under the UTC date', () => {
-    const key = cropKey(new Date('2024-03-05T23:30:00-05:00'), 'job-42', TOKEN, 'f7', 3);
-    expect(key).to.equal(`crops/2024-03-06/job-42-${TOKEN}/f7_3.jpg`);
+  it('when given a job, frame and face, then the key groups them under the UTC date and the job id', () => {
+    const key = cropKey(new Date('2024-03-05T23:30:00-05:00'), 'job-42', 'f7', 3);
+    expect(key).to.equal('crops/2024-03-06/job-42/f7_3.jpg');
     expect(CROP_KEY_PATTERN.test(key)).to.equal(true);
   });
 
   it('when a job id or frame could escape its folder, then cropKey refuses it', () => {
     for (const bad of ['', '..', '.hidden', 'a/b', 'a\\b', '../x', 'é', 'x'.repeat(129)]) {
-      expect(() => cropKey(new Date(), bad, TOKEN, 'f0', 0), bad).to.throw(RangeError);
-      expect(() => cropKey(new Date(), 'job', TOKEN, bad, 0), bad).to.throw(RangeError);
+      expect(() => cropKey(new Date(), bad, 'f0', 0), bad).to.throw(RangeError);
+      expect(() => cropKey(new Date(), 'job', bad, 0), bad).to.throw(RangeError);
     }
   });
 
-  it('when the token or face is malformed, then cropKey refuses it', () => {
-    expect(() => cropKey(new Date(), 'job', 'short', 'f0', 0)).to.throw(RangeError);
-    expect(() => cropKey(new Date(), 'job', TOKEN, 'f0', -1)).to.throw(RangeError);
-    expect(() => cropKey(new Date(), 'job', TOKEN, 'f0', 1.5)).to.throw(RangeError);
-  });
-
-  it('when tokens are drawn, then each is 22 base64url characters and they differ', () => {
-    const tokens = new Set(Array.from({ length: 100 }, newCropToken));
-    expect(tokens.size).to.equal(100);
-    for (const t of tokens) expect(t).to.match(/^[A-Za-z0-9_-]{22}$/);
+  it('when the face index is malformed, then cropKey refuses it', () => {
+    expect(() => cropKey(new Date(), 'job', 'f0', -1)).to.throw(RangeError);
+    expect(() => cropKey(new Date(), 'job', 'f0', 1.5)).to.throw(RangeError);
   });
 });
 

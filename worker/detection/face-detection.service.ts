@@ -24,6 +24,8 @@ export interface DetectedImage {
   height: number;
   /** Faces in the displayed image's pixels, unordered. */
   faces: FaceBox[];
+  /** The decoded pixels of the finest pass (the full image when it was no larger than `maxSide`). */
+  pixels: RawImage;
 }
 
 /**
@@ -42,7 +44,8 @@ export class FaceDetectionService {
     const { width, height } = await this.decoder.probe(bytes);
     const passes = planScales(width, height, { maxSide: this.options.maxSide });
     const finest = await this.decoder.decode(bytes, passes[0]!.width, passes[0]!.height);
-    return { width, height, faces: await this.detectPasses(finest, passes, width, height, minConfidence) };
+    const faces = await this.detectPasses(finest, passes, width, height, minConfidence);
+    return { width, height, faces, pixels: finest };
   }
 
   /** Detects faces in decoded pixels (a video frame), reported in the pixels of `fullWidth`×`fullHeight`. */

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import type { Region } from '../../shared/contract/api-contract.js';
 import type { RawImage } from '../detection/input-tensor.js';
 
 export interface ImageDecoderOptions {
@@ -60,6 +61,19 @@ export class ImageDecoder {
     } catch (err) {
       throw this.translate(err);
     }
+  }
+
+  /** Cuts each region out of decoded pixels and encodes it as a JPEG of exactly that size. */
+  async encodeCrops(image: RawImage, regions: readonly Region[], quality = 90): Promise<Buffer[]> {
+    const raw = { width: image.width, height: image.height, channels: image.channels as 3 | 4 };
+    return Promise.all(
+      regions.map(([left, top, width, height]) =>
+        sharp(image.data, { raw })
+          .extract({ left, top, width, height })
+          .jpeg({ quality, mozjpeg: false })
+          .toBuffer(),
+      ),
+    );
   }
 
   /** Resizes an already decoded image (for the coarser passes), without decoding the source again. */

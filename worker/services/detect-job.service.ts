@@ -10,6 +10,8 @@ import type { MediaBlobRepository } from '../../shared/queue/media-blob.reposito
 import type { FaceDetectionService } from '../detection/face-detection.service.js';
 import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
+import type { ImageDecoder } from '../media/image-decoder.repository.js';
+import type { CropService } from './crop.service.js';
 
 /** Downloads a URL to a file; the SSRF-guarded fetcher in production. */
 export interface UrlFetcher {
@@ -34,6 +36,8 @@ type Media = { kind: 'image'; bytes: Buffer } | { kind: 'video'; file: string };
 export class DetectJobService {
   constructor(
     private readonly detector: FaceDetectionService,
+    private readonly decoder: ImageDecoder,
+    private readonly crops: CropService,
     private readonly blobs: MediaBlobRepository,
     private readonly fetcher: UrlFetcher,
     private readonly options: DetectJobServiceOptions,
@@ -46,7 +50,7 @@ export class DetectJobService {
       if (media.kind === 'video') {
         throw new UnsupportedMediaError('Video input is not enabled on this worker');
       }
-      const facesObj = await this.detectImage(media.bytes, job.data.options);
+      const facesObj = await this.detectImage(job.id, media.bytes, job.data.options);
       if (job.data.source.kind === 'blob') await this.blobs.delete(job.data.source.key);
       return { faces_obj: facesObj, media: 'image', worker: this.options.workerName };
     } finally {
@@ -54,13 +58,21 @@ export class DetectJobService {
     }
   }
 
-  private async detectImage(bytes: Buffer, options: DetectOptions): Promise<FacesObj> {
-    const { width, height, faces } = await this.detector.detectEncoded(bytes, options.minConfidence);
+  private async detectImage(jobId: string, bytes: Buffer, options: DetectOptions): Promise<FacesObj> {
+    const { width, height, faces, pixels } = await this.detector.detectEncoded(bytes, options.minConfidence);
     const placed = selectFaces(
       faces.map((f) => placeFace(f, width, height)),
       { singleFace: options.singleFace, minConfidence: options.minConfidence ?? this.options.scoreThreshold },
     );
-    return { '0': toFrameFaces(placed, { faceIds: placed.map((_, i) => i), removed: [], frameTime: null }) };
+    const frame = toFrameFaces(placed, { faceIds: placed.map((_, i) => i), removed: [], frameTime: null });
+    if (options.returnFaceUrl) {
+      const full =
+        pixels.width === width && pixels.height === height
+          ? pixels
+          : await this.decoder.decode(bytes, width, height);
+      await this.crops.cropFrame(jobId, '0', frame, full, options.expandRatio);
+    }
+    return { '0': frame };
   }
 
   private async loadMedia(job: DetectJob, workDir: string): Promise<Media> {
