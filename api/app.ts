@@ -1,5 +1,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../shared/logging/logger.js';
+import type { Registry } from 'prom-client';
+import type { GatewayMetrics } from '../shared/metrics/metrics.js';
 import { NotFoundError } from '../shared/errors/errors.js';
 import { DetectController } from './controllers/detect.controller.js';
 import { JobsController } from './controllers/jobs.controller.js';
@@ -18,6 +20,8 @@ export interface AppDeps {
   publicBaseUrl: string | undefined;
   detect: DetectService;
   jobs: JobStatusService;
+  registry: Registry;
+  metrics: GatewayMetrics;
   /** Serves crops kept on local disk; absent when crops go to S3. */
   crops?: LocalCropStorage;
   /** Checks behind GET /readyz, each by name; a check throws when its part is not ready. */
@@ -32,8 +36,11 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(requestId());
-  app.use(accessLog(deps.log));
+  app.use(accessLog(deps.log, deps.metrics));
 
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -57,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
   const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
   const detect = new DetectController(deps.detect, deps.publicBaseUrl);
   const jobs = new JobsController(deps.jobs, deps.publicBaseUrl);
-  app.post(DETECT_PATHS, auth, json, detect.detect);
+  for (const path of DETECT_PATHS) app.post(path, auth, json, detect.detect);
   app.get('/jobs/:id', auth, jobs.get);
   if (deps.crops) app.use(createCropsRouter(deps.crops));
 
@@ -68,17 +75,23 @@ export function createApp(deps: AppDeps): Express {
   return app;
 }
 
-function accessLog(log: Logger): RequestHandler {
+/** One log line and the HTTP metrics per request; the route label is the matched pattern, never the URL. */
+function accessLog(log: Logger, metrics: GatewayMetrics): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      const labels = { route, method: req.method, status: String(res.statusCode) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, seconds);
       log.info(
         {
           requestId: req.id,
           method: req.method,
           path: req.path,
           status: res.statusCode,
-          ms: Math.round(performance.now() - started),
+          ms: Math.round(seconds * 1000),
         },
         'request',
       );

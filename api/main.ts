@@ -6,6 +6,9 @@ import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
 import { waitUntilReady } from '../shared/queue/redis-connection.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createApp } from './app.js';
+import type { Registry } from 'prom-client';
+import { createRegistry, GatewayMetrics } from '../shared/metrics/metrics.js';
+import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 import { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
@@ -23,6 +26,8 @@ export interface ApiHandle {
 export interface ApiStartOptions {
   config?: Config;
   log?: Logger;
+  /** The process's metrics registry (the all-in-one process shares one with its worker). */
+  registry?: Registry;
   /** Extra readiness checks (the all-in-one process adds the worker's). */
   readiness?: Record<string, () => Promise<void>>;
 }
@@ -50,7 +55,18 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
   const storage = cropStorageFromConfig(config, log);
   const crops = storage instanceof LocalCropStorage ? storage : undefined;
   await crops?.init();
+  const registry = options.registry ?? createRegistry();
+  const metrics = new GatewayMetrics(registry, async () => {
+    const rows = [];
+    for (const kind of Object.keys(QUEUES) as QueueKind[]) {
+      const counts = await queue.jobCounts(kind);
+      for (const [state, count] of Object.entries(counts)) rows.push({ queue: QUEUES[kind], state, count });
+    }
+    return rows;
+  });
   const app = createApp({
+    registry,
+    metrics,
     log,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.limits.maxBodyBytes,

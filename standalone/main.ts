@@ -1,5 +1,6 @@
 import { loadConfig } from '../shared/config/config.js';
 import { createLogger } from '../shared/logging/logger.js';
+import { createRegistry } from '../shared/metrics/metrics.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { start as startApi } from '../api/main.js';
 import { start as startWorker } from '../worker/main.js';
@@ -11,11 +12,14 @@ import { start as startWorker } from '../worker/main.js';
 export async function start() {
   const config = loadConfig();
   const log = createLogger(config.logLevel, 'facedetect');
-  const worker = await startWorker({ config, log: log.child({ component: 'worker' }) });
-  const api = await startApi({ config, log: log.child({ component: 'api' }) }).catch(async (err: unknown) => {
-    await worker.stop();
-    throw err;
-  });
+  const registry = createRegistry();
+  const worker = await startWorker({ config, registry, log: log.child({ component: 'worker' }) });
+  const api = await startApi({ config, registry, log: log.child({ component: 'api' }) }).catch(
+    async (err: unknown) => {
+      await worker.stop();
+      throw err;
+    },
+  );
   return {
     log,
     api,

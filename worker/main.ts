@@ -3,6 +3,9 @@ import { createLogger, type Logger } from '../shared/logging/logger.js';
 import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
 import { createRedis } from '../shared/queue/redis-connection.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
+import type { Registry } from 'prom-client';
+import { createRegistry, WorkerMetrics } from '../shared/metrics/metrics.js';
+import { startMetricsServer } from './metrics-server.js';
 import { FaceDetectionService } from './detection/face-detection.service.js';
 import { MediaFetcher } from './fetch/media-fetcher.js';
 import { InferencePool } from './inference/inference-pool.js';
@@ -15,6 +18,8 @@ import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js
 export interface WorkerHandle {
   log: Logger;
   pool: InferencePool;
+  /** Port of this worker's /metrics, when it serves its own. */
+  metricsPort: number | undefined;
   /** Stops taking jobs, lets active ones finish, then releases the model threads. */
   stop(): Promise<void>;
 }
@@ -22,6 +27,11 @@ export interface WorkerHandle {
 export interface WorkerStartOptions {
   config?: Config;
   log?: Logger;
+  /**
+   * A registry shared with the gateway (all-in-one process). Without it the worker keeps its own and
+   * serves it on WORKER_METRICS_PORT.
+   */
+  registry?: Registry;
 }
 
 /** Starts a worker process's queue consumers. A missing or corrupt model stops it here, before any job. */
@@ -29,9 +39,12 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   const config = options.config ?? loadConfig();
   const log = options.log ?? createLogger(config.logLevel, 'worker');
 
+  const registry = options.registry ?? createRegistry();
+  const metrics = new WorkerMetrics(registry);
   const pool = await InferencePool.start({
     modelPath: config.detector.modelPath,
     threads: config.detector.inferenceThreads,
+    onRun: (seconds) => metrics.inference.observe(seconds),
   });
   const decoder = new ImageDecoder({ maxPixels: config.limits.maxImagePixels });
   const detector = new FaceDetectionService(pool, decoder, {
@@ -61,23 +74,36 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       scoreThreshold: config.detector.scoreThreshold,
       workerName: config.worker.name,
     },
+    metrics,
   );
   const consumers = new DetectWorkerRepository(
     {
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
       concurrency: { image: config.worker.imageConcurrency, video: config.worker.videoConcurrency },
+      onJobEnd: (kind, outcome, seconds) => {
+        metrics.jobs.inc({ kind, outcome });
+        metrics.jobDuration.observe({ kind }, seconds);
+      },
     },
     (job) => service.handle(job),
     log,
   );
+  const metricsServer = options.registry
+    ? undefined
+    : await startMetricsServer(registry, config.worker.metricsPort, config.host);
   await consumers.start();
-  log.info({ threads: pool.size, model: config.detector.modelPath }, 'worker ready');
+  log.info(
+    { threads: pool.size, model: config.detector.modelPath, metricsPort: metricsServer?.port },
+    'worker ready',
+  );
 
   return {
     log,
     pool,
+    metricsPort: metricsServer?.port,
     async stop() {
+      metricsServer?.server.close();
       await consumers.close();
       await pool.close();
       await storage.close();

@@ -47,6 +47,7 @@ const envSchema = z.object({
   INFERENCE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism()))),
   IMAGE_CONCURRENCY: int(1, 256).default(4),
   VIDEO_CONCURRENCY: int(1, 64).default(1),
+  WORKER_METRICS_PORT: int(0, 65535).default(9100),
   WORKER_NAME: z.string().min(1).default(`${os.hostname()}:${process.pid}`),
 
   MAX_BODY_BYTES: int(1024).default(20 * 1024 * 1024),
@@ -115,7 +116,7 @@ export interface Config {
     /** Lets URLs reach private and loopback addresses: for development and tests only. */
     allowPrivateUrls: boolean;
   };
-  worker: { name: string; imageConcurrency: number; videoConcurrency: number };
+  worker: { name: string; imageConcurrency: number; videoConcurrency: number; metricsPort: number };
   limits: {
     maxBodyBytes: number;
     maxImageBytes: number;
@@ -198,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       name: e.WORKER_NAME,
       imageConcurrency: e.IMAGE_CONCURRENCY,
       videoConcurrency: e.VIDEO_CONCURRENCY,
+      metricsPort: e.WORKER_METRICS_PORT,
     },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,

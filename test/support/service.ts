@@ -29,6 +29,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     ALLOW_PRIVATE_URLS: 'true',
     INFERENCE_THREADS: '2',
+    WORKER_METRICS_PORT: '0',
     ...env,
   });
 }

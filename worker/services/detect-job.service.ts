@@ -12,6 +12,7 @@ import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.j
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { CropService } from './crop.service.js';
+import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 
 /** Downloads a URL to a file; the SSRF-guarded fetcher in production. */
 export interface UrlFetcher {
@@ -41,6 +42,7 @@ export class DetectJobService {
     private readonly blobs: MediaBlobRepository,
     private readonly fetcher: UrlFetcher,
     private readonly options: DetectJobServiceOptions,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   async handle(job: DetectJob): Promise<DetectJobResult> {
@@ -65,6 +67,8 @@ export class DetectJobService {
       { singleFace: options.singleFace, minConfidence: options.minConfidence ?? this.options.scoreThreshold },
     );
     const frame = toFrameFaces(placed, { faceIds: placed.map((_, i) => i), removed: [], frameTime: null });
+    this.metrics.frames.inc();
+    this.metrics.faces.inc(placed.length);
     if (options.returnFaceUrl) {
       const full =
         pixels.width === width && pixels.height === height
@@ -89,7 +93,10 @@ export class DetectJobService {
       return { kind: 'image', bytes };
     }
     const file = path.join(workDir, 'media');
-    await this.fetcher.fetchToFile(source.url, file, { maxBytes: this.options.maxVideoBytes });
+    const fetched = await this.fetcher.fetchToFile(source.url, file, {
+      maxBytes: this.options.maxVideoBytes,
+    });
+    this.metrics.downloadBytes.inc(fetched.bytes);
     const head = await readHead(file, 512);
     const sniffed = sniffMedia(head);
     if (sniffed.kind === 'video') return { kind: 'video', file };
