@@ -92,6 +92,24 @@ describe('FramePipeline (real ffmpeg)', function () {
     }
   });
 
+  it('when the container does not state the frame count (MKV), then the timeline still gives exact frames', async () => {
+    const mkv = path.join(dir, 'clip.mkv');
+    await ffmpeg('-i', CLIP, '-c', 'copy', mkv);
+    const plan = await pipeline.plan(mkv, 5);
+    expect(plan.probe.frameCountEstimated).to.equal(true);
+    expect(plan.exactTimes).to.equal(true);
+    const times = await decodedFrameTimes(mkv);
+    expect(times).to.have.length(275);
+    for (const onePass of [true, false]) {
+      const frames = await collect(pipeline.frames(mkv, { ...plan, onePass }));
+      expect(frames.map((f) => f.key)).to.deep.equal(['0', '55', '110', '165', '220']);
+      for (const f of frames) {
+        expect(f.time).to.equal(Math.round((times[Number(f.key)] ?? NaN) * 1000) / 1000);
+        expect(f.frame.data.equals(await decodeFrameAt(mkv, Number(f.key), 640, 360)), f.key).to.equal(true);
+      }
+    }
+  });
+
   it('when the file has only an audio stream, then planning refuses it with a clear message', async () => {
     const audio = path.join(dir, 'sine.m4a');
     await ffmpeg('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', audio);
