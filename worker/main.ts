@@ -13,6 +13,10 @@ import { ImageDecoder } from './media/image-decoder.repository.js';
 import { DetectWorkerRepository } from './queue/detect-worker.repository.js';
 import { DetectJobService } from './services/detect-job.service.js';
 import { CropService } from './services/crop.service.js';
+import { VideoDetectionService } from './services/video-detection.service.js';
+import { FfmpegRepository } from './video/ffmpeg.repository.js';
+import { resolveFfmpegBinaries } from './video/ffmpeg-binaries.js';
+import { FramePipeline } from './video/frame-pipeline.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 
 export interface WorkerHandle {
@@ -62,10 +66,25 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     await pool.close();
     throw err;
   });
+  const crops = new CropService(decoder, storage);
+  const ffmpeg = new FfmpegRepository({
+    binaries: resolveFfmpegBinaries({
+      ffmpegPath: config.video.ffmpegPath,
+      ffprobePath: config.video.ffprobePath,
+      searchPath: config.video.searchPath,
+    }),
+    idleTimeoutMs: config.video.idleTimeoutMs,
+  });
+  const pipeline = new FramePipeline(ffmpeg, {
+    maxSide: config.detector.maxSide,
+    onFrame: (seconds) => metrics.extraction.observe(seconds),
+  });
+  const video = new VideoDetectionService(pipeline, detector, crops, metrics, { scoreThreshold: config.detector.scoreThreshold });
   const service = new DetectJobService(
     detector,
     decoder,
-    new CropService(decoder, storage),
+    crops,
+    video,
     new MediaBlobRepository(redis, config.queuePrefix),
     fetcher,
     {
@@ -73,6 +92,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       maxVideoBytes: config.limits.maxVideoBytes,
       scoreThreshold: config.detector.scoreThreshold,
       workerName: config.worker.name,
+      videoTimeoutMs: config.video.jobTimeoutMs,
     },
     metrics,
   );

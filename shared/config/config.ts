@@ -56,6 +56,11 @@ const envSchema = z.object({
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   DOWNLOAD_TIMEOUT_MS: int(100).default(30_000),
   ALLOW_PRIVATE_URLS: bool.default(false),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+  FFMPEG_TIMEOUT_MS: int(100).default(60_000),
+  VIDEO_TIMEOUT_MS: int(1000).default(600_000),
+  PATH: z.string().default(''),
 
   S3_ENDPOINT: z
     .string()
@@ -111,6 +116,16 @@ export interface Config {
     dataDir: string;
     urlTtlS: number;
     uploadConcurrency: number;
+  };
+  video: {
+    ffmpegPath?: string;
+    ffprobePath?: string;
+    /** Where a system ffmpeg is looked for (the process's PATH). */
+    searchPath: string;
+    /** An ffmpeg or ffprobe that produces no output for this long is killed. */
+    idleTimeoutMs: number;
+    /** Longest one video job may take. */
+    jobTimeoutMs: number;
   };
   security: {
     /** Lets URLs reach private and loopback addresses: for development and tests only. */
@@ -193,6 +208,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dataDir: path.resolve(e.DATA_DIR),
       urlTtlS: e.CROP_URL_TTL_S,
       uploadConcurrency: e.CROP_UPLOAD_CONCURRENCY,
+    },
+    video: {
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+      searchPath: e.PATH,
+      idleTimeoutMs: e.FFMPEG_TIMEOUT_MS,
+      jobTimeoutMs: e.VIDEO_TIMEOUT_MS,
     },
     security: { allowPrivateUrls: e.ALLOW_PRIVATE_URLS },
     worker: {

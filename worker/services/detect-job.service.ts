@@ -12,6 +12,8 @@ import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.j
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { CropService } from './crop.service.js';
+import type { VideoDetectionService } from './video-detection.service.js';
+import { VideoTimeoutError } from '../video/video-timeout.error.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 
 /** Downloads a URL to a file; the SSRF-guarded fetcher in production. */
@@ -29,7 +31,10 @@ export interface DetectJobServiceOptions {
   scoreThreshold: number;
   /** Names this process in results (host:pid). */
   workerName: string;
+  /** Longest a video job may take, all frames together. */
+  videoTimeoutMs: number;
 }
+
 
 type Media = { kind: 'image'; bytes: Buffer } | { kind: 'video'; file: string };
 
@@ -39,6 +44,7 @@ export class DetectJobService {
     private readonly detector: FaceDetectionService,
     private readonly decoder: ImageDecoder,
     private readonly crops: CropService,
+    private readonly video: VideoDetectionService,
     private readonly blobs: MediaBlobRepository,
     private readonly fetcher: UrlFetcher,
     private readonly options: DetectJobServiceOptions,
@@ -50,13 +56,25 @@ export class DetectJobService {
     try {
       const media = await this.loadMedia(job, workDir);
       if (media.kind === 'video') {
-        throw new UnsupportedMediaError('Video input is not enabled on this worker');
+        const facesObj = await this.withDeadline((signal) => this.video.detect(job, media.file, job.data.options, signal));
+        return { faces_obj: facesObj, media: 'video', worker: this.options.workerName };
       }
       const facesObj = await this.detectImage(job.id, media.bytes, job.data.options);
       if (job.data.source.kind === 'blob') await this.blobs.delete(job.data.source.key);
       return { faces_obj: facesObj, media: 'image', worker: this.options.workerName };
     } finally {
       await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /** Bounds a video's whole processing time; the abort kills its ffmpeg children. */
+  private async withDeadline<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new VideoTimeoutError(this.options.videoTimeoutMs)), this.options.videoTimeoutMs);
+    try {
+      return await work(controller.signal);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -20,6 +20,8 @@ export interface FramePipelineOptions {
    * 640×360. Default 16.
    */
   launchCostMegapixels?: number;
+  /** Called with the seconds from asking for each frame until it arrived (for metrics). */
+  onFrame?: (seconds: number) => void;
 }
 
 export interface FramePlan {
@@ -58,6 +60,7 @@ export class FramePipeline {
   private readonly lookahead: number;
   private readonly maxSide: number;
   private readonly launchCostMegapixels: number;
+  private readonly onFrame?: (seconds: number) => void;
 
   constructor(
     private readonly source: FrameSource,
@@ -67,6 +70,7 @@ export class FramePipeline {
     this.lookahead = Math.max(1, options.lookahead ?? 2);
     this.maxSide = options.maxSide ?? 1280;
     this.launchCostMegapixels = options.launchCostMegapixels ?? 16;
+    this.onFrame = options.onFrame;
   }
 
   /** Probes the video and picks its samples; throws UnsupportedMediaError for anything but a video. */
@@ -85,10 +89,11 @@ export class FramePipeline {
     return { probe, samples, onePass, exactTimes: timeline.exact };
   }
 
-  async *frames(file: string, plan: FramePlan, signal?: AbortSignal): AsyncGenerator<VideoFrame> {
+  /** `maxSide` overrides the pipeline's for one video (full resolution when faces are to be cropped). */
+  async *frames(file: string, plan: FramePlan, signal?: AbortSignal, maxSide = this.maxSide): AsyncGenerator<VideoFrame> {
     const stop = new AbortController();
     const stopped = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-    const options = { probe: plan.probe, maxSide: this.maxSide, signal: stopped };
+    const options = { probe: plan.probe, maxSide, signal: stopped };
     const { samples } = plan;
 
     let start: (sample: FrameSample) => Promise<RawFrame>;
@@ -118,7 +123,11 @@ export class FramePipeline {
     // Keeps the next frame plus `lookahead` more in progress; the consumer's frame is not counted.
     const fill = () => {
       for (let next = upcoming.next(); !next.done; next = upcoming.next()) {
-        const frame = start(next.value);
+        const asked = performance.now();
+        const frame = start(next.value).then((f) => {
+          this.onFrame?.((performance.now() - asked) / 1000);
+          return f;
+        });
         // Awaited in turn below; until then a failure must not count as unhandled.
         frame.catch(() => {});
         ahead.push({ sample: next.value, frame });
