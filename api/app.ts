@@ -6,6 +6,7 @@ import { JobsController } from './controllers/jobs.controller.js';
 import { apiKeyAuth } from './middleware/auth.middleware.js';
 import { errorHandler } from './middleware/error-handler.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
+import { createWebRouter } from './routes/web.router.js';
 import type { DetectService } from './services/detect.service.js';
 import type { JobStatusService } from './services/job-status.service.js';
 
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): Express {
   const jobs = new JobsController(deps.jobs);
   app.post(DETECT_PATHS, auth, json, detect.detect);
   app.get('/jobs/:id', auth, jobs.get);
+  app.use(createWebRouter());
 
   app.use((req, _res, next) =>
     next(new NotFoundError(`No route for ${req.method} ${req.path}; see GET /docs`)),
