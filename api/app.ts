@@ -8,6 +8,7 @@ import { JobsController } from './controllers/jobs.controller.js';
 import { apiKeyAuth } from './middleware/auth.middleware.js';
 import { errorHandler } from './middleware/error-handler.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
+import { createWebRouter } from './routes/web.router.js';
 import type { DetectService } from './services/detect.service.js';
 import type { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
 import { createCropsRouter } from './routes/crops.router.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   for (const path of DETECT_PATHS) app.post(path, auth, json, detect.detect);
   app.get('/jobs/:id', auth, jobs.get);
   if (deps.crops) app.use(createCropsRouter(deps.crops));
+  app.use(createWebRouter());
 
   app.use((req, _res, next) =>
     next(new NotFoundError(`No route for ${req.method} ${req.path}; see GET /docs`)),

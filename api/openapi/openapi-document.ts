@@ -1,0 +1,296 @@
+import { z } from 'zod';
+import {
+  detectPendingSchema,
+  detectSuccessSchema,
+  errorAnswerSchema,
+  facesObjSchema,
+  frameFacesSchema,
+  healthAnswerSchema,
+  jobProgressSchema,
+  jobStatusAnswerSchema,
+  jobStatusSchema,
+  pointSchema,
+  readinessAnswerSchema,
+  regionSchema,
+} from '../../shared/contract/api-schemas.js';
+import { detectRequestSchema } from '../validation/detect-request.schema.js';
+
+export type JsonSchema = z.core.JSONSchema.BaseSchema;
+
+export interface MediaType {
+  schema?: JsonSchema;
+}
+
+export interface ResponseObject {
+  description: string;
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
+  content?: Record<string, MediaType>;
+}
+
+export interface Parameter {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required: boolean;
+  description: string;
+  schema: JsonSchema;
+}
+
+export interface Operation {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: string[];
+  security?: Record<string, string[]>[];
+  parameters?: Parameter[];
+  requestBody?: { required: boolean; content: Record<string, MediaType> };
+  responses: Record<string, ResponseObject>;
+}
+
+export interface SecurityScheme {
+  type: 'http' | 'apiKey';
+  description: string;
+  scheme?: string;
+  in?: 'header';
+  name?: string;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: {
+    title: string;
+    version: string;
+    description: string;
+    license: { name: string; identifier: string };
+  };
+  tags: { name: string; description: string }[];
+  paths: Record<string, Partial<Record<'get' | 'post', Operation>>>;
+  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, SecurityScheme> };
+}
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
+const failure = (description: string): ResponseObject => ({ description, content: json('ErrorAnswer') });
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
+} satisfies ResponseObject['headers'];
+
+/** The answer schemas, each a component under its name; the request schema is added apart (input side). */
+function answerSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  const named = {
+    Point: pointSchema,
+    Region: regionSchema,
+    FrameFaces: frameFacesSchema,
+    FacesObj: facesObjSchema,
+    DetectSuccess: detectSuccessSchema,
+    DetectPending: detectPendingSchema,
+    ErrorAnswer: errorAnswerSchema,
+    JobStatus: jobStatusSchema,
+    JobProgress: jobProgressSchema,
+    JobStatusAnswer: jobStatusAnswerSchema,
+    HealthAnswer: healthAnswerSchema,
+    ReadinessAnswer: readinessAnswerSchema,
+  };
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+    override: dropSafeIntegerBounds,
+  });
+  return Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, embeddable(schema)]));
+}
+
+/**
+ * The request body as the client writes it: the input side of the validating schema, so defaults show
+ * and fields with defaults are optional.
+ */
+function requestSchema(): JsonSchema {
+  return {
+    ...embeddable(z.toJSONSchema(detectRequestSchema, { io: 'input', override: dropSafeIntegerBounds })),
+    description:
+      'Send `url` or `img`; when both are sent, `url` wins. Types are strict (`"true"` is no boolean, `"5"` no integer); unknown fields are ignored.',
+    anyOf: [{ required: ['url'] }, { required: ['img'] }],
+  };
+}
+
+/** zod bounds every integer to the safe range; JSON has no such limit and the bounds only add noise. */
+function dropSafeIntegerBounds({ jsonSchema }: { jsonSchema: JsonSchema }): void {
+  if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+  if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+}
+
+/** A standalone schema made fit to sit inside the document: no dialect of its own, no fragment-only $id. */
+function embeddable(schema: JsonSchema): JsonSchema {
+  const copy = { ...schema };
+  delete copy.$schema;
+  delete copy.$id;
+  return copy;
+}
+
+const keyed: Operation['security'] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+
+function detectOperation(operationId: string, note: string): Operation {
+  return {
+    operationId,
+    summary: 'Detect faces in an image or a video',
+    description: `${note} Waits up to \`SYNC_TIMEOUT_MS\` (30 s by default) for the answer; a request not finished by then, or sent with \`"async": true\`, is answered 202 with a job to poll. Videos are accepted by \`url\` only; send them with \`"async": true\` and follow the progress on \`GET /jobs/{id}\`.`,
+    tags: ['detection'],
+    security: keyed,
+    requestBody: { required: true, content: json('DetectRequest') },
+    responses: {
+      '200': { description: 'The faces found.', content: json('DetectSuccess') },
+      '202': { description: 'Accepted: poll `status_url` for the answer.', content: json('DetectPending') },
+      '400': failure(
+        "Invalid request: a field breaks its rule, the body is not JSON, neither 'url' nor 'img' is sent, or the URL is not http(s).",
+      ),
+      '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
+      '413': failure(
+        'Too large: the body exceeds `MAX_BODY_BYTES`, the image `MAX_IMAGE_BYTES`, or the video `MAX_VIDEO_BYTES`.',
+      ),
+      '422': failure('Not decodable media: a web page, a corrupt file, or data that is not what it claims.'),
+      '429': { ...failure('Too many requests.'), headers: retryAfter },
+      '500': failure('Unexpected error; details are in the service log under the X-Request-Id.'),
+      '502': failure('Downloading the URL or storing the crops failed.'),
+      '503': { ...failure('The job queue (Redis) is unavailable.'), headers: retryAfter },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of the public HTTP API, built from the schemas that validate and type it. */
+export function buildOpenApiDocument(version: string): OpenApiDocument {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'facedetect',
+      version,
+      description:
+        'Self-hosted face detection: boxes, six landmarks, scores, face ids that follow people across video frames, and optional crops. Every answer is JSON with `error_code` (0 or 1) and `error_msg`. Authentication applies only when the service is started with `API_KEYS`; then send a key in `Authorization` or in `x-api-key`.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    tags: [
+      { name: 'detection', description: 'Find faces and follow jobs.' },
+      { name: 'operations', description: 'Health, readiness and metrics, for orchestrators and monitoring.' },
+      { name: 'crops', description: 'Face crops kept on the local disk.' },
+    ],
+    paths: {
+      '/detect': {
+        post: detectOperation('detect', 'Finds the faces in an image (`img` or `url`) or a video (`url`).'),
+      },
+      '/interface/detect-api/detect_faces': {
+        post: detectOperation(
+          'detectFaces',
+          'The same as `POST /detect`, at the path of the original commercial API.',
+        ),
+      },
+      '/jobs/{id}': {
+        get: {
+          operationId: 'getJob',
+          summary: 'Where a job stands, and its answer once done',
+          description: `Poll the \`status_url\` of a 202 answer until \`status\` is \`completed\` (the answer is in \`result\`) or \`failed\` (the reason is in \`error_msg\`). Results are kept for \`RESULT_TTL_S\` (a day by default).`,
+          tags: ['detection'],
+          security: keyed,
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              description: 'The `job_id` a detect request returned.',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': { description: 'The job, by status.', content: json('JobStatusAnswer') },
+            '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
+            '404': failure('No such job, or its result expired.'),
+            '500': failure('Unexpected error.'),
+            '503': { ...failure('The job queue (Redis) is unavailable.'), headers: retryAfter },
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness',
+          description: 'Answers as long as the process serves HTTP. Needs no API key.',
+          tags: ['operations'],
+          responses: { '200': { description: 'Alive.', content: json('HealthAnswer') } },
+        },
+      },
+      '/readyz': {
+        get: {
+          operationId: 'ready',
+          summary: 'Readiness',
+          description: 'Checks Redis (and, in the all-in-one process, the worker). Needs no API key.',
+          tags: ['operations'],
+          responses: {
+            '200': { description: 'Every check passed.', content: json('ReadinessAnswer') },
+            '503': { description: 'A check failed; `checks` says which.', content: json('ReadinessAnswer') },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'metrics',
+          summary: 'Prometheus metrics',
+          description: 'Counters and histograms in the Prometheus text format. Needs no API key.',
+          tags: ['operations'],
+          responses: {
+            '200': {
+              description: 'The metrics.',
+              content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/crops/{path}': {
+        get: {
+          operationId: 'getCrop',
+          summary: 'A face crop',
+          description:
+            'Serves the crops that `face_urls` point to when crops are kept on the local disk (with S3, the URLs point at the bucket). Crops expire (7 days by default), then answer 404. Needs no API key: each URL carries a random token.',
+          tags: ['crops'],
+          parameters: [
+            {
+              name: 'path',
+              in: 'path',
+              required: true,
+              description:
+                'The rest of the URL from `face_urls`, slashes included: `<day>/<job>/<file>.jpg`.',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'The JPEG.',
+              headers: {
+                'Cache-Control': {
+                  description: 'Private, for the crop’s remaining life.',
+                  schema: { type: 'string' },
+                },
+              },
+              content: { 'image/jpeg': {} },
+            },
+            '404': failure('No such crop, or it expired.'),
+          },
+        },
+      },
+    },
+    components: {
+      schemas: { DetectRequest: requestSchema(), ...answerSchemas() },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            '`Authorization: Bearer <key>` (the bare key is accepted too). Takes precedence: when both `Authorization` and `x-api-key` are sent, `Authorization` alone decides, even if only `x-api-key` holds a valid key.',
+        },
+        apiKeyHeader: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-api-key',
+          description: '`x-api-key: <key>`. Read only when no `Authorization` header is sent.',
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,483 @@
+// The try-it page: sends one detect request and draws the answer over the picture. Plain JS, no build step.
+
+const LANDMARKS = [
+  { name: 'left eye', color: '#00b4ff' },
+  { name: 'right eye', color: '#ff3df5' },
+  { name: 'nose tip', color: '#ffe600' },
+  { name: 'mouth centre', color: '#ff7a00' },
+  { name: 'left mouth corner', color: '#00e676' },
+  { name: 'right mouth corner', color: '#ff1744' },
+];
+const FACE_COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324'];
+// The gateway's own list (shared/media/media-sniffer.ts): these URLs go to the video queue.
+const VIDEO_PATH = /\.(mp4|mov|m4v|webm|mkv|avi|flv|wmv|mpg|mpeg|ts|m2ts|3gp|ogv)$/i;
+const KEY_STORAGE = 'facedetect.apiKey';
+const POLL_MS = 400;
+// Lands the seek inside the sampled frame even when frame_time is rounded down a little.
+const SEEK_NUDGE_S = 0.001;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  form: $('form'),
+  key: $('api-key'),
+  file: $('file'),
+  url: $('url'),
+  drop: $('drop-zone'),
+  numFrames: $('num-frames'),
+  minConfidence: $('min-confidence'),
+  singleFace: $('single-face'),
+  returnFaceUrl: $('return-face-url'),
+  progress: $('progress'),
+  status: $('status-text'),
+  error: $('error'),
+  result: $('result'),
+  legend: $('legend'),
+  frames: $('frames'),
+  raw: $('raw'),
+  rawJson: $('raw-json'),
+};
+
+/** The media of the last request: `{ field: 'img' | 'url', value }`. */
+let source;
+/** Aborts the request in flight when a new one starts. */
+let inFlight;
+
+class ServiceError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+ui.key.value = localStorage.getItem(KEY_STORAGE) ?? '';
+ui.key.addEventListener('input', () => {
+  const key = ui.key.value.trim();
+  if (key) localStorage.setItem(KEY_STORAGE, key);
+  else localStorage.removeItem(KEY_STORAGE);
+});
+
+ui.file.addEventListener('change', () => {
+  if (ui.file.files[0]) void useFile(ui.file.files[0]);
+});
+ui.drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  ui.drop.classList.add('over');
+});
+ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
+ui.drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  ui.drop.classList.remove('over');
+  const file = e.dataTransfer.files[0];
+  if (file) {
+    void useFile(file);
+    return;
+  }
+  const url = (e.dataTransfer.getData('text/uri-list') || e.dataTransfer.getData('text/plain')).trim();
+  if (url) {
+    ui.url.value = url.split('\n')[0];
+    ui.form.requestSubmit();
+  }
+});
+ui.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const url = ui.url.value.trim();
+  if (url) source = { field: 'url', value: url };
+  if (!source) {
+    fail('Choose an image file, drop one here, or paste the URL of an image or a video first.');
+    return;
+  }
+  void run(source);
+});
+
+renderLegend();
+
+async function useFile(file) {
+  if (!file.type.startsWith('image/')) {
+    fail(
+      `${file.name} is not an image. Videos are accepted by URL only: put the file where the service can download it and paste its address.`,
+    );
+    return;
+  }
+  ui.url.value = '';
+  try {
+    source = { field: 'img', value: await readAsDataUrl(file) };
+  } catch (err) {
+    fail(err.message);
+    return;
+  } finally {
+    // Choosing the same file again must run again, and "change" fires only when the value changes.
+    ui.file.value = '';
+  }
+  await run(source);
+}
+
+function readAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error(`Could not read ${file.name}.`));
+    reader.readAsDataURL(file);
+  });
+}
+
+async function run(src) {
+  inFlight?.abort();
+  const controller = new AbortController();
+  inFlight = controller;
+  const { signal } = controller;
+  setState('running');
+  showError('');
+  ui.result.hidden = true;
+  ui.frames.replaceChildren();
+  showProgress(null);
+  setStatus('Detecting…');
+  try {
+    const { status, body } = await call('detect', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(requestBody(src)),
+      signal,
+    });
+    if (body.error_code !== 0) throw new ServiceError(body.error_msg, status);
+    const answer = body.error_msg === 'PENDING' ? await poll(body, signal) : body;
+    await render(answer, src, signal);
+    setState('done');
+  } catch (err) {
+    if (signal.aborted) return;
+    fail(explain(err));
+  } finally {
+    if (!signal.aborted) ui.progress.hidden = true;
+  }
+}
+
+function requestBody(src) {
+  const body = {
+    [src.field]: src.value,
+    single_face: ui.singleFace.checked,
+    return_face_url: ui.returnFaceUrl.checked,
+  };
+  if (ui.numFrames.value !== '') body.num_frames = Number(ui.numFrames.value);
+  if (ui.minConfidence.value !== '') body.min_confidence = Number(ui.minConfidence.value);
+  // A video takes longer than a request should stay open; the page follows its job instead.
+  if (src.field === 'url' && isVideoUrl(src.value)) body.async = true;
+  return body;
+}
+
+function isVideoUrl(value) {
+  try {
+    return VIDEO_PATH.test(new URL(value).pathname);
+  } catch {
+    return false;
+  }
+}
+
+/** One request to the service; answers with the status and the JSON body, which also goes to "Raw JSON". */
+async function call(url, init) {
+  const key = ui.key.value.trim();
+  const headers = { accept: 'application/json', ...init.headers };
+  if (key) headers.authorization = `Bearer ${key}`;
+  let res;
+  try {
+    res = await fetch(url, { ...init, headers });
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    throw new Error(
+      'Could not reach the service. Check that it is running and that this page comes from it.',
+    );
+  }
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ServiceError(
+      `The service answered ${res.status} ${res.statusText} without a JSON body.`,
+      res.status,
+    );
+  }
+  ui.rawJson.textContent = JSON.stringify(body, null, 2);
+  ui.raw.hidden = false;
+  return { status: res.status, body };
+}
+
+async function poll(pending, signal) {
+  // connect-src 'self' lets the page call its own origin only, and PUBLIC_BASE_URL may name another one.
+  const statusUrl =
+    new URL(pending.status_url, location.href).origin === location.origin
+      ? pending.status_url
+      : `jobs/${encodeURIComponent(pending.job_id)}`;
+  setStatus('Queued…');
+  for (;;) {
+    await sleep(POLL_MS, signal);
+    const { status, body } = await call(statusUrl, { signal });
+    if (status !== 200) throw new ServiceError(body.error_msg, status);
+    if (body.status === 'completed') return body.result;
+    if (body.status === 'failed') throw new ServiceError(body.error_msg ?? 'The job failed.', status);
+    showProgress(body.progress);
+    setStatus(
+      body.status === 'waiting'
+        ? 'Waiting for a worker…'
+        : `Detecting…${body.progress ? ` ${body.progress.frames_done} / ${body.progress.frames_total} frames` : ''}`,
+    );
+  }
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+async function render(answer, src, signal) {
+  const frames = Object.entries(answer.faces_obj)
+    .map(([index, faces]) => ({ index: Number(index), faces }))
+    .sort((a, b) => a.index - b.index);
+  const video = frames.some((f) => f.faces.frame_time !== null);
+  ui.frames.className = video ? 'video' : 'image';
+  ui.result.hidden = false;
+  if (video) await renderVideo(frames, src.value, signal);
+  else await renderImage(frames[0], src.value);
+  const ids = new Set(frames.flatMap((f) => f.faces.face_ids));
+  setStatus(
+    video
+      ? `${frames.length} frames, ${plural(ids.size, 'face id')}.`
+      : `${plural(frames[0]?.faces.region.length ?? 0, 'face')} found.`,
+  );
+}
+
+async function renderImage(frame, href) {
+  const img = new Image();
+  img.alt = 'The image sent';
+  img.src = href;
+  try {
+    await img.decode();
+  } catch {
+    throw new Error(
+      'The service read this image but the browser cannot show it; the raw JSON has the result.',
+    );
+  }
+  addFrame(img, img.naturalWidth, img.naturalHeight, frame, false);
+}
+
+/** Seeks a <video> to each sampled frame's time and copies that frame onto a canvas. */
+async function renderVideo(frames, href, signal) {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.preload = 'auto';
+  const cannotLoad = 'The browser cannot load this video to show its frames; the raw JSON has the result.';
+  const loaded = once(video, 'loadeddata', cannotLoad);
+  video.src = href;
+  await loaded;
+  try {
+    for (const frame of frames) {
+      if (signal.aborted) return;
+      const seeked = once(video, 'seeked', cannotLoad);
+      video.currentTime = frame.faces.frame_time + SEEK_NUDGE_S;
+      await seeked;
+      const canvas = document.createElement('canvas');
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+      addFrame(canvas, canvas.width, canvas.height, frame, true);
+    }
+  } finally {
+    video.removeAttribute('src');
+    video.load();
+  }
+}
+
+function once(target, event, errorMessage) {
+  return new Promise((resolve, reject) => {
+    const ok = () => {
+      target.removeEventListener('error', fail);
+      resolve();
+    };
+    const fail = () => {
+      target.removeEventListener(event, ok);
+      reject(new Error(errorMessage));
+    };
+    target.addEventListener(event, ok, { once: true });
+    target.addEventListener('error', fail, { once: true });
+  });
+}
+
+function addFrame(picture, width, height, { index, faces }, video) {
+  const figure = element('figure', { class: 'frame', 'data-frame-index': index });
+  const stage = element('div', { class: 'stage' });
+  stage.append(picture, overlay(faces, width, height, video ? 2 : 1));
+  const caption = element('figcaption');
+  if (video) caption.append(line(`frame ${index} · ${faces.frame_time.toFixed(2)} s`, 'frame-time'));
+  caption.append(
+    line(
+      faces.face_ids.length === 0
+        ? 'no face'
+        : faces.face_ids.map((id, i) => `#${id} ${faces.scores[i].toFixed(2)}`).join(' · '),
+    ),
+  );
+  if (video) {
+    caption.append(
+      line(
+        `removed: ${faces.removed.length ? faces.removed.map((id) => `#${id}`).join(', ') : 'none'}`,
+        'removed',
+      ),
+    );
+  }
+  figure.append(stage, caption);
+  if (faces.face_urls) figure.append(crops(faces));
+  figure.dataset.drawn = 'true';
+  ui.frames.append(figure);
+}
+
+/**
+ * Boxes, labels and landmarks in the picture's own pixels; the viewBox scales them with the picture.
+ * `magnify` enlarges labels and dots for pictures shown as small thumbnails.
+ */
+function overlay(faces, width, height, magnify) {
+  const svg = svgElement('svg', {
+    class: 'overlay',
+    viewBox: `0 0 ${width} ${height}`,
+    preserveAspectRatio: 'none',
+    'aria-hidden': 'true',
+  });
+  const unit = (Math.max(width, height) / 100) * magnify;
+  faces.region.forEach(([x, y, w, h], i) => {
+    const id = faces.face_ids[i];
+    const color = faceColor(id);
+    const score = faces.scores[i];
+    svg.append(
+      svgElement('rect', {
+        x,
+        y,
+        width: w,
+        height: h,
+        fill: 'none',
+        stroke: color,
+        'stroke-width': 3,
+        'vector-effect': 'non-scaling-stroke',
+        'data-face-id': id,
+        'data-score': score,
+      }),
+    );
+    const label = svgElement('text', {
+      x,
+      y: y > 3 * unit ? y - 0.6 * unit : y + h + 2.4 * unit,
+      fill: color,
+      'font-size': 2.2 * unit,
+      class: 'label',
+    });
+    label.textContent = `#${id} ${score.toFixed(2)}`;
+    svg.append(label);
+    (faces.landmarks[i] ?? []).forEach(([lx, ly], k) =>
+      svg.append(
+        svgElement('circle', {
+          cx: lx,
+          cy: ly,
+          r: 0.6 * unit,
+          fill: LANDMARKS[k]?.color ?? '#fff',
+          stroke: '#000',
+          'stroke-width': 1,
+          'vector-effect': 'non-scaling-stroke',
+          'data-landmark': LANDMARKS[k]?.name ?? k,
+        }),
+      ),
+    );
+  });
+  return svg;
+}
+
+function crops(faces) {
+  const strip = element('div', { class: 'crops' });
+  faces.face_urls.forEach((url, i) => {
+    const img = element('img', {
+      src: url,
+      alt: `face #${faces.face_ids[i]}`,
+      loading: 'lazy',
+      class: 'crop',
+    });
+    img.style.setProperty('--face-color', faceColor(faces.face_ids[i]));
+    strip.append(img);
+  });
+  return strip;
+}
+
+function renderLegend() {
+  ui.legend.replaceChildren(
+    ...LANDMARKS.map(({ name, color }) => {
+      const item = element('li');
+      const swatch = svgElement('svg', { viewBox: '0 0 10 10', class: 'swatch', 'aria-hidden': 'true' });
+      swatch.append(svgElement('circle', { cx: 5, cy: 5, r: 4, fill: color, stroke: '#000' }));
+      item.append(swatch, name);
+      return item;
+    }),
+    element('li', { class: 'note' }, 'Boxes: one colour per face id, with its score.'),
+  );
+}
+
+function faceColor(id) {
+  return FACE_COLORS[id % FACE_COLORS.length];
+}
+
+function explain(err) {
+  if (err instanceof ServiceError && err.status === 401) {
+    return `${err.message}. Enter a key the service accepts in the API key field.`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function fail(message) {
+  showError(message);
+  setState('error');
+}
+
+function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = message === '';
+}
+
+function showProgress(progress) {
+  ui.progress.hidden = false;
+  if (progress && progress.frames_total > 0) {
+    ui.progress.max = progress.frames_total;
+    ui.progress.value = progress.frames_done;
+  } else {
+    ui.progress.removeAttribute('value');
+  }
+}
+
+function setStatus(text) {
+  ui.status.textContent = text;
+}
+
+function setState(state) {
+  document.body.dataset.state = state;
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function line(text, className) {
+  return element('div', className ? { class: className } : {}, text);
+}
+
+function element(tag, attributes = {}, text) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, String(value));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function svgElement(tag, attributes) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) el.setAttribute(name, String(value));
+  return el;
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * The HTTP answers as zod schemas. The contract's TypeScript types are inferred from them
+ * (api-contract.ts) and the OpenAPI document is generated from them, so code, types and document cannot
+ * disagree. Objects are strict: an answer carries exactly these fields.
+ */
+
+const pixel = z.int();
+
+export const pointSchema = z
+  .tuple([pixel, pixel])
+  .describe('`[x, y]` in integer pixels of the displayed image.');
+
+export const regionSchema = z
+  .tuple([pixel, pixel, pixel, pixel])
+  .describe('`[x, y, w, h]` in integer pixels of the displayed image.');
+
+export const frameFacesSchema = z
+  .strictObject({
+    landmarks: z
+      .array(z.array(pointSchema))
+      .describe(
+        'Per face: left eye, right eye, nose tip, mouth centre, left mouth corner, right mouth corner (left and right as seen in the image).',
+      ),
+    landmarks_str: z
+      .array(z.string())
+      .describe('Per face: the first four landmarks as `"x1,y1:x2,y2:x3,y3:x4,y4"`.'),
+    region: z.array(regionSchema).describe('Per face: its box.'),
+    scores: z.array(z.number().min(0).max(1)).describe('Per face: detection confidence.'),
+    face_ids: z
+      .array(z.int().min(0))
+      .describe('Per face: an id that stays with the same person across the frames of a video.'),
+    removed: z.array(z.int().min(0)).describe('Ids seen in the previous sampled frame and gone in this one.'),
+    frame_time: z
+      .number()
+      .min(0)
+      .nullable()
+      .describe('Presentation time in seconds (videos); null for images.'),
+    face_urls: z
+      .array(z.string())
+      .nullable()
+      .describe('Per face: URL of a cropped JPEG, when `return_face_url` was set; else null.'),
+    crop_region: z
+      .array(regionSchema)
+      .nullable()
+      .describe('Per face: the cropped area (the box grown by `expand_ratio`), with `face_urls`.'),
+    crop_landmarks: z
+      .array(z.array(pointSchema))
+      .nullable()
+      .describe('Per face: the landmarks in pixels of its crop, with `face_urls`.'),
+  })
+  .describe('The faces of one frame. Every per-face array lists faces by area, largest first.');
+
+export const facesObjSchema = z
+  .record(z.string().regex(/^\d+$/), frameFacesSchema)
+  .describe("Frames by source frame index: `'0'` for an image, the sampled frames' indices for a video.");
+
+export const detectSuccessSchema = z
+  .strictObject({
+    error_code: z.literal(0),
+    error_msg: z.literal('SUCCESS'),
+    job_id: z.string(),
+    faces_obj: facesObjSchema,
+  })
+  .describe('The faces found. No face is still a success.');
+
+export const detectPendingSchema = z
+  .strictObject({
+    error_code: z.literal(0),
+    error_msg: z.literal('PENDING'),
+    job_id: z.string(),
+    status_url: z.url().describe('Poll it (GET) until the job completes or fails.'),
+  })
+  .describe('Accepted: the job runs in the background.');
+
+export const errorAnswerSchema = z
+  .strictObject({
+    error_code: z.literal(1),
+    error_msg: z.string().min(1).describe('What went wrong and what to do about it, in plain words.'),
+    faces_obj: z.record(z.string(), z.never()).describe('Always empty.'),
+  })
+  .describe('A request that failed.');
+
+export const jobStatusSchema = z.enum(['waiting', 'active', 'completed', 'failed']);
+
+export const jobProgressSchema = z.strictObject({
+  frames_done: z.int().min(0),
+  frames_total: z.int().min(0),
+});
+
+export const jobStatusAnswerSchema = z
+  .strictObject({
+    job_id: z.string(),
+    status: jobStatusSchema,
+    progress: jobProgressSchema.nullable().describe('Frames processed so far (videos); null before any.'),
+    result: detectSuccessSchema.nullable().describe('The answer, once the job completed.'),
+    error_code: z.literal(1).optional().describe('Present when the job failed.'),
+    error_msg: z.string().optional().describe('Why the job failed, when it did.'),
+  })
+  .describe('Where a job stands.');
+
+export const healthAnswerSchema = z
+  .strictObject({ status: z.literal('ok') })
+  .describe('The process is up; says nothing of Redis or workers.');
+
+export const readinessAnswerSchema = z
+  .strictObject({
+    status: z.enum(['ready', 'not ready']),
+    checks: z.record(
+      z.string(),
+      z.strictObject({ ok: z.boolean(), error: z.string().optional().describe('Why the check failed.') }),
+    ),
+  })
+  .describe('Whether every dependency answers, check by check.');
