@@ -79,7 +79,9 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     maxSide: config.detector.maxSide,
     onFrame: (seconds) => metrics.extraction.observe(seconds),
   });
-  const video = new VideoDetectionService(pipeline, detector, crops, metrics, { scoreThreshold: config.detector.scoreThreshold });
+  const video = new VideoDetectionService(pipeline, detector, crops, metrics, {
+    scoreThreshold: config.detector.scoreThreshold,
+  });
   const service = new DetectJobService(
     detector,
     decoder,

@@ -35,7 +35,6 @@ export interface DetectJobServiceOptions {
   videoTimeoutMs: number;
 }
 
-
 type Media = { kind: 'image'; bytes: Buffer } | { kind: 'video'; file: string };
 
 /** Runs one detection job: gets the media, detects faces, and builds the answer's `faces_obj`. */
@@ -56,7 +55,9 @@ export class DetectJobService {
     try {
       const media = await this.loadMedia(job, workDir);
       if (media.kind === 'video') {
-        const facesObj = await this.withDeadline((signal) => this.video.detect(job, media.file, job.data.options, signal));
+        const facesObj = await this.withDeadline((signal) =>
+          this.video.detect(job, media.file, job.data.options, signal),
+        );
         return { faces_obj: facesObj, media: 'video', worker: this.options.workerName };
       }
       const facesObj = await this.detectImage(job.id, media.bytes, job.data.options);
@@ -70,7 +71,10 @@ export class DetectJobService {
   /** Bounds a video's whole processing time; the abort kills its ffmpeg children. */
   private async withDeadline<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new VideoTimeoutError(this.options.videoTimeoutMs)), this.options.videoTimeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new VideoTimeoutError(this.options.videoTimeoutMs)),
+      this.options.videoTimeoutMs,
+    );
     try {
       return await work(controller.signal);
     } finally {

@@ -40,7 +40,10 @@ export class VideoDetectionService {
       const faces = await this.detector.detectRaw(frame, width, height, options.minConfidence);
       const placed = selectFaces(
         faces.map((f) => placeFace(f, width, height)),
-        { singleFace: options.singleFace, minConfidence: options.minConfidence ?? this.options.scoreThreshold },
+        {
+          singleFace: options.singleFace,
+          minConfidence: options.minConfidence ?? this.options.scoreThreshold,
+        },
       );
       const { ids, removed } = tracker.update(placed.map((p) => ({ box: p.region, landmarks: p.landmarks })));
       const result = toFrameFaces(placed, { faceIds: ids, removed, frameTime: time });

@@ -90,7 +90,12 @@ export class FramePipeline {
   }
 
   /** `maxSide` overrides the pipeline's for one video (full resolution when faces are to be cropped). */
-  async *frames(file: string, plan: FramePlan, signal?: AbortSignal, maxSide = this.maxSide): AsyncGenerator<VideoFrame> {
+  async *frames(
+    file: string,
+    plan: FramePlan,
+    signal?: AbortSignal,
+    maxSide = this.maxSide,
+  ): AsyncGenerator<VideoFrame> {
     const stop = new AbortController();
     const stopped = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
     const options = { probe: plan.probe, maxSide, signal: stopped };
