@@ -17,6 +17,8 @@ import { VideoDetectionService } from './services/video-detection.service.js';
 import { FfmpegRepository } from './video/ffmpeg.repository.js';
 import { resolveFfmpegBinaries } from './video/ffmpeg-binaries.js';
 import { FramePipeline } from './video/frame-pipeline.js';
+import { WebhookQueueRepository } from './queue/webhook-queue.repository.js';
+import { WebhookService } from './services/webhook.service.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 
 export interface WorkerHandle {
@@ -98,6 +100,12 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     },
     metrics,
   );
+  const webhookQueue = new WebhookQueueRepository(
+    { redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS },
+    log,
+  );
+  const webhooks = new WebhookService(webhookQueue, fetcher, config.webhookSecret);
+  await webhookQueue.start(webhooks.deliver);
   const consumers = new DetectWorkerRepository(
     {
       redisUrl: config.redisUrl,
@@ -106,6 +114,15 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       onJobEnd: (kind, outcome, seconds) => {
         metrics.jobs.inc({ kind, outcome });
         metrics.jobDuration.observe({ kind }, seconds);
+      },
+      onFinal: async (job, outcome) => {
+        if (!job.data.callbackUrl) return;
+        await webhooks.notify(
+          job.data.callbackUrl,
+          'result' in outcome
+            ? { error_code: 0, error_msg: 'SUCCESS', job_id: job.id, faces_obj: outcome.result.faces_obj }
+            : { error_code: 1, error_msg: outcome.error.message, job_id: job.id, faces_obj: {} },
+        );
       },
     },
     (job) => service.handle(job),
@@ -127,6 +144,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     async stop() {
       metricsServer?.server.close();
       await consumers.close();
+      await webhookQueue.close();
       await pool.close();
       await storage.close();
       redis.disconnect();

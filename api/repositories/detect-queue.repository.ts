@@ -11,7 +11,7 @@ import {
 import type { AppError } from '../../shared/errors/app-error.js';
 import { QueueUnavailableError } from '../../shared/errors/errors.js';
 import { decodeJobError } from '../../shared/errors/job-error-codec.js';
-import { createRedis } from '../../shared/queue/redis-connection.js';
+import { createRedis, redisOptions } from '../../shared/queue/redis-connection.js';
 import { withTimeout } from '../../shared/queue/timeout.js';
 
 export interface DetectQueueOptions {
@@ -96,12 +96,9 @@ export class DetectQueueRepository {
         defaultJobOptions,
       }),
     };
+    const eventConnection = redisOptions(options.redisUrl, 'worker', 'facedetect-gateway-events');
     const events = Object.values(QUEUES).map(
-      (name) =>
-        new QueueEvents(name, {
-          connection: createRedis(options.redisUrl, 'worker', 'facedetect-gateway-events'),
-          prefix: options.prefix,
-        }),
+      (name) => new QueueEvents(name, { connection: eventConnection, prefix: options.prefix }),
     );
     for (const q of Object.values(queues)) q.on('error', () => undefined);
     for (const ev of events) ev.on('error', () => undefined);
@@ -186,6 +183,7 @@ export class DetectQueueRepository {
       ...Object.values(this.queues).map((q) => q.close()),
       ...this.events.map((ev) => ev.close()),
     ]);
+    // BullMQ leaves a connection it was handed open on close.
     this.client.disconnect();
   }
 

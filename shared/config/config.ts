@@ -61,6 +61,7 @@ const envSchema = z.object({
   FFMPEG_TIMEOUT_MS: int(100).default(60_000),
   VIDEO_TIMEOUT_MS: int(1000).default(600_000),
   PATH: z.string().default(''),
+  WEBHOOK_SECRET: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
 
   S3_ENDPOINT: z
     .string()
@@ -127,6 +128,8 @@ export interface Config {
     /** Longest one video job may take. */
     jobTimeoutMs: number;
   };
+  /** HMAC key signing callback_url deliveries; undefined sends them unsigned. */
+  webhookSecret: string | undefined;
   security: {
     /** Lets URLs reach private and loopback addresses: for development and tests only. */
     allowPrivateUrls: boolean;
@@ -216,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idleTimeoutMs: e.FFMPEG_TIMEOUT_MS,
       jobTimeoutMs: e.VIDEO_TIMEOUT_MS,
     },
+    webhookSecret: e.WEBHOOK_SECRET,
     security: { allowPrivateUrls: e.ALLOW_PRIVATE_URLS },
     worker: {
       name: e.WORKER_NAME,

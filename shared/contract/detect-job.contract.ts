@@ -44,3 +44,14 @@ export interface DetectJobResult {
 }
 
 export type DetectJobProgress = JobProgress;
+
+/** Callback deliveries queue apart from detection, each retried with backoff until the receiver accepts it. */
+export const WEBHOOK_QUEUE = 'webhook';
+export const WEBHOOK_JOB_NAME = 'deliver';
+
+export interface WebhookJobData {
+  url: string;
+  /** The final answer, serialized once, so the signature covers exactly what is sent on every try. */
+  body: string;
+  jobId: string;
+}

@@ -7,16 +7,29 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export type RedisRole = 'worker' | 'gateway';
 
-export function createRedis(url: string, role: RedisRole, connectionName: string): Redis {
+/**
+ * Connection options from a redis:// or rediss:// URL. BullMQ is given options rather than connections:
+ * it then owns the connections it opens and closes them all on close().
+ */
+export function redisOptions(url: string, role: RedisRole, connectionName: string): RedisOptions {
+  const u = new URL(url);
   const common: RedisOptions = {
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
     connectionName,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   };
-  const options: RedisOptions =
-    role === 'worker'
-      ? { ...common, maxRetriesPerRequest: null, enableReadyCheck: true }
-      : { ...common, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000 };
-  const redis = new Redis(url, options);
+  return role === 'worker'
+    ? { ...common, maxRetriesPerRequest: null, enableReadyCheck: true }
+    : { ...common, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000 };
+}
+
+export function createRedis(url: string, role: RedisRole, connectionName: string): Redis {
+  const redis = new Redis(redisOptions(url, role, connectionName));
   // Without a listener ioredis reports every failed reconnect as an unhandled error event.
   redis.on('error', () => undefined);
   return redis;

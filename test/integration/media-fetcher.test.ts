@@ -508,11 +508,9 @@ describe('MediaFetcher', () => {
 
   describe('postJson', () => {
     it('when posting, then the server receives the JSON body and headers and the status comes back', async () => {
-      const result = await fetcher.postJson(
-        `${base}/webhook`,
-        { job_id: 'j1', faces: 2 },
-        { 'x-signature': 'abc' },
-      );
+      const result = await fetcher.postJson(`${base}/webhook`, JSON.stringify({ job_id: 'j1', faces: 2 }), {
+        'x-signature': 'abc',
+      });
       expect(result.status).to.equal(204);
       expect(posts).to.have.length(1);
       expect(JSON.parse(posts[0]?.body ?? '')).to.deep.equal({ job_id: 'j1', faces: 2 });
@@ -521,18 +519,18 @@ describe('MediaFetcher', () => {
     });
 
     it('when the webhook redirects, then the redirect is reported, not followed', async () => {
-      const result = await fetcher.postJson(`${base}/redirect/0`, {}, {});
+      const result = await fetcher.postJson(`${base}/redirect/0`, '{}', {});
       expect(result.status).to.equal(302);
     });
 
     it('when the webhook is on loopback and private addresses are not allowed, then it is refused', async () => {
-      const err = await rejection(guarded.postJson(`${base}/webhook`, {}, {}));
+      const err = await rejection(guarded.postJson(`${base}/webhook`, '{}', {}));
       expect(err.message).to.equal(ADDRESS_REFUSED);
       expect(posts).to.have.length(0);
     });
 
     it('when the webhook URL is not HTTP, then it fails with "Invalid URL format"', async () => {
-      const err = await rejection(fetcher.postJson('file:///etc/passwd', {}, {}));
+      const err = await rejection(fetcher.postJson('file:///etc/passwd', '{}', {}));
       expect(err.message).to.equal('Invalid URL format');
     });
   });

@@ -148,13 +148,14 @@ export class MediaFetcher {
    * Posts `body` as JSON and reports the status without reading the answer. Redirects are not
    * followed: a webhook that moved answers 3xx and the caller decides.
    */
+  /** Posts `json` (already serialized, so a signature over it covers exactly the bytes sent). */
   async postJson(
     url: string,
-    body: unknown,
+    json: string,
     headers: Record<string, string>,
     opts: { timeoutMs?: number } = {},
   ): Promise<{ status: number }> {
-    const payload = Buffer.from(JSON.stringify(body));
+    const payload = Buffer.from(json);
     return this.withDeadline(opts.timeoutMs ?? this.timeoutMs, undefined, async (transfer) => {
       const response = await this.request(
         parseHttpUrl(url),

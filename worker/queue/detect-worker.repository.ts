@@ -8,9 +8,10 @@ import {
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
 import { AppError } from '../../shared/errors/app-error.js';
+import { InternalError } from '../../shared/errors/errors.js';
 import { encodeJobError } from '../../shared/errors/job-error-codec.js';
 import type { Logger } from '../../shared/logging/logger.js';
-import { createRedis } from '../../shared/queue/redis-connection.js';
+import { redisOptions } from '../../shared/queue/redis-connection.js';
 
 /** What a handler sees of a BullMQ job. */
 export interface DetectJob {
@@ -40,6 +41,8 @@ export interface DetectWorkerOptions {
   stalledIntervalMs?: number;
   /** Called when a job ends, for metrics. */
   onJobEnd?: (kind: QueueKind, outcome: 'completed' | 'failed' | 'retried', seconds: number) => void;
+  /** Called once a job is done for good: completed, or failed with no retry left (callbacks). */
+  onFinal?: (job: DetectJob, outcome: { result: DetectJobResult } | { error: AppError }) => Promise<void>;
 }
 
 /**
@@ -62,7 +65,7 @@ export class DetectWorkerRepository {
         QUEUES[kind],
         (job) => this.process(kind, job),
         {
-          connection: createRedis(this.options.redisUrl, 'worker', `facedetect-worker-${kind}`),
+          connection: redisOptions(this.options.redisUrl, 'worker', `facedetect-worker-${kind}`),
           prefix: this.options.prefix,
           concurrency: this.options.concurrency[kind],
           lockDuration: this.options.lockDurationMs ?? 30_000,
@@ -86,22 +89,25 @@ export class DetectWorkerRepository {
     const started = performance.now();
     const log = this.log.child({ jobId: job.id, requestId: job.data.requestId, queue: QUEUES[kind] });
     const elapsed = () => (performance.now() - started) / 1000;
+    const detectJob: DetectJob = {
+      id: job.id!,
+      kind,
+      data: job.data,
+      attempt: job.attemptsMade + 1,
+      updateProgress: (p) => job.updateProgress(p),
+    };
     try {
-      const result = await this.handler({
-        id: job.id!,
-        kind,
-        data: job.data,
-        attempt: job.attemptsMade + 1,
-        updateProgress: (p) => job.updateProgress(p),
-      });
+      const result = await this.handler(detectJob);
       log.info({ seconds: elapsed() }, 'job completed');
       this.options.onJobEnd?.(kind, 'completed', elapsed());
+      await this.final(detectJob, { result }, log);
       return result;
     } catch (err) {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (err instanceof AppError && !err.retryable) {
         log.info({ code: err.code, reason: err.message }, 'job rejected');
         this.options.onJobEnd?.(kind, 'failed', elapsed());
+        await this.final(detectJob, { error: err }, log);
         throw new UnrecoverableError(encodeJobError(err));
       }
       log.warn(
@@ -109,7 +115,22 @@ export class DetectWorkerRepository {
         finalAttempt ? 'job failed' : 'job failed, will retry',
       );
       this.options.onJobEnd?.(kind, finalAttempt ? 'failed' : 'retried', elapsed());
+      if (finalAttempt)
+        await this.final(detectJob, { error: err instanceof AppError ? err : new InternalError() }, log);
       throw err instanceof AppError ? new Error(encodeJobError(err)) : err;
+    }
+  }
+
+  /** A failing end-of-job hook (callback queueing) must not change the job's own outcome. */
+  private async final(
+    job: DetectJob,
+    outcome: { result: DetectJobResult } | { error: AppError },
+    log: Logger,
+  ) {
+    try {
+      await this.options.onFinal?.(job, outcome);
+    } catch (err) {
+      log.error({ err }, 'job end hook failed');
     }
   }
 }

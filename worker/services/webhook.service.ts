@@ -1,0 +1,38 @@
+import { createHmac } from 'node:crypto';
+import type { DetectSuccess, ErrorAnswer } from '../../shared/contract/api-contract.js';
+import type { WebhookJobData } from '../../shared/contract/detect-job.contract.js';
+import { AppError } from '../../shared/errors/app-error.js';
+import type { MediaFetcher } from '../fetch/media-fetcher.js';
+import type { WebhookQueueRepository } from '../queue/webhook-queue.repository.js';
+
+export type FinalAnswer = DetectSuccess | (ErrorAnswer & { job_id: string });
+
+/** `X-Signature: sha256=<hex HMAC-SHA256 of the exact body>`, so receivers can verify the sender. */
+export function signature(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * `callback_url`: when a job ends (done, or failed for good), its final answer is queued for delivery and
+ * POSTed through the same SSRF guard as media URLs, retried with backoff until the receiver answers 2xx.
+ */
+export class WebhookService {
+  constructor(
+    private readonly queue: WebhookQueueRepository,
+    private readonly fetcher: MediaFetcher,
+    private readonly secret: string | undefined,
+  ) {}
+
+  async notify(url: string, answer: FinalAnswer): Promise<void> {
+    await this.queue.enqueue({ url, jobId: answer.job_id, body: JSON.stringify(answer) });
+  }
+
+  deliver = async ({ url, body }: WebhookJobData): Promise<void> => {
+    const headers: Record<string, string> = { 'user-agent': 'facedetect-webhook' };
+    if (this.secret) headers['x-signature'] = signature(body, this.secret);
+    const { status } = await this.fetcher.postJson(url, body, headers);
+    if (status < 200 || status >= 300) {
+      throw new AppError('CALLBACK_REJECTED', 502, `callback answered HTTP ${status}`, true);
+    }
+  };
+}
