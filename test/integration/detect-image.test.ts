@@ -1,17 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import sharp from 'sharp';
+import { regionIou as iou, type Region } from '../support/regions.js';
 import { image } from '../support/fixtures.js';
 import { loadFacesDev, referenceLandmarks } from '../support/faces-dev.js';
 import { getJson, postJson, startService, type TestService } from '../support/service.js';
 
-type Region = [number, number, number, number];
 const b64 = (buf: Buffer) => buf.toString('base64');
-const iou = (a: Region, b: Region) => {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  return (ix * iy) / (a[2] * a[3] + b[2] * b[3] - ix * iy);
-};
 
 describe('POST /detect with images', function () {
   let svc: TestService;

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
+import { regionIou as iou, type Region } from '../support/regions.js';
 import { image, VIDEOS } from '../support/fixtures.js';
 import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
 import { serveFilesWithRanges } from '../support/range-file-server.js';
@@ -12,13 +13,6 @@ import { ffmpeg, framePts } from '../support/video-fixtures.js';
 
 const CLIP = path.join(VIDEOS, 'short_hamilton_clip.mp4');
 const SECRET = 'test-webhook-secret-0123456789';
-type Region = [number, number, number, number];
-
-const iou = (a: Region, b: Region) => {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  return (ix * iy) / (a[2] * a[3] + b[2] * b[3] - ix * iy);
-};
 
 describe('POST /detect with videos', function () {
   let dir: string;
