@@ -60,6 +60,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   const fetcher = new MediaFetcher({
     allowPrivateAddresses: config.security.allowPrivateUrls,
     timeoutMs: config.limits.downloadTimeoutMs,
+    stallTimeoutMs: config.limits.downloadStallTimeoutMs,
   });
   const storage = cropStorageFromConfig(config, log);
   await storage.init().catch(async (err: unknown) => {
