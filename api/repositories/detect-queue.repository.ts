@@ -9,10 +9,8 @@ import {
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
 import type { AppError } from '../../shared/errors/app-error.js';
-import { QueueUnavailableError } from '../../shared/errors/errors.js';
 import { decodeJobError } from '../../shared/errors/job-error-codec.js';
-import { createRedis } from '../../shared/queue/redis-connection.js';
-import { withTimeout } from '../../shared/queue/timeout.js';
+import { createRedis, gatewayCommand } from '../../shared/queue/redis-connection.js';
 
 export interface DetectQueueOptions {
   redisUrl: string;
@@ -46,8 +44,6 @@ export interface JobSnapshot {
 interface Waiter {
   settle: (outcome: JobOutcome) => void;
 }
-
-const UNAVAILABLE = 'The job queue (Redis) is unavailable; try again in a few seconds';
 
 /**
  * The gateway's side of BullMQ: adds jobs and waits for their results. One QueueEvents per queue feeds a map
@@ -201,13 +197,6 @@ export class DetectQueueRepository {
   }
 
   private command<T>(promise: Promise<T>): Promise<T> {
-    const guarded = withTimeout(
-      promise,
-      this.options.commandTimeoutMs ?? 2000,
-      () => new QueueUnavailableError(UNAVAILABLE, 5),
-    );
-    return guarded.catch((err: unknown) => {
-      throw err instanceof QueueUnavailableError ? err : new QueueUnavailableError(UNAVAILABLE, 5);
-    });
+    return gatewayCommand(promise, this.options.commandTimeoutMs ?? 2000);
   }
 }
