@@ -76,6 +76,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       syncTimeoutMs: config.jobs.syncTimeoutMs,
       maxImageBytes: config.limits.maxImageBytes,
       blobTtlS: BLOB_TTL_S,
+      maxQueueDepth: config.limits.maxQueueDepth,
     }),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),
     rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {
