@@ -6,8 +6,9 @@ export interface RateLimitOptions {
   /** Requests a client may make per minute. */
   limit: number;
   /**
-   * How long the count may take before the limiter gives up on it.
-   * @defaultValue 1000
+   * How long the count may take before the limiter gives up on it; short, as the request then still
+   * waits on the queue's own Redis commands.
+   * @defaultValue 500
    */
   commandTimeoutMs?: number;
 }
@@ -51,7 +52,7 @@ export class RateLimitRepository {
     const key = `${this.prefix}:ratelimit:${createHash('sha256').update(client).digest('hex')}`;
     const [count, resetMs] = (await gatewayCommand(
       this.redis.eval(HIT, 1, key, WINDOW_MS),
-      this.options.commandTimeoutMs ?? 1000,
+      this.options.commandTimeoutMs ?? 500,
     )) as [number, number];
     return { allowed: count <= this.options.limit, resetMs };
   }
