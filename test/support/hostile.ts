@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { image } from './fixtures.js';
 import type { TestService } from './service.js';
 
@@ -98,4 +100,36 @@ export function expectError(answer: Answer, status: number, message: RegExp | st
   expect(answer.body.faces_obj).to.deep.equal({});
   if (typeof message === 'string') expect(answer.body.error_msg).to.equal(message);
   else expect(answer.body.error_msg).to.match(message);
+}
+
+export interface PrivateTmpdir {
+  dir: string;
+  /** The worker's scratch folders (facedetect-XXXXXX) still there, ignoring the service's DATA_DIR. */
+  scratchLeft(svc: TestService): Promise<string[]>;
+  restore(): Promise<void>;
+}
+
+/**
+ * Points os.tmpdir() (TMPDIR) at a fresh folder until `restore`, so that a suite sees exactly the scratch
+ * folders its own jobs left, whatever else runs on the machine. Call it before startService, whose
+ * DATA_DIR then lands there too.
+ */
+export async function privateTmpdir(): Promise<PrivateTmpdir> {
+  const saved = process.env.TMPDIR;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hostile-tmp-'));
+  process.env.TMPDIR = dir;
+  return {
+    dir,
+    async scratchLeft(svc) {
+      expect(svc.config.storage.dataDir.startsWith(dir), 'os.tmpdir() did not follow TMPDIR').to.equal(true);
+      const dataDir = path.basename(svc.config.storage.dataDir);
+      // Other libraries leave files of their own there.
+      return (await readdir(dir)).filter((name) => name.startsWith('facedetect-') && name !== dataDir);
+    },
+    async restore() {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -21,7 +21,7 @@ export interface UrlFetcher {
   fetchToFile(
     url: string,
     file: string,
-    opts: { maxBytes: number; signal?: AbortSignal },
+    opts: { maxBytes: number; limitName?: string; signal?: AbortSignal },
   ): Promise<{ bytes: number; contentType: string | undefined; finalUrl: string }>;
 }
 
@@ -115,8 +115,10 @@ export class DetectJobService {
       return { kind: 'image', bytes };
     }
     const file = path.join(workDir, 'media');
+    // Whether it is an image is known only once the bytes are in, so the larger video limit bounds the download.
     const fetched = await this.fetcher.fetchToFile(source.url, file, {
       maxBytes: this.options.maxVideoBytes,
+      limitName: 'MAX_VIDEO_BYTES',
     });
     this.metrics.downloadBytes.inc(fetched.bytes);
     const head = await readHead(file, 512);
