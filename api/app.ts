@@ -7,12 +7,14 @@ import { DetectController } from './controllers/detect.controller.js';
 import { JobsController } from './controllers/jobs.controller.js';
 import { apiKeyAuth } from './middleware/auth.middleware.js';
 import { errorHandler } from './middleware/error-handler.middleware.js';
+import { rateLimit } from './middleware/rate-limit.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
 import { createWebRouter } from './routes/web.router.js';
 import type { DetectService } from './services/detect.service.js';
 import type { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
 import { createCropsRouter } from './routes/crops.router.js';
 import type { JobStatusService } from './services/job-status.service.js';
+import type { RateLimitRepository } from './repositories/rate-limit.repository.js';
 
 export interface AppDeps {
   log: Logger;
@@ -21,6 +23,8 @@ export interface AppDeps {
   publicBaseUrl: string | undefined;
   detect: DetectService;
   jobs: JobStatusService;
+  /** Counts requests per client for POST /detect and GET /jobs/:id. */
+  rateLimiter: RateLimitRepository;
   registry: Registry;
   metrics: GatewayMetrics;
   /** Serves crops kept on local disk; absent when crops go to S3. */
@@ -62,11 +66,13 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const auth: RequestHandler = deps.apiKeys ? apiKeyAuth(deps.apiKeys) : (_req, _res, next) => next();
+  const limit = rateLimit(deps.rateLimiter, deps.log);
+  // The limit comes before the body is read, so a client over its budget costs no JSON parsing.
   const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
   const detect = new DetectController(deps.detect, deps.publicBaseUrl);
   const jobs = new JobsController(deps.jobs, deps.publicBaseUrl);
-  for (const path of DETECT_PATHS) app.post(path, auth, json, detect.detect);
-  app.get('/jobs/:id', auth, jobs.get);
+  for (const path of DETECT_PATHS) app.post(path, auth, limit, json, detect.detect);
+  app.get('/jobs/:id', auth, limit, jobs.get);
   if (deps.crops) app.use(createCropsRouter(deps.crops));
   app.use(createWebRouter());
 

@@ -12,6 +12,7 @@ import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.j
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 import { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
+import { RateLimitRepository } from './repositories/rate-limit.repository.js';
 import { DetectService } from './services/detect.service.js';
 import { JobStatusService } from './services/job-status.service.js';
 
@@ -75,8 +76,12 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       syncTimeoutMs: config.jobs.syncTimeoutMs,
       maxImageBytes: config.limits.maxImageBytes,
       blobTtlS: BLOB_TTL_S,
+      maxQueueDepth: config.limits.maxQueueDepth,
     }),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),
+    rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {
+      limit: config.limits.rateLimitPerMin,
+    }),
     crops,
     readiness: { redis: () => queue.ping(), storage: () => storage.check(), ...options.readiness },
   });

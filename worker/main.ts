@@ -38,6 +38,11 @@ export interface WorkerStartOptions {
    * serves it on WORKER_METRICS_PORT.
    */
   registry?: Registry;
+  /**
+   * Which resolved addresses a `url` may reach while ALLOW_PRIVATE_URLS is false. Default: public
+   * addresses only. Tests let one loopback address stand for a public host, to follow a redirect from it.
+   */
+  isAllowedAddress?: (ip: string) => boolean;
 }
 
 /** Starts a worker process's queue consumers. A missing or corrupt model stops it here, before any job. */
@@ -62,6 +67,8 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   const fetcher = new MediaFetcher({
     allowPrivateAddresses: config.security.allowPrivateUrls,
     timeoutMs: config.limits.downloadTimeoutMs,
+    stallTimeoutMs: config.limits.downloadStallTimeoutMs,
+    isAllowedAddress: options.isAllowedAddress,
   });
   const storage = cropStorageFromConfig(config, log);
   await storage.init().catch(async (err: unknown) => {

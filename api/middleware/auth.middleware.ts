@@ -2,6 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { UnauthorizedError } from '../../shared/errors/errors.js';
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** SHA-256 (hex) of the API key the request was accepted with: who it counts against. */
+    apiKeyDigest?: string;
+  }
+}
+
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
 /**
@@ -30,6 +37,7 @@ export function apiKeyAuth(keys: readonly string[]): RequestHandler {
       next(new UnauthorizedError('Invalid API key: check the key you send in Authorization or x-api-key'));
       return;
     }
+    req.apiKeyDigest = d.toString('hex');
     next();
   };
 }

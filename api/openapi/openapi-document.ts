@@ -148,10 +148,18 @@ function detectOperation(operationId: string, note: string): Operation {
         'Too large: the body exceeds `MAX_BODY_BYTES`, the image `MAX_IMAGE_BYTES`, or the video `MAX_VIDEO_BYTES`.',
       ),
       '422': failure('Not decodable media: a web page, a corrupt file, or data that is not what it claims.'),
-      '429': { ...failure('Too many requests.'), headers: retryAfter },
+      '429': {
+        ...failure(
+          'Too many requests: more than `RATE_LIMIT_PER_MIN` per minute for this API key (or address).',
+        ),
+        headers: retryAfter,
+      },
       '500': failure('Unexpected error; details are in the service log under the X-Request-Id.'),
       '502': failure('Downloading the URL or storing the crops failed.'),
-      '503': { ...failure('The job queue (Redis) is unavailable.'), headers: retryAfter },
+      '503': {
+        ...failure('The job queue (Redis) is unavailable, or holds `MAX_QUEUE_DEPTH` waiting jobs.'),
+        headers: retryAfter,
+      },
     },
   };
 }
@@ -202,6 +210,10 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
             '200': { description: 'The job, by status.', content: json('JobStatusAnswer') },
             '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
             '404': failure('No such job, or its result expired.'),
+            '429': {
+              ...failure('Too many requests: polls count against `RATE_LIMIT_PER_MIN` too.'),
+              headers: retryAfter,
+            },
             '500': failure('Unexpected error.'),
             '503': { ...failure('The job queue (Redis) is unavailable.'), headers: retryAfter },
           },

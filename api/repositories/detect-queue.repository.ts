@@ -9,10 +9,8 @@ import {
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
 import type { AppError } from '../../shared/errors/app-error.js';
-import { QueueUnavailableError } from '../../shared/errors/errors.js';
 import { decodeJobError } from '../../shared/errors/job-error-codec.js';
-import { createRedis, redisOptions } from '../../shared/queue/redis-connection.js';
-import { withTimeout } from '../../shared/queue/timeout.js';
+import { createRedis, gatewayCommand, redisOptions } from '../../shared/queue/redis-connection.js';
 
 export interface DetectQueueOptions {
   redisUrl: string;
@@ -46,8 +44,6 @@ export interface JobSnapshot {
 interface Waiter {
   settle: (outcome: JobOutcome) => void;
 }
-
-const UNAVAILABLE = 'The job queue (Redis) is unavailable; try again in a few seconds';
 
 /**
  * The gateway's side of BullMQ: adds jobs and waits for their results. One QueueEvents per queue feeds a map
@@ -147,9 +143,11 @@ export class DetectQueueRepository {
 
   /** The job's current state, or undefined when no such job exists (never did, or expired). */
   async get(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined> {
+    // State before data: data read first could be a running job's, then reported completed without its result.
+    const raw = await this.command(this.queues[kind].getJobState(jobId));
+    if (raw === 'unknown') return undefined;
     const job = await this.command(Job.fromId<DetectJobData, DetectJobResult>(this.queues[kind], jobId));
     if (!job) return undefined;
-    const raw = await this.command(job.getState());
     const state: JobState = raw === 'completed' || raw === 'failed' || raw === 'active' ? raw : 'waiting';
     const progress =
       typeof job.progress === 'object' && job.progress !== null ? (job.progress as DetectJobProgress) : null;
@@ -199,13 +197,6 @@ export class DetectQueueRepository {
   }
 
   private command<T>(promise: Promise<T>): Promise<T> {
-    const guarded = withTimeout(
-      promise,
-      this.options.commandTimeoutMs ?? 2000,
-      () => new QueueUnavailableError(UNAVAILABLE, 5),
-    );
-    return guarded.catch((err: unknown) => {
-      throw err instanceof QueueUnavailableError ? err : new QueueUnavailableError(UNAVAILABLE, 5);
-    });
+    return gatewayCommand(promise, this.options.commandTimeoutMs ?? 2000);
   }
 }

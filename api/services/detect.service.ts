@@ -1,6 +1,10 @@
 import type { DetectPending, DetectSuccess } from '../../shared/contract/api-contract.js';
-import type { DetectJobData, QueueKind } from '../../shared/contract/detect-job.contract.js';
-import { InvalidRequestError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import type { DetectJobData, MediaSource, QueueKind } from '../../shared/contract/detect-job.contract.js';
+import {
+  InvalidRequestError,
+  QueueUnavailableError,
+  UnsupportedMediaError,
+} from '../../shared/errors/errors.js';
 import { guessKindFromUrl, sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import { newJobId } from '../../shared/queue/job-id.js';
@@ -13,7 +17,12 @@ export interface DetectServiceOptions {
   maxImageBytes: number;
   /** How long uploaded bytes wait in Redis for a worker. */
   blobTtlS: number;
+  /** Waiting jobs in a queue beyond which requests are refused (MAX_QUEUE_DEPTH). */
+  maxQueueDepth: number;
 }
+
+/** How long a client refused for a full queue is asked to wait; workers drain a queue in seconds. */
+const FULL_QUEUE_RETRY_AFTER_S = 10;
 
 export type DetectAnswer = { status: 200; body: DetectSuccess } | { status: 202; body: DetectPending };
 
@@ -34,8 +43,7 @@ export class DetectService {
     statusUrl: (jobId: string) => string,
   ): Promise<DetectAnswer> {
     const kind: QueueKind = req.media === 'url' ? guessKindFromUrl(req.url) : 'image';
-    const source =
-      req.media === 'url' ? ({ kind: 'url', url: req.url } as const) : await this.parkImage(req.img);
+    const source = await this.prepareSource(req, kind);
     const jobId = newJobId(kind);
     const data: DetectJobData = {
       source,
@@ -66,7 +74,35 @@ export class DetectService {
     }
   }
 
-  private async parkImage(img: string) {
+  /**
+   * The upload is checked before the queue, so a bad image gets its 4xx whatever the queue's state, and
+   * parked only when there is room, so a full queue costs Redis no memory.
+   */
+  private async prepareSource(req: DetectRequest, kind: QueueKind): Promise<MediaSource> {
+    if (req.media === 'url') {
+      await this.ensureRoom(kind);
+      return { kind: 'url', url: req.url };
+    }
+    const bytes = this.checkImage(req.img);
+    await this.ensureRoom(kind);
+    return { kind: 'blob', key: await this.blobs.put(bytes, this.options.blobTtlS), bytes: bytes.length };
+  }
+
+  /**
+   * A soft bound: requests arriving together may each still see room, so a queue can pass it by the
+   * number of requests in flight, which is enough to shed a flood.
+   */
+  private async ensureRoom(kind: QueueKind): Promise<void> {
+    const waiting = await this.queue.waitingCount(kind);
+    if (waiting >= this.options.maxQueueDepth) {
+      throw new QueueUnavailableError(
+        `The ${kind} queue is full: ${waiting} jobs are waiting, the limit is ${this.options.maxQueueDepth} (MAX_QUEUE_DEPTH); try again later`,
+        FULL_QUEUE_RETRY_AFTER_S,
+      );
+    }
+  }
+
+  private checkImage(img: string): Buffer {
     const { bytes, declaredType } = parseImagePayload(img, this.options.maxImageBytes);
     const sniffed = sniffMedia(bytes);
     if (sniffed.kind === 'video') {
@@ -82,8 +118,7 @@ export class DetectService {
     if (declaredType && !declaredType.startsWith('image/')) {
       throw new UnsupportedMediaError(`'img' declares ${declaredType}, which is not an image; send an image`);
     }
-    const key = await this.blobs.put(bytes, this.options.blobTtlS);
-    return { kind: 'blob', key, bytes: bytes.length } as const;
+    return bytes;
   }
 }
 

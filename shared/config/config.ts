@@ -38,6 +38,8 @@ const envSchema = z.object({
   RESULT_TTL_S: int(1).default(86_400),
   JOB_ATTEMPTS: int(1, 20).default(3),
   JOB_BACKOFF_MS: int(0).default(1000),
+  MAX_QUEUE_DEPTH: int(1).default(1000),
+  RATE_LIMIT_PER_MIN: int(1).default(600),
 
   MODELS_DIR: z.string().default('models'),
   MODEL_NAME: z.enum(['yunet_n', 'yunet_s']).default('yunet_n'),
@@ -55,6 +57,7 @@ const envSchema = z.object({
   MAX_VIDEO_BYTES: int(1024).default(500 * 1024 * 1024),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
   DOWNLOAD_TIMEOUT_MS: int(100).default(30_000),
+  DOWNLOAD_STALL_TIMEOUT_MS: int(100).default(10_000),
   ALLOW_PRIVATE_URLS: bool.default(false),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
@@ -141,6 +144,12 @@ export interface Config {
     maxVideoBytes: number;
     maxImagePixels: number;
     downloadTimeoutMs: number;
+    /** A download that receives nothing for this long fails. */
+    downloadStallTimeoutMs: number;
+    /** Waiting jobs per queue beyond which new requests are refused with 503. */
+    maxQueueDepth: number;
+    /** Requests per client (API key, or IP without authentication) per minute, across all gateways. */
+    rateLimitPerMin: number;
   };
 }
 
@@ -233,6 +242,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxVideoBytes: e.MAX_VIDEO_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,
       downloadTimeoutMs: e.DOWNLOAD_TIMEOUT_MS,
+      downloadStallTimeoutMs: e.DOWNLOAD_STALL_TIMEOUT_MS,
+      maxQueueDepth: e.MAX_QUEUE_DEPTH,
+      rateLimitPerMin: e.RATE_LIMIT_PER_MIN,
     },
   };
 }

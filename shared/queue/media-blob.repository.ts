@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { gatewayCommand } from './redis-connection.js';
+
+const PUT_TIMEOUT_MS = 2000;
 
 /**
  * Uploaded image bytes, parked in Redis as a binary string with a TTL. Job payloads are JSON, so carrying
@@ -11,9 +14,10 @@ export class MediaBlobRepository {
     private readonly prefix: string,
   ) {}
 
+  /** Only the gateway parks uploads, so a Redis fault here is a 503 for the client, not a 500. */
   async put(bytes: Buffer, ttlS: number): Promise<string> {
     const key = `${this.prefix}:blob:${randomUUID()}`;
-    await this.redis.set(key, bytes, 'EX', ttlS);
+    await gatewayCommand(this.redis.set(key, bytes, 'EX', ttlS), PUT_TIMEOUT_MS);
     return key;
   }
 

@@ -1,4 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { QueueUnavailableError } from '../errors/errors.js';
+import { withTimeout } from './timeout.js';
 
 /**
  * Redis connections differ by role. Workers and event listeners block on Redis and must wait out an outage
@@ -48,5 +50,20 @@ export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
       resolve();
     };
     redis.once('ready', onReady);
+  });
+}
+
+const UNAVAILABLE = 'The job queue (Redis) is unavailable; try again in a few seconds';
+const RETRY_AFTER_S = 5;
+
+/**
+ * A gateway command: its failure, or a wait longer than `timeoutMs` (a Redis that accepts connections
+ * but does not answer), becomes a QueueUnavailableError, so the client gets a 503 with Retry-After
+ * instead of a 500 or a request that hangs.
+ */
+export function gatewayCommand<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  const unavailable = () => new QueueUnavailableError(UNAVAILABLE, RETRY_AFTER_S);
+  return withTimeout(promise, timeoutMs, unavailable).catch((err: unknown) => {
+    throw err instanceof QueueUnavailableError ? err : unavailable();
   });
 }

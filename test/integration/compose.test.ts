@@ -17,13 +17,10 @@ const BUCKET_INIT = 'minio-init';
  */
 const ANNOUNCED = new Set([
   'WORKER_METRICS_PORT',
-  'MAX_QUEUE_DEPTH',
-  'RATE_LIMIT_PER_MIN',
   'FFMPEG_PATH',
   'FFPROBE_PATH',
   'FFMPEG_TIMEOUT_MS',
   'WEBHOOK_SECRET',
-  'DOWNLOAD_STALL_TIMEOUT_MS',
 ]);
 
 /** `out` is stdout alone, for parsing; `log` adds stderr, for failure messages. */

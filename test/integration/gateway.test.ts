@@ -152,6 +152,27 @@ describe('gateway: authentication, seed errors, async jobs', function () {
   });
 });
 
+describe('gateway: polling a job while it finishes', function () {
+  let svc: TestService;
+  before(async () => {
+    // Polled without pause, hundreds of times: above the default rate limit.
+    svc = await startService({ RATE_LIMIT_PER_MIN: '100000' });
+  });
+  after(async () => svc.stop());
+
+  it('when a job is polled at the moment it completes, then a completed status always carries the result', async () => {
+    const img = (await readFile(image('obama_small.jpg'))).toString('base64');
+    for (let i = 0; i < 30; i++) {
+      const { body } = await postJson(`${svc.url}/detect`, { img, async: true });
+      let done;
+      do done = (await getJson(body.status_url)).body;
+      while (done.status !== 'completed' && done.status !== 'failed');
+      expect(done.status).to.equal('completed');
+      expect(done.result, `job ${i}`).to.not.equal(null);
+    }
+  });
+});
+
 async function pollUntilDone(statusUrl: string): Promise<any> {
   for (let i = 0; i < 200; i++) {
     const { status, body } = await getJson(statusUrl);

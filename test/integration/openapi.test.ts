@@ -71,7 +71,7 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
     const detectStatuses = ['200', '202', '400', '401', '413', '422', '429', '500', '502', '503'];
     expect(statuses('/detect', 'post')).to.deep.equal(detectStatuses);
     expect(statuses('/interface/detect-api/detect_faces', 'post')).to.deep.equal(detectStatuses);
-    expect(statuses('/jobs/{id}', 'get')).to.deep.equal(['200', '401', '404', '500', '503']);
+    expect(statuses('/jobs/{id}', 'get')).to.deep.equal(['200', '401', '404', '429', '500', '503']);
     expect(statuses('/healthz', 'get')).to.deep.equal(['200']);
     expect(statuses('/readyz', 'get')).to.deep.equal(['200', '503']);
     expect(Object.keys(doc.paths['/metrics'].get.responses['200'].content)[0]).to.match(/^text\/plain/);

@@ -34,13 +34,19 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-/** Boots gateway and (unless `worker: false`) a worker in this process, against the real Redis. */
+/**
+ * Boots gateway and (unless `worker: false`) a worker in this process, against the real Redis.
+ * `isAllowedAddress` replaces the worker's rule for which addresses are public (see WorkerStartOptions).
+ */
 export async function startService(
   env: Record<string, string> = {},
-  opts: { worker?: boolean } = {},
+  opts: { worker?: boolean; isAllowedAddress?: (ip: string) => boolean } = {},
 ): Promise<TestService> {
   const config = testConfig(env);
-  const worker = opts.worker === false ? undefined : await startWorker({ config });
+  const worker =
+    opts.worker === false
+      ? undefined
+      : await startWorker({ config, isAllowedAddress: opts.isAllowedAddress });
   const api = await startApi({ config });
   return {
     url: `http://127.0.0.1:${api.port}`,

@@ -11,6 +11,25 @@ describe('loadConfig', () => {
     expect(config.apiKeys).to.equal(undefined);
   });
 
+  it('when the hardening limits are unset, then the README defaults apply, and a set value wins', () => {
+    expect(loadConfig({}).limits).to.include({
+      downloadStallTimeoutMs: 10_000,
+      maxQueueDepth: 1000,
+      rateLimitPerMin: 600,
+    });
+    const set = loadConfig({
+      DOWNLOAD_STALL_TIMEOUT_MS: '500',
+      MAX_QUEUE_DEPTH: '7',
+      RATE_LIMIT_PER_MIN: '3',
+    });
+    expect(set.limits).to.include({ downloadStallTimeoutMs: 500, maxQueueDepth: 7, rateLimitPerMin: 3 });
+  });
+
+  it('when a hardening limit is zero, then the error names it', () => {
+    expect(() => loadConfig({ RATE_LIMIT_PER_MIN: '0' })).to.throw(ConfigError, 'RATE_LIMIT_PER_MIN="0"');
+    expect(() => loadConfig({ MAX_QUEUE_DEPTH: '0' })).to.throw(ConfigError, 'MAX_QUEUE_DEPTH="0"');
+  });
+
   it('when API_KEYS lists keys with spaces, then each key is trimmed', () => {
     expect(loadConfig({ API_KEYS: ' a, b ,,c' }).apiKeys).to.deep.equal(['a', 'b', 'c']);
   });

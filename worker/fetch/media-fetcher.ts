@@ -40,6 +40,8 @@ export interface MediaFetcherOptions {
 export interface FetchLimits {
   /** Bytes of the decoded body; one more fails the fetch with PayloadTooLargeError. */
   maxBytes: number;
+  /** The setting behind `maxBytes`, named in the error so an operator knows what to raise. */
+  limitName?: string;
   /** Aborting it stops the fetch at once; the fetch then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -110,7 +112,7 @@ export class MediaFetcher {
 
   async fetchBuffer(url: string, limits: FetchLimits): Promise<FetchedBuffer> {
     return this.withDeadline(this.timeoutMs, limits.signal, async (transfer) => {
-      const { response, decoder, finalUrl } = await this.openMedia(url, limits.maxBytes, transfer);
+      const { response, decoder, finalUrl } = await this.openMedia(url, limits, transfer);
       const chunks: Buffer[] = [];
       const collect = new Writable({
         write(chunk: Buffer, _encoding, callback) {
@@ -118,7 +120,7 @@ export class MediaFetcher {
           callback();
         },
       });
-      await pipeline(response, decoder, limitBytes(limits.maxBytes), collect);
+      await pipeline(response, decoder, limitBytes(limits), collect);
       return { bytes: Buffer.concat(chunks), contentType: response.headers['content-type'], finalUrl };
     });
   }
@@ -128,9 +130,9 @@ export class MediaFetcher {
     let file: WriteStream | undefined;
     try {
       return await this.withDeadline(this.timeoutMs, limits.signal, async (transfer) => {
-        const { response, decoder, finalUrl } = await this.openMedia(url, limits.maxBytes, transfer);
+        const { response, decoder, finalUrl } = await this.openMedia(url, limits, transfer);
         file = createWriteStream(filePath);
-        await pipeline(response, decoder, limitBytes(limits.maxBytes), file);
+        await pipeline(response, decoder, limitBytes(limits), file);
         return { bytes: file.bytesWritten, contentType: response.headers['content-type'], finalUrl };
       });
     } catch (err) {
@@ -199,7 +201,11 @@ export class MediaFetcher {
     }
   }
 
-  private async openMedia(rawUrl: string, maxBytes: number, transfer: AbortController): Promise<OpenedMedia> {
+  private async openMedia(
+    rawUrl: string,
+    limits: FetchLimits,
+    transfer: AbortController,
+  ): Promise<OpenedMedia> {
     let url = parseHttpUrl(rawUrl);
     for (let redirects = 0; ; redirects++) {
       const response = await this.request(url, { method: 'GET', headers: { accept: '*/*' } }, transfer);
@@ -219,8 +225,8 @@ export class MediaFetcher {
         const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
         // A compressed body may legitimately be smaller on the wire than the limit, so only an
         // uncompressed declared length says anything about the decoded size.
-        if (encoding === 'identity' && Number(response.headers['content-length']) > maxBytes) {
-          throw tooLarge(maxBytes);
+        if (encoding === 'identity' && Number(response.headers['content-length']) > limits.maxBytes) {
+          throw tooLarge(limits);
         }
         return { response, decoder: decoderFor(encoding), finalUrl: url.href };
       } catch (err) {
@@ -358,19 +364,20 @@ function decoderFor(encoding: string): Transform {
 }
 
 /** Counts bytes as they stream, since Content-Length can lie or be absent. */
-function limitBytes(maxBytes: number): Transform {
+function limitBytes(limits: FetchLimits): Transform {
   let total = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       total += chunk.length;
-      callback(total > maxBytes ? tooLarge(maxBytes) : null, chunk);
+      callback(total > limits.maxBytes ? tooLarge(limits) : null, chunk);
     },
   });
 }
 
-function tooLarge(maxBytes: number): PayloadTooLargeError {
+function tooLarge({ maxBytes, limitName }: FetchLimits): PayloadTooLargeError {
+  const setting = limitName ? ` (${limitName})` : '';
   return new PayloadTooLargeError(
-    `Media at the URL is larger than the ${maxBytes}-byte limit; use a smaller file`,
+    `Media at the URL is larger than the ${maxBytes}-byte limit${setting}; use a smaller file`,
   );
 }
 

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { Region } from '../../shared/contract/api-contract.js';
+import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { RawImage } from '../detection/input-tensor.js';
 
 export interface ImageDecoderOptions {
@@ -31,14 +32,15 @@ export class ImageDecoder {
       throw new UnsupportedMediaError(
         'The image is empty (0 bytes); send a JPEG, PNG, WebP, GIF or TIFF image',
       );
-    const meta = await this.open(bytes)
+    // Reading the header decodes no pixels, so the limit is lifted here to report the image's size.
+    const meta = await this.open(bytes, false)
       .metadata()
       .catch((err: unknown) => {
-        throw this.translate(err);
+        throw this.translate(err, bytes);
       });
     if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) {
       throw new UnsupportedMediaError(
-        `Images in ${meta.format ?? 'this'} format are not accepted; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image`,
+        `Images in ${meta.format?.toUpperCase() ?? 'this'} format are not accepted; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image`,
       );
     }
     const width = meta.autoOrient?.width ?? meta.width;
@@ -59,7 +61,7 @@ export class ImageDecoder {
         .toBuffer({ resolveWithObject: true });
       return { data, width: info.width, height: info.height, channels: info.channels };
     } catch (err) {
-      throw this.translate(err);
+      throw this.translate(err, bytes);
     }
   }
 
@@ -87,10 +89,10 @@ export class ImageDecoder {
     return { data, width: info.width, height: info.height, channels: info.channels };
   }
 
-  private open(bytes: Buffer) {
+  private open(bytes: Buffer, limitPixels = true) {
     return sharp(bytes, {
       failOn: 'warning',
-      limitInputPixels: this.options.maxPixels,
+      limitInputPixels: limitPixels ? this.options.maxPixels : false,
       autoOrient: true,
       pages: 1,
     });
@@ -102,7 +104,7 @@ export class ImageDecoder {
     );
   }
 
-  private translate(err: unknown): Error {
+  private translate(err: unknown, bytes: Buffer): Error {
     const message = err instanceof Error ? err.message : String(err);
     if (/pixel limit/i.test(message)) {
       return new PayloadTooLargeError(
@@ -110,8 +112,11 @@ export class ImageDecoder {
       );
     }
     if (/unsupported image format/i.test(message)) {
+      const sniffed = sniffMedia(bytes);
       return new UnsupportedMediaError(
-        'The data is not an image in a supported format; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image',
+        sniffed.kind === 'image'
+          ? `Images in ${sniffed.format.toUpperCase()} format are not accepted; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image`
+          : 'The data is not an image in a supported format; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image',
       );
     }
     return new UnsupportedMediaError(

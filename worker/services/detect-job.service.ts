@@ -21,7 +21,7 @@ export interface UrlFetcher {
   fetchToFile(
     url: string,
     file: string,
-    opts: { maxBytes: number; signal?: AbortSignal },
+    opts: { maxBytes: number; limitName?: string; signal?: AbortSignal },
   ): Promise<{ bytes: number; contentType: string | undefined; finalUrl: string }>;
 }
 
@@ -115,8 +115,10 @@ export class DetectJobService {
       return { kind: 'image', bytes };
     }
     const file = path.join(workDir, 'media');
+    // Whether it is an image is known only once the bytes are in, so the larger video limit bounds the download.
     const fetched = await this.fetcher.fetchToFile(source.url, file, {
       maxBytes: this.options.maxVideoBytes,
+      limitName: 'MAX_VIDEO_BYTES',
     });
     this.metrics.downloadBytes.inc(fetched.bytes);
     const head = await readHead(file, 512);
@@ -131,6 +133,11 @@ export class DetectJobService {
         `The image is ${size} bytes, above the ${this.options.maxImageBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image`,
       );
     }
+    if (sniffed.kind === 'unknown' && SVG.test(head.toString('latin1').trimStart())) {
+      throw new UnsupportedMediaError(
+        'Images in SVG format are not accepted; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image',
+      );
+    }
     if (sniffed.kind === 'unknown' && looksLikeText(head)) {
       throw new UnsupportedMediaError(
         'The URL returned a text or HTML page, not an image or a video; link to the media file itself',
@@ -139,6 +146,9 @@ export class DetectJobService {
     return { kind: 'image', bytes: await readFile(file) };
   }
 }
+
+/** An SVG document's start: the root element, after any XML declaration, comments and doctype. */
+const SVG = /^(?:<\?xml[^>]*>\s*|<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/i;
 
 async function readHead(file: string, bytes: number): Promise<Buffer> {
   const handle = await open(file, 'r');

@@ -91,7 +91,8 @@ export const VIDEO_MESSAGES = {
     `The video could not be decoded at ${timeS.toFixed(3)} s; it may be damaged or truncated`,
 } as const;
 
-const TRUNCATION = /moov atom not found|partial file|end of file|truncat/i;
+// "error reading header" is the mov demuxer's word for an index (moov) box that ends early or overruns.
+const TRUNCATION = /moov atom not found|error reading header|partial file|end of file|truncat/i;
 const MISDETECTION = /misdetection possible/i;
 const STDERR_TAIL_CHARS = 4000;
 /** Below half the gap between frames up to 1000 fps, above the rounding of printed times (1 µs). */
