@@ -150,9 +150,11 @@ export class DetectQueueRepository {
 
   /** The job's current state, or undefined when no such job exists (never did, or expired). */
   async get(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined> {
+    // State before record: a job that finishes between the two reads is then seen as still active, never
+    // as completed without its result.
+    const raw = await this.command(this.queues[kind].getJobState(jobId));
     const job = await this.command(Job.fromId<DetectJobData, DetectJobResult>(this.queues[kind], jobId));
-    if (!job) return undefined;
-    const raw = await this.command(job.getState());
+    if (raw === 'unknown' || !job) return undefined;
     const state: JobState = raw === 'completed' || raw === 'failed' || raw === 'active' ? raw : 'waiting';
     const progress =
       typeof job.progress === 'object' && job.progress !== null ? (job.progress as DetectJobProgress) : null;
