@@ -14,6 +14,7 @@ import { LocalCropStorage } from '../shared/storage/local-crop-storage.repositor
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
 import { DetectService } from './services/detect.service.js';
 import { JobStatusService } from './services/job-status.service.js';
+import { gracefulClose } from './graceful-close.js';
 
 export interface ApiHandle {
   port: number;
@@ -84,21 +85,25 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  const close = gracefulClose(server);
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, 'gateway listening');
 
+  let stopped: Promise<void> | undefined;
   return {
     port,
     server,
     log,
     queue,
-    async stop() {
-      // Stop accepting connections; requests in flight finish (their waits are bounded by SYNC_TIMEOUT_MS).
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-      await queue.close();
-      await storage.close();
+    stop() {
+      // Once only: a caller that stopped the gateway early may still run its usual cleanup, which stops it again.
+      stopped ??= (async () => {
+        // Requests in flight finish first: their waits are bounded by SYNC_TIMEOUT_MS.
+        await close();
+        await queue.close();
+        await storage.close();
+      })();
+      return stopped;
     },
   };
 }
