@@ -14,6 +14,7 @@ import { LocalCropStorage } from '../shared/storage/local-crop-storage.repositor
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
 import { DetectService } from './services/detect.service.js';
 import { JobStatusService } from './services/job-status.service.js';
+import { NotReadyError, type ReadinessCheck } from './readiness.js';
 import { gracefulClose } from './graceful-close.js';
 
 export interface ApiHandle {
@@ -30,7 +31,7 @@ export interface ApiStartOptions {
   /** The process's metrics registry (the all-in-one process shares one with its worker). */
   registry?: Registry;
   /** Extra readiness checks (the all-in-one process adds the worker's). */
-  readiness?: Record<string, () => Promise<void>>;
+  readiness?: Record<string, ReadinessCheck>;
 }
 
 const BLOB_TTL_S = 3600;
@@ -79,7 +80,12 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     }),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),
     crops,
-    readiness: { redis: () => queue.ping(), storage: () => storage.check(), ...options.readiness },
+    readiness: {
+      redis: () => queue.ping(),
+      storage: () => storage.check(),
+      workers: () => workersConnected(queue),
+      ...options.readiness,
+    },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -106,6 +112,20 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       return stopped;
     },
   };
+}
+
+/**
+ * Ready only while some worker process takes jobs from every queue: without one, requests would be queued
+ * and never answered. The count is of worker processes serving every queue.
+ */
+async function workersConnected(queue: DetectQueueRepository): Promise<{ count: number }> {
+  const counts = await queue.workerCounts();
+  const count = Math.min(...Object.values(counts));
+  if (count === 0) {
+    const idle = (Object.keys(counts) as QueueKind[]).filter((kind) => counts[kind] === 0);
+    throw new NotReadyError(`No worker takes jobs from ${idle.map((kind) => QUEUES[kind]).join(', ')}`, 0);
+  }
+  return { count };
 }
 
 if (isEntryPoint(import.meta.url)) runMain('gateway', start);

@@ -177,6 +177,13 @@ export class DetectQueueRepository {
     );
   }
 
+  /** Worker connections taking jobs from each queue: BullMQ names each worker's blocking connection after its queue. */
+  async workerCounts(): Promise<Record<QueueKind, number>> {
+    const kinds = Object.keys(QUEUES) as QueueKind[];
+    const counts = await Promise.all(kinds.map((kind) => this.command(this.queues[kind].getWorkersCount())));
+    return Object.fromEntries(kinds.map((kind, i) => [kind, counts[i]])) as Record<QueueKind, number>;
+  }
+
   async ping(): Promise<void> {
     await this.command(this.client.ping());
   }
