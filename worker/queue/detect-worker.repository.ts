@@ -86,6 +86,8 @@ export class DetectWorkerRepository {
     const started = performance.now();
     const log = this.log.child({ jobId: job.id, requestId: job.data.requestId, queue: QUEUES[kind] });
     const elapsed = () => (performance.now() - started) / 1000;
+    // A worker killed mid-job writes no end line: this one shows where each attempt ran.
+    log.info({ attempt: job.attemptsMade + 1 }, 'job started');
     try {
       const result = await this.handler({
         id: job.id!,
