@@ -102,7 +102,8 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     log,
     queue,
     stop() {
-      // Once only: a caller that stopped the gateway early may still run its usual cleanup, which stops it again.
+      // Once only: a caller that stopped the gateway early may still run its usual cleanup, which stops it
+      // again.
       stopped ??= (async () => {
         // Requests in flight finish first: their waits are bounded by SYNC_TIMEOUT_MS.
         await close();

@@ -1,6 +1,7 @@
 /**
  * A check behind GET /readyz. It throws when its part is not ready. A count it returns, or that its
- * NotReadyError carries, is reported with it, so an operator sees how many workers or model threads there are.
+ * NotReadyError carries, is reported with it, so an operator sees how many workers or model threads there
+ * are.
  */
 export type ReadinessCheck = () => Promise<void | { count: number }>;
 

@@ -177,7 +177,10 @@ export class DetectQueueRepository {
     );
   }
 
-  /** Worker connections taking jobs from each queue: BullMQ names each worker's blocking connection after its queue. */
+  /**
+   * Worker processes taking jobs from each queue, counted by their Redis connections: BullMQ names each
+   * worker's blocking connection after its queue.
+   */
   async workerCounts(): Promise<Record<QueueKind, number>> {
     const kinds = Object.keys(QUEUES) as QueueKind[];
     const counts = await Promise.all(kinds.map((kind) => this.command(this.queues[kind].getWorkersCount())));

@@ -82,7 +82,7 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
 
   before(async () => {
     scratch = await scratchDir();
-    // A minute of video: whatever frames it samples, the job runs for seconds, long enough to interrupt.
+    // Sampling 100 frames across a minute of video keeps a job running for seconds: time to interrupt it.
     const long = path.join(scratch.dir, 'long.mp4');
     await ffmpeg('-stream_loop', '-1', '-i', CLIP, '-c', 'copy', '-t', '60', '-y', long);
     files = await serveFilesWithRanges({
