@@ -146,6 +146,8 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
         async: true,
       });
       await pollJob(video.body.status_url, (job) => job.status === 'active');
+      // Active in Redis comes a moment before the handler runs: wait until it does.
+      await w1.waitForLog(forJob(video.body.job_id, 'job started'));
 
       w1.kill('SIGTERM');
       await w1.waitForLog((line) => line.msg === 'worker stopping');
@@ -177,6 +179,7 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
         async: true,
       });
       await pollJob(video.body.status_url, (job) => job.status === 'active');
+      await w1.waitForLog(forJob(video.body.job_id, 'job started'));
 
       w1.kill('SIGKILL');
       expect((await w1.exited).signal).to.equal('SIGKILL');
@@ -193,8 +196,10 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
         attemptsStarted: 2,
         stalledCounter: 1,
       });
-      expect(w1.logs.filter(forJob(video.body.job_id, 'job started'))).to.have.length(1);
-      expect(w2.logs.filter(forJob(video.body.job_id, 'job completed'))).to.have.length(1);
+      // The line was written before the job completed, but its pipe may be read after the HTTP answer.
+      await w2.waitForLog(forJob(video.body.job_id, 'job completed'), 5000);
+      expect(w1.logs.filter(forJob(video.body.job_id, 'job completed'))).to.deep.equal([]);
+      expect(w2.logs.filter(forJob(video.body.job_id, 'job started'))).to.have.length(1);
     });
   });
 
