@@ -13,6 +13,7 @@ import { createWebRouter } from './routes/web.router.js';
 import type { DetectService } from './services/detect.service.js';
 import type { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
 import { createCropsRouter } from './routes/crops.router.js';
+import { runChecks, type ReadinessCheck } from './readiness.js';
 import type { JobStatusService } from './services/job-status.service.js';
 import type { RateLimitRepository } from './repositories/rate-limit.repository.js';
 
@@ -29,8 +30,8 @@ export interface AppDeps {
   metrics: GatewayMetrics;
   /** Serves crops kept on local disk; absent when crops go to S3. */
   crops?: LocalCropStorage;
-  /** Checks behind GET /readyz, each by name; a check throws when its part is not ready. */
-  readiness: Record<string, () => Promise<void>>;
+  /** Checks behind GET /readyz, each by name. */
+  readiness: Record<string, ReadinessCheck>;
 }
 
 export const DETECT_PATHS = ['/detect', '/interface/detect-api/detect_faces'];
@@ -50,17 +51,7 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const checks: Record<string, { ok: boolean; error?: string }> = {};
-    await Promise.all(
-      Object.entries(deps.readiness).map(async ([name, check]) => {
-        try {
-          await check();
-          checks[name] = { ok: true };
-        } catch (err) {
-          checks[name] = { ok: false, error: err instanceof Error ? err.message : String(err) };
-        }
-      }),
-    );
+    const checks = await runChecks(deps.readiness);
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });

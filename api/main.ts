@@ -15,6 +15,8 @@ import { DetectQueueRepository } from './repositories/detect-queue.repository.js
 import { RateLimitRepository } from './repositories/rate-limit.repository.js';
 import { DetectService } from './services/detect.service.js';
 import { JobStatusService } from './services/job-status.service.js';
+import { NotReadyError, type ReadinessCheck } from './readiness.js';
+import { gracefulClose } from './graceful-close.js';
 
 export interface ApiHandle {
   port: number;
@@ -30,7 +32,7 @@ export interface ApiStartOptions {
   /** The process's metrics registry (the all-in-one process shares one with its worker). */
   registry?: Registry;
   /** Extra readiness checks (the all-in-one process adds the worker's). */
-  readiness?: Record<string, () => Promise<void>>;
+  readiness?: Record<string, ReadinessCheck>;
 }
 
 const BLOB_TTL_S = 3600;
@@ -83,29 +85,53 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       limit: config.limits.rateLimitPerMin,
     }),
     crops,
-    readiness: { redis: () => queue.ping(), storage: () => storage.check(), ...options.readiness },
+    readiness: {
+      redis: () => queue.ping(),
+      storage: () => storage.check(),
+      workers: () => workersConnected(queue),
+      ...options.readiness,
+    },
   });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  const close = gracefulClose(server);
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, 'gateway listening');
 
+  let stopped: Promise<void> | undefined;
   return {
     port,
     server,
     log,
     queue,
-    async stop() {
-      // Stop accepting connections; requests in flight finish (their waits are bounded by SYNC_TIMEOUT_MS).
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-      await queue.close();
-      await storage.close();
+    stop() {
+      // Once only: a caller that stopped the gateway early may still run its usual cleanup, which stops it
+      // again.
+      stopped ??= (async () => {
+        // Requests in flight finish first: their waits are bounded by SYNC_TIMEOUT_MS.
+        await close();
+        await queue.close();
+        await storage.close();
+      })();
+      return stopped;
     },
   };
+}
+
+/**
+ * Ready only while some worker process takes jobs from every queue: without one, requests would be queued
+ * and never answered. The count is of worker processes serving every queue.
+ */
+async function workersConnected(queue: DetectQueueRepository): Promise<{ count: number }> {
+  const counts = await queue.workerCounts();
+  const count = Math.min(...Object.values(counts));
+  if (count === 0) {
+    const idle = (Object.keys(counts) as QueueKind[]).filter((kind) => counts[kind] === 0);
+    throw new NotReadyError(`No worker takes jobs from ${idle.map((kind) => QUEUES[kind]).join(', ')}`, 0);
+  }
+  return { count };
 }
 
 if (isEntryPoint(import.meta.url)) runMain('gateway', start);

@@ -118,6 +118,8 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       redisUrl: config.redisUrl,
       prefix: config.queuePrefix,
       concurrency: { image: config.worker.imageConcurrency, video: config.worker.videoConcurrency },
+      lockDurationMs: config.worker.lockDurationMs,
+      stalledIntervalMs: config.worker.stalledIntervalMs,
       onJobEnd: (kind, outcome, seconds) => {
         metrics.jobs.inc({ kind, outcome });
         metrics.jobDuration.observe({ kind }, seconds);

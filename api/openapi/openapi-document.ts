@@ -232,7 +232,8 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         get: {
           operationId: 'ready',
           summary: 'Readiness',
-          description: 'Checks Redis (and, in the all-in-one process, the worker). Needs no API key.',
+          description:
+            'Checks Redis, crop storage, and that at least one worker process takes jobs (with their count); in the all-in-one process also that the model is loaded. Needs no API key.',
           tags: ['operations'],
           responses: {
             '200': { description: 'Every check passed.', content: json('ReadinessAnswer') },

@@ -143,11 +143,11 @@ export class DetectQueueRepository {
 
   /** The job's current state, or undefined when no such job exists (never did, or expired). */
   async get(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined> {
-    // State before data: data read first could be a running job's, then reported completed without its result.
+    // State before record: a job that finishes between the two reads is then seen as still active, never
+    // as completed without its result.
     const raw = await this.command(this.queues[kind].getJobState(jobId));
-    if (raw === 'unknown') return undefined;
     const job = await this.command(Job.fromId<DetectJobData, DetectJobResult>(this.queues[kind], jobId));
-    if (!job) return undefined;
+    if (raw === 'unknown' || !job) return undefined;
     const state: JobState = raw === 'completed' || raw === 'failed' || raw === 'active' ? raw : 'waiting';
     const progress =
       typeof job.progress === 'object' && job.progress !== null ? (job.progress as DetectJobProgress) : null;
@@ -168,6 +168,16 @@ export class DetectQueueRepository {
     return this.command(
       this.queues[kind].getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
     );
+  }
+
+  /**
+   * Worker processes taking jobs from each queue, counted by their Redis connections: BullMQ names each
+   * worker's blocking connection after its queue.
+   */
+  async workerCounts(): Promise<Record<QueueKind, number>> {
+    const kinds = Object.keys(QUEUES) as QueueKind[];
+    const counts = await Promise.all(kinds.map((kind) => this.command(this.queues[kind].getWorkersCount())));
+    return Object.fromEntries(kinds.map((kind, i) => [kind, counts[i]])) as Record<QueueKind, number>;
   }
 
   async ping(): Promise<void> {

@@ -51,6 +51,8 @@ const envSchema = z.object({
   VIDEO_CONCURRENCY: int(1, 64).default(1),
   WORKER_METRICS_PORT: int(0, 65535).default(9100),
   WORKER_NAME: z.string().min(1).default(`${os.hostname()}:${process.pid}`),
+  WORKER_LOCK_DURATION_MS: int(1000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
 
   MAX_BODY_BYTES: int(1024).default(20 * 1024 * 1024),
   MAX_IMAGE_BYTES: int(1024).default(15 * 1024 * 1024),
@@ -137,7 +139,16 @@ export interface Config {
     /** Lets URLs reach private and loopback addresses: for development and tests only. */
     allowPrivateUrls: boolean;
   };
-  worker: { name: string; imageConcurrency: number; videoConcurrency: number; metricsPort: number };
+  worker: {
+    name: string;
+    imageConcurrency: number;
+    videoConcurrency: number;
+    metricsPort: number;
+    /** A worker that dies mid-job holds its jobs this long before another may take them. */
+    lockDurationMs: number;
+    /** How often workers look for jobs whose worker died. */
+    stalledIntervalMs: number;
+  };
   limits: {
     maxBodyBytes: number;
     maxImageBytes: number;
@@ -235,6 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       imageConcurrency: e.IMAGE_CONCURRENCY,
       videoConcurrency: e.VIDEO_CONCURRENCY,
       metricsPort: e.WORKER_METRICS_PORT,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,

@@ -109,7 +109,15 @@ export const readinessAnswerSchema = z
     status: z.enum(['ready', 'not ready']),
     checks: z.record(
       z.string(),
-      z.strictObject({ ok: z.boolean(), error: z.string().optional().describe('Why the check failed.') }),
+      z.strictObject({
+        ok: z.boolean(),
+        count: z
+          .number()
+          .int()
+          .optional()
+          .describe('How many there are, for checks that count: worker processes, model threads.'),
+        error: z.string().optional().describe('Why the check failed.'),
+      }),
     ),
   })
   .describe('Whether every dependency answers, check by check.');

@@ -96,6 +96,8 @@ export class DetectWorkerRepository {
       attempt: job.attemptsMade + 1,
       updateProgress: (p) => job.updateProgress(p),
     };
+    // A worker killed mid-job writes no end line: this one shows where each attempt ran.
+    log.info({ attempt: job.attemptsMade + 1 }, 'job started');
     try {
       const result = await this.handler(detectJob);
       log.info({ seconds: elapsed() }, 'job completed');
