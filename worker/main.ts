@@ -124,15 +124,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
         metrics.jobs.inc({ kind, outcome });
         metrics.jobDuration.observe({ kind }, seconds);
       },
-      onFinal: async (job, outcome) => {
-        if (!job.data.callbackUrl) return;
-        await webhooks.notify(
-          job.data.callbackUrl,
-          'result' in outcome
-            ? { error_code: 0, error_msg: 'SUCCESS', job_id: job.id, faces_obj: outcome.result.faces_obj }
-            : { error_code: 1, error_msg: outcome.error.message, job_id: job.id, faces_obj: {} },
-        );
-      },
+      onFinal: webhooks.onJobFinal,
     },
     (job) => service.handle(job),
     log,

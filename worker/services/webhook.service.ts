@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { DetectSuccess, ErrorAnswer } from '../../shared/contract/api-contract.js';
-import type { WebhookJobData } from '../../shared/contract/detect-job.contract.js';
+import type { DetectJobResult, WebhookJobData } from '../../shared/contract/detect-job.contract.js';
+import type { DetectJob } from '../queue/detect-worker.repository.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import type { MediaFetcher } from '../fetch/media-fetcher.js';
 import type { WebhookQueueRepository } from '../queue/webhook-queue.repository.js';
@@ -23,9 +24,19 @@ export class WebhookService {
     private readonly secret: string | undefined,
   ) {}
 
-  async notify(url: string, answer: FinalAnswer): Promise<void> {
-    await this.queue.enqueue({ url, jobId: answer.job_id, body: JSON.stringify(answer) });
-  }
+  /** Queues the final answer of a job that asked for a callback. */
+  onJobFinal = async (
+    job: DetectJob,
+    outcome: { result: DetectJobResult } | { error: AppError },
+  ): Promise<void> => {
+    const url = job.data.callbackUrl;
+    if (!url) return;
+    const answer: FinalAnswer =
+      'result' in outcome
+        ? { error_code: 0, error_msg: 'SUCCESS', job_id: job.id, faces_obj: outcome.result.faces_obj }
+        : { error_code: 1, error_msg: outcome.error.message, job_id: job.id, faces_obj: {} };
+    await this.queue.enqueue({ url, jobId: job.id, body: JSON.stringify(answer) });
+  };
 
   deliver = async ({ url, body }: WebhookJobData): Promise<void> => {
     const headers: Record<string, string> = { 'user-agent': 'facedetect-webhook' };
