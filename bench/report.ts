@@ -27,6 +27,8 @@ export interface Results {
   pipeline: Record<string, LoadResult>;
   base64: Record<string, LoadResult>;
   url: Record<string, LoadResult>;
+  /** CPU ms per image by process (in-process: this one; end to end: worker, gateway, Redis, client). */
+  cpuPerImage: Record<string, Record<string, Record<string, number>>>;
   scaling: { oneWorker: LoadResult; twoWorkers: LoadResult; ratio: number };
   video?: {
     tenSeconds: BenchVideo;
@@ -81,6 +83,22 @@ export function rows(r: Results): Row[] {
         `${x(e.perSecond / p.perSecond)} in-process throughput`,
       ]);
     }
+  }
+  const top = String(Math.max(...Object.keys(r.pipeline).map(Number)));
+  const cpuTotal = (k: string) => Object.values(r.cpuPerImage[k]?.[top] ?? {}).reduce((a, b) => a + b, 0);
+  out.push([`CPU per image, in-process, concurrency ${top}`, `${cpuTotal('pipeline').toFixed(0)} ms`, '']);
+  for (const [label, k] of [
+    ['base64', 'base64'],
+    ['URL', 'url'],
+  ] as const) {
+    const parts = Object.entries(r.cpuPerImage[k]?.[top] ?? {})
+      .map(([name, v]) => `${name} ${v.toFixed(0)}`)
+      .join(', ');
+    out.push([
+      `CPU per image, POST /detect ${label}, concurrency ${top}`,
+      `${cpuTotal(k).toFixed(0)} ms (${parts})`,
+      `${x(cpuTotal(k) / cpuTotal('pipeline'))} in-process`,
+    ]);
   }
   out.push(
     ['1 worker process × 1 inference thread, concurrency 8', perS(r.scaling.oneWorker.perSecond), ''],

@@ -10,6 +10,7 @@ import { resolveFfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
 import { serveFiles } from './file-server.js';
 import { detectSender, pool, runLoad, type LoadOptions, type LoadSample } from './http-load.js';
 import { InProcessPipeline, ModelFloorProbe } from './inprocess.js';
+import { localRedisPid, measureCpu, type CpuTargets } from './cpu.js';
 import { describeMachine } from './machine.js';
 import { formatSummary, summarizeDir } from './profile-summary.js';
 import { textTable, updateBenchmarksMd, type Results } from './report.js';
@@ -95,21 +96,52 @@ async function bench(): Promise<void> {
     const base64Body = JSON.stringify({ img: bytes.toString('base64') });
     const urlBody = JSON.stringify({ url: files.url('obama-1080p.jpg') });
 
-    // Per kind, per concurrency: the rounds' samples.
-    const samples = {
-      pipeline: CONCURRENCIES.map((): LoadSample[] => []),
-      base64: CONCURRENCIES.map((): LoadSample[] => []),
-      url: CONCURRENCIES.map((): LoadSample[] => []),
+    // Per kind, per concurrency: the rounds' samples, and the CPU each process spent on them.
+    const kinds = ['pipeline', 'base64', 'url'] as const;
+    type Kind = (typeof kinds)[number];
+    const samples = Object.fromEntries(kinds.map((k) => [k, CONCURRENCIES.map((): LoadSample[] => [])]));
+    const cpu = Object.fromEntries(
+      kinds.map((k) => [k, CONCURRENCIES.map((): Record<string, number> => ({}))]),
+    );
+    const redisPid = await localRedisPid(REDIS_URL);
+    const serviceCpu = {
+      worker: worker.pid,
+      gateway: service.gateway.pid,
+      redis: redisPid,
+      client: 'self' as const,
+    };
+    const measured = async (kind: Kind, i: number, targets: CpuTargets, work: () => Promise<LoadSample>) => {
+      const { value, cpuMs } = await measureCpu(targets, work);
+      samples[kind]![i]!.push(value);
+      for (const [name, ms] of Object.entries(cpuMs)) cpu[kind]![i]![name] = (cpu[kind]![i]![name] ?? 0) + ms;
     };
     for (const [i, c] of CONCURRENCIES.entries()) {
       for (let round = 0; round < ROUNDS; round++) {
         log(`concurrency ${c}, round ${round + 1}/${ROUNDS}: in-process, base64, url`);
         if (c === 1) await floorProbe.measure(quick ? 10 : 20, quick ? 3 : 4);
-        samples.pipeline[i]!.push(await inProcess.load(bytes, bounds(c, round), faces));
-        samples.base64[i]!.push(await runLoad(bounds(c, round), detectSender(detectUrl, base64Body, check)));
-        samples.url[i]!.push(await runLoad(bounds(c, round), detectSender(detectUrl, urlBody, check)));
+        await measured('pipeline', i, { 'in-process': 'self' }, () =>
+          inProcess.load(bytes, bounds(c, round), faces),
+        );
+        await measured('base64', i, serviceCpu, () =>
+          runLoad(bounds(c, round), detectSender(detectUrl, base64Body, check)),
+        );
+        await measured('url', i, serviceCpu, () =>
+          runLoad(bounds(c, round), detectSender(detectUrl, urlBody, check)),
+        );
       }
     }
+    const cpuPerImage = Object.fromEntries(
+      kinds.map((k) => [
+        k,
+        Object.fromEntries(
+          CONCURRENCIES.map((c, i) => {
+            const images = samples[k]![i]!.reduce((n, s) => n + s.latencies.length, 0);
+            const perProcess = Object.entries(cpu[k]![i]!).map(([name, ms]) => [name, ms / images]);
+            return [String(c), Object.fromEntries(perProcess) as Record<string, number>];
+          }),
+        ),
+      ]),
+    );
     const byConcurrency = (lists: LoadSample[][]) =>
       Object.fromEntries(CONCURRENCIES.map((c, i) => [String(c), pool(lists[i]!)]));
     await inProcess.close();
@@ -172,9 +204,10 @@ async function bench(): Promise<void> {
         imageConcurrency,
       },
       floor: floorProbe.result(),
-      pipeline: byConcurrency(samples.pipeline),
-      base64: byConcurrency(samples.base64),
-      url: byConcurrency(samples.url),
+      pipeline: byConcurrency(samples.pipeline!),
+      base64: byConcurrency(samples.base64!),
+      url: byConcurrency(samples.url!),
+      cpuPerImage,
       scaling: { oneWorker, twoWorkers, ratio: twoWorkers.perSecond / oneWorker.perSecond },
       video: {
         ...videos,
