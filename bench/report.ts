@@ -3,7 +3,7 @@ import * as prettier from 'prettier';
 import type { LoadResult } from './http-load.js';
 import type { ModelFloor } from './inprocess.js';
 import type { Machine } from './machine.js';
-import type { NaiveResult, VideoRequestResult } from './video-bench.js';
+import type { NaiveResult, VideoOverhead, VideoRequestResult } from './video-bench.js';
 import type { BenchVideo } from './video-fixtures.js';
 
 export interface Results {
@@ -35,6 +35,7 @@ export interface Results {
     tenMinutes: BenchVideo;
     shortFive: VideoRequestResult;
     longFive: VideoRequestResult;
+    overhead: { short: VideoOverhead; long: VideoOverhead };
     longHundred?: VideoRequestResult;
     naive?: NaiveResult;
   };
@@ -46,6 +47,7 @@ type Row = [figure: string, value: string, comparison: string];
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 const perS = (v: number) => `${v.toFixed(1)} img/s`;
 const x = (v: number) => `${v.toFixed(2)}×`;
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
 const lat = (r: LoadResult) =>
   `p50 ${r.latencyMs.p50.toFixed(0)} / p95 ${r.latencyMs.p95.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} ms, ${perS(r.perSecond)}`;
 
@@ -123,6 +125,13 @@ export function rows(r: Results): Row[] {
       ],
       [`Video 10-s 1080p, num_frames=5`, `${v.shortFive.seconds.toFixed(2)} s`, ''],
     );
+    const o = v.overhead;
+    const rest = (s: number, oh: VideoOverhead) => s - oh.downloadS - oh.timelineS;
+    out.push([
+      `  of which download + packet timeline, ${mib(v.tenMinutes.bytes)} / ${mib(v.tenSeconds.bytes)} files`,
+      `${o.long.downloadS.toFixed(2)} + ${o.long.timelineS.toFixed(2)} s / ${o.short.downloadS.toFixed(2)} + ${o.short.timelineS.toFixed(2)} s`,
+      `the rest: ${x(rest(v.longFive.seconds, o.long) / rest(v.shortFive.seconds, o.short))}`,
+    ]);
     if (v.naive && v.longHundred) {
       out.push([
         `Naive: decode all ${long}, keep every ${v.naive.every}th frame (no detection)`,

@@ -15,7 +15,14 @@ import { describeMachine } from './machine.js';
 import { formatSummary, summarizeDir } from './profile-summary.js';
 import { textTable, updateBenchmarksMd, type Results } from './report.js';
 import { BenchService } from './service.js';
-import { naiveSampling, timeVideoRequest, videoResult } from './video-bench.js';
+import { median } from './stats.js';
+import {
+  naiveSampling,
+  timeVideoRequest,
+  videoOverhead,
+  videoResult,
+  type VideoOverhead,
+} from './video-bench.js';
 import { ensureVideos } from './video-fixtures.js';
 
 /**
@@ -153,10 +160,18 @@ async function bench(): Promise<void> {
     await timeVideoRequest(service.url, shortUrl, 5);
     const shortRuns: number[] = [];
     const longRuns: number[] = [];
+    const overheads: { short: VideoOverhead[]; long: VideoOverhead[] } = { short: [], long: [] };
+    const maxBytes = config.limits.maxVideoBytes;
     for (let i = 0; i < 3; i++) {
       shortRuns.push(await timeVideoRequest(service.url, shortUrl, 5));
       longRuns.push(await timeVideoRequest(service.url, longUrl, 5));
+      overheads.short.push(await videoOverhead(binaries, shortUrl, maxBytes));
+      overheads.long.push(await videoOverhead(binaries, longUrl, maxBytes));
     }
+    const medianOverhead = (list: VideoOverhead[]): VideoOverhead => ({
+      downloadS: median(list.map((o) => o.downloadS)),
+      timelineS: median(list.map((o) => o.timelineS)),
+    });
     let longHundred;
     let naive;
     if (!quick) {
@@ -213,6 +228,7 @@ async function bench(): Promise<void> {
         ...videos,
         shortFive: videoResult(5, shortRuns),
         longFive: videoResult(5, longRuns),
+        overhead: { short: medianOverhead(overheads.short), long: medianOverhead(overheads.long) },
         longHundred,
         naive,
       },

@@ -1,4 +1,9 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { MediaFetcher } from '../worker/fetch/media-fetcher.js';
+import { FfmpegRepository } from '../worker/video/ffmpeg.repository.js';
 import type { FfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
 import type { DetectAnswer } from './http-load.js';
 import { median } from './stats.js';
@@ -72,4 +77,36 @@ export async function naiveSampling(
   if (code !== 0) throw new Error(`naive ffmpeg pass exited with ${code}`);
   const seconds = (performance.now() - started) / 1000;
   return { every, frames: Math.round(bytes / (1920 * 1080 * 3)), seconds };
+}
+
+export interface VideoOverhead {
+  /** Downloading the file over loopback to disk, as the worker does before anything else. */
+  downloadS: number;
+  /** ffprobe of the headers and of every packet's time and flags (reads the whole file). */
+  timelineS: number;
+}
+
+/**
+ * The parts of a video request that grow with the file rather than with the frames asked for, timed with
+ * the worker's own fetcher and ffprobe calls: they explain what a long video costs beyond a short one.
+ */
+export async function videoOverhead(
+  binaries: FfmpegBinaries,
+  url: string,
+  maxBytes: number,
+): Promise<VideoOverhead> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'facedetect-bench-'));
+  try {
+    const file = path.join(dir, 'media');
+    const fetcher = new MediaFetcher({ allowPrivateAddresses: true, timeoutMs: 120_000 });
+    const ffmpeg = new FfmpegRepository({ binaries });
+    const t0 = performance.now();
+    await fetcher.fetchToFile(url, file, { maxBytes });
+    const t1 = performance.now();
+    await ffmpeg.readTimeline(file, await ffmpeg.probe(file));
+    const t2 = performance.now();
+    return { downloadS: (t1 - t0) / 1000, timelineS: (t2 - t1) / 1000 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
