@@ -70,7 +70,7 @@ export function rows(r: Results): Row[] {
       c1 ? `${ms(p.latencyMs.p50)} per image, ${perS(p.perSecond)}` : perS(p.perSecond),
       c1
         ? `${x(p.latencyMs.p50 / f.allPassesMs)} the all-passes floor`
-        : `${x(p.perSecond / ((1000 / f.allPassesMs) * r.settings.inferenceThreads))} of ${r.settings.inferenceThreads} threads × floor`,
+        : `${x(p.perSecond / ((1000 / f.allPassesMs) * r.settings.inferenceThreads))} the floor's rate on ${r.settings.inferenceThreads} threads`,
     ]);
   }
   for (const [label, results] of [
@@ -128,9 +128,9 @@ export function rows(r: Results): Row[] {
     const o = v.overhead;
     const rest = (s: number, oh: VideoOverhead) => s - oh.downloadS - oh.timelineS;
     out.push([
-      `  of which download + packet timeline, ${mib(v.tenMinutes.bytes)} / ${mib(v.tenSeconds.bytes)} files`,
+      `Video download + packet timeline, 10-min (${mib(v.tenMinutes.bytes)}) / 10-s (${mib(v.tenSeconds.bytes)})`,
       `${o.long.downloadS.toFixed(2)} + ${o.long.timelineS.toFixed(2)} s / ${o.short.downloadS.toFixed(2)} + ${o.short.timelineS.toFixed(2)} s`,
-      `the rest: ${x(rest(v.longFive.seconds, o.long) / rest(v.shortFive.seconds, o.short))}`,
+      `num_frames=5 without them: ${x(rest(v.longFive.seconds, o.long) / rest(v.shortFive.seconds, o.short))}`,
     ]);
     if (v.naive && v.longHundred) {
       out.push([
