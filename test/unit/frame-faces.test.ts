@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { placeFace, selectFaces, toFrameFaces, landmarksString } from '../../worker/detection/frame-faces.js';
 import { confirmWithMirror, unmirror } from '../../worker/detection/flip-refinement.js';
-import { toYunetTensor } from '../../worker/detection/input-tensor.js';
+import { TensorBuffers, toYunetTensor } from '../../worker/detection/input-tensor.js';
 
 const face = (x: number, y: number, w: number, h: number, score = 0.9) => ({
   x,
@@ -139,5 +139,41 @@ describe('toYunetTensor', () => {
     const data = new Uint8Array([10, 20, 30, 40, 50, 60]);
     const { tensor } = toYunetTensor({ data, width: 2, height: 1, channels: 3 }, true);
     expect([tensor[0], tensor[1], tensor[2]]).to.deep.equal([60, 30, 0]);
+  });
+
+  it('when buffers are reused across sizes and mirroring, then every tensor equals a freshly made one', () => {
+    const image = (width: number, height: number, seed: number) => ({
+      data: Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7 + seed) % 251),
+      width,
+      height,
+      channels: 3,
+    });
+    const buffers = new TensorBuffers();
+    const sequence = [
+      image(40, 20, 1),
+      image(20, 40, 2),
+      image(40, 20, 3),
+      image(40, 20, 4),
+      image(33, 1, 5),
+    ];
+    for (const [i, img] of sequence.entries()) {
+      for (const mirror of [false, true]) {
+        const buffer = buffers.take(img);
+        const reused = toYunetTensor(img, mirror, buffer);
+        expect(Array.from(reused.tensor), `image ${i}, mirror ${mirror}`).to.deep.equal(
+          Array.from(toYunetTensor(img, mirror).tensor),
+        );
+        buffers.give(img, buffer);
+      }
+    }
+  });
+
+  it('when kept buffers exceed the byte limit, then the least recently used are let go', () => {
+    const buffers = new TensorBuffers(2 * 3 * 32 * 32 * 4);
+    const [a, b, c] = [1, 2, 3].map((w) => ({ width: w, height: 1 }));
+    const arrays = [a!, b!, c!].map((img) => buffers.take(img));
+    [a!, b!, c!].forEach((img, i) => buffers.give(img, arrays[i]!));
+    expect(buffers.take(a!)).to.not.equal(arrays[0]);
+    expect(buffers.take(c!)).to.equal(arrays[2]);
   });
 });

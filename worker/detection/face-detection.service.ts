@@ -30,7 +30,8 @@ export interface DetectedImage {
 
 /**
  * Multi-scale YuNet detection of one picture. The image is decoded once at the finest pass's size; the
- * coarser passes are resized from that, and every pass runs in one request on one inference thread.
+ * coarser passes are resized from that. The finest pass and the coarser ones run as two requests, so that
+ * one picture alone can use two inference threads.
  */
 export class FaceDetectionService {
   constructor(
@@ -71,13 +72,18 @@ export class FaceDetectionService {
     minConfidence: number | undefined,
   ): Promise<FaceBox[]> {
     const threshold = minConfidence ?? this.options.scoreThreshold;
-    const images = [finest];
+    // The finest pass is most of the model's work: it starts while the coarser images are resized, and
+    // they go as a second request, which another inference thread can take.
+    const finestRun = this.pool.run([{ image: finest, mirror: false }], threshold);
+    finestRun.catch(() => {}); // awaited below; a failure meanwhile must not count as unhandled
+    const coarser = [];
     for (const pass of passes.slice(1))
-      images.push(await this.decoder.resizeRaw(finest, pass.width, pass.height));
-    const found = await this.pool.run(
-      images.map((image) => ({ image, mirror: false })),
-      threshold,
-    );
+      coarser.push({ image: await this.decoder.resizeRaw(finest, pass.width, pass.height), mirror: false });
+    const [[finestFound], coarserFound] = await Promise.all([
+      finestRun,
+      coarser.length > 0 ? this.pool.run(coarser, threshold) : [],
+    ]);
+    const found = [finestFound!, ...coarserFound];
 
     let finestFaces = found[0]!;
     const confirmBelow = this.options.confirmBelow ?? 64;

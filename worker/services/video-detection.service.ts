@@ -1,21 +1,37 @@
 import type { FacesObj } from '../../shared/contract/api-contract.js';
 import type { DetectOptions } from '../../shared/contract/detect-job.contract.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
+import type { FaceBox } from '../detection/face-box.js';
 import type { FaceDetectionService } from '../detection/face-detection.service.js';
 import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import { FaceTracker } from '../video/face-tracker.js';
+import type { RawFrame } from '../video/ffmpeg.repository.js';
 import type { FramePipeline } from '../video/frame-pipeline.js';
 import type { CropService } from './crop.service.js';
 
 export interface VideoDetectionOptions {
   scoreThreshold: number;
+  /**
+   * Frames detected at once: the inference threads, so that each has a frame. Tracking, crops and
+   * progress still follow frame order.
+   * @defaultValue 1
+   */
+  parallelFrames?: number;
+}
+
+interface InFlight {
+  key: string;
+  time: number;
+  frame: RawFrame;
+  faces: Promise<FaceBox[]>;
 }
 
 /**
  * Detects faces in the sampled frames of a video file. Frames arrive from the pipeline while later ones
- * are still being extracted, so ffmpeg and inference overlap; each frame is detected, tracked, cropped
- * and let go before the next, so memory stays bounded whatever the number of samples.
+ * are still being extracted, so ffmpeg and inference overlap, and up to `parallelFrames` of them are
+ * detected at once; each is then tracked and cropped in order and let go, so memory stays bounded
+ * whatever the number of samples.
  */
 export class VideoDetectionService {
   constructor(
@@ -34,12 +50,9 @@ export class VideoDetectionService {
     const tracker = new FaceTracker();
     const facesObj: FacesObj = {};
     let done = 0;
-    // Crops must be cut from full-resolution frames; detection alone works on frames capped at maxSide.
-    const maxSide = options.returnFaceUrl ? Infinity : undefined;
-    for await (const { key, time, frame } of this.pipeline.frames(file, plan, signal, maxSide)) {
-      const faces = await this.detector.detectRaw(frame, width, height, options.minConfidence);
+    const finish = async ({ key, time, frame, faces }: InFlight) => {
       const placed = selectFaces(
-        faces.map((f) => placeFace(f, width, height)),
+        (await faces).map((f) => placeFace(f, width, height)),
         {
           singleFace: options.singleFace,
           minConfidence: options.minConfidence ?? this.options.scoreThreshold,
@@ -52,6 +65,22 @@ export class VideoDetectionService {
       this.metrics.frames.inc();
       this.metrics.faces.inc(placed.length);
       await job.updateProgress({ frames_done: ++done, frames_total: total });
+    };
+    // Crops must be cut from full-resolution frames; detection alone works on frames capped at maxSide.
+    const maxSide = options.returnFaceUrl ? Infinity : undefined;
+    const inFlight: InFlight[] = [];
+    try {
+      for await (const { key, time, frame } of this.pipeline.frames(file, plan, signal, maxSide)) {
+        const faces = this.detector.detectRaw(frame, width, height, options.minConfidence);
+        // Awaited in turn by finish(); until then a failure must not count as unhandled.
+        faces.catch(() => {});
+        inFlight.push({ key, time, frame, faces });
+        if (inFlight.length >= (this.options.parallelFrames ?? 1)) await finish(inFlight.shift()!);
+      }
+      for (let next = inFlight.shift(); next; next = inFlight.shift()) await finish(next);
+    } finally {
+      // A failure leaves detections running; they must end before the job does, and not as unhandled.
+      await Promise.allSettled(inFlight.map((f) => f.faces));
     }
     return facesObj;
   }

@@ -1,0 +1,208 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import * as prettier from 'prettier';
+import type { LoadResult } from './http-load.js';
+import type { ModelFloor } from './inprocess.js';
+import type { Machine } from './machine.js';
+import type { NaiveResult, VideoOverhead, VideoRequestResult } from './video-bench.js';
+import type { BenchVideo } from './video-fixtures.js';
+
+export interface Results {
+  date: string;
+  /** Short runs for development: fewer requests, no 100-frame video or baseline. */
+  quick: boolean;
+  durationS: number;
+  machine: Machine;
+  settings: {
+    image: string;
+    imageBytes: number;
+    imageWidth: number;
+    imageHeight: number;
+    faces: number;
+    detectMaxSide: number;
+    inferenceThreads: number;
+    /** Image jobs the measured worker runs at once: equal to the highest client concurrency. */
+    imageConcurrency: number;
+  };
+  floor: ModelFloor;
+  pipeline: Record<string, LoadResult>;
+  base64: Record<string, LoadResult>;
+  url: Record<string, LoadResult>;
+  /** CPU ms per image by process (in-process: this one; end to end: worker, gateway, Redis, client). */
+  cpuPerImage: Record<string, Record<string, Record<string, number>>>;
+  scaling: { oneWorker: LoadResult; twoWorkers: LoadResult; ratio: number };
+  video?: {
+    tenSeconds: BenchVideo;
+    tenMinutes: BenchVideo;
+    shortFive: VideoRequestResult;
+    longFive: VideoRequestResult;
+    overhead: { short: VideoOverhead; long: VideoOverhead };
+    longHundred?: VideoRequestResult;
+    naive?: NaiveResult;
+  };
+  memory: { gatewayMiB: number; workerMiB: number; oneThreadWorkersMiB: number[] };
+}
+
+type Row = [figure: string, value: string, comparison: string];
+
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const perS = (v: number) => `${v.toFixed(1)} img/s`;
+const x = (v: number) => `${v.toFixed(2)}×`;
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+const lat = (r: LoadResult) =>
+  `p50 ${r.latencyMs.p50.toFixed(0)} / p95 ${r.latencyMs.p95.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} ms, ${perS(r.perSecond)}`;
+
+export function rows(r: Results): Row[] {
+  const f = r.floor;
+  const finest = f.passes[0]!;
+  const sizes = f.passes.map((p) => `${p.width}×${p.height}`).join(', ');
+  const out: Row[] = [
+    [
+      `Model floor, finest pass ${finest.width}×${finest.height} (tensor ${finest.paddedWidth}×${finest.paddedHeight})`,
+      ms(finest.ms),
+      `median of ${f.runs}`,
+    ],
+    [`Model floor, all ${f.passes.length} passes (${sizes})`, ms(f.allPassesMs), `median of ${f.runs}`],
+  ];
+  for (const [c, p] of Object.entries(r.pipeline)) {
+    const c1 = c === '1';
+    out.push([
+      `In-process pipeline, concurrency ${c}`,
+      c1 ? `${ms(p.latencyMs.p50)} per image, ${perS(p.perSecond)}` : perS(p.perSecond),
+      c1
+        ? `${x(p.latencyMs.p50 / f.allPassesMs)} the all-passes floor`
+        : `${x(p.perSecond / ((1000 / f.allPassesMs) * r.settings.inferenceThreads))} the floor's rate on ${r.settings.inferenceThreads} threads`,
+    ]);
+  }
+  for (const [label, results] of [
+    ['base64', r.base64],
+    ['URL', r.url],
+  ] as const) {
+    for (const [c, e] of Object.entries(results)) {
+      const p = r.pipeline[c]!;
+      out.push([
+        `POST /detect ${label}, concurrency ${c}`,
+        lat(e),
+        `${x(e.perSecond / p.perSecond)} in-process throughput`,
+      ]);
+    }
+  }
+  const top = String(Math.max(...Object.keys(r.pipeline).map(Number)));
+  const cpuTotal = (k: string) => Object.values(r.cpuPerImage[k]?.[top] ?? {}).reduce((a, b) => a + b, 0);
+  out.push([`CPU per image, in-process, concurrency ${top}`, `${cpuTotal('pipeline').toFixed(0)} ms`, '']);
+  for (const [label, k] of [
+    ['base64', 'base64'],
+    ['URL', 'url'],
+  ] as const) {
+    const parts = Object.entries(r.cpuPerImage[k]?.[top] ?? {})
+      .map(([name, v]) => `${name} ${v.toFixed(0)}`)
+      .join(', ');
+    out.push([
+      `CPU per image, POST /detect ${label}, concurrency ${top}`,
+      `${cpuTotal(k).toFixed(0)} ms (${parts})`,
+      `${x(cpuTotal(k) / cpuTotal('pipeline'))} in-process`,
+    ]);
+  }
+  out.push(
+    ['1 worker process × 1 inference thread, concurrency 8', perS(r.scaling.oneWorker.perSecond), ''],
+    [
+      '2 worker processes × 1 inference thread, concurrency 8',
+      perS(r.scaling.twoWorkers.perSecond),
+      `${x(r.scaling.ratio)} one worker`,
+    ],
+  );
+  const v = r.video;
+  if (v) {
+    const long = `${Math.round(v.tenMinutes.seconds / 60)}-min 1080p`;
+    if (v.longHundred) {
+      const s = v.longHundred.seconds;
+      out.push([`Video ${long}, num_frames=100`, `${s.toFixed(1)} s, ${(100 / s).toFixed(1)} frames/s`, '']);
+    }
+    out.push(
+      [
+        `Video ${long}, num_frames=5`,
+        `${v.longFive.seconds.toFixed(2)} s`,
+        `${x(v.longFive.seconds / v.shortFive.seconds)} the 10-s video`,
+      ],
+      [`Video 10-s 1080p, num_frames=5`, `${v.shortFive.seconds.toFixed(2)} s`, ''],
+    );
+    const o = v.overhead;
+    const rest = (s: number, oh: VideoOverhead) => s - oh.downloadS - oh.timelineS;
+    out.push([
+      `Video download + packet timeline, 10-min (${mib(v.tenMinutes.bytes)}) / 10-s (${mib(v.tenSeconds.bytes)})`,
+      `${o.long.downloadS.toFixed(2)} + ${o.long.timelineS.toFixed(2)} s / ${o.short.downloadS.toFixed(2)} + ${o.short.timelineS.toFixed(2)} s`,
+      `num_frames=5 without them: ${x(rest(v.longFive.seconds, o.long) / rest(v.shortFive.seconds, o.short))}`,
+    ]);
+    if (v.naive && v.longHundred) {
+      out.push([
+        `Naive: decode all ${long}, keep every ${v.naive.every}th frame (no detection)`,
+        `${v.naive.seconds.toFixed(1)} s`,
+        `service ${x(v.naive.seconds / v.longHundred.seconds)} faster`,
+      ]);
+    }
+  }
+  out.push(
+    [
+      `Peak RSS, worker (${r.settings.inferenceThreads} inference threads)`,
+      `${r.memory.workerMiB.toFixed(0)} MiB`,
+      'VmHWM',
+    ],
+    [
+      'Peak RSS, worker (1 inference thread)',
+      r.memory.oneThreadWorkersMiB.map((m) => `${m.toFixed(0)} MiB`).join(', '),
+      'VmHWM',
+    ],
+    ['Peak RSS, gateway', `${r.memory.gatewayMiB.toFixed(0)} MiB`, 'VmHWM'],
+  );
+  return out;
+}
+
+export function machineLine(m: Machine): string {
+  const load = `load average ${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end?.toFixed(2) ?? '?'} at end`;
+  return (
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}; ${load}. ` +
+    `Node ${m.node}, onnxruntime-node ${m.onnxruntime}, sharp ${m.sharp} (libvips ${m.libvips}), ffmpeg ${m.ffmpeg}`
+  );
+}
+
+export function textTable(r: Results): string {
+  const all = rows(r);
+  const w0 = Math.max(...all.map((row) => row[0].length));
+  const w1 = Math.max(...all.map((row) => row[1].length));
+  return [
+    machineLine(r.machine),
+    '',
+    ...all.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()),
+  ].join('\n');
+}
+
+export function markdownTable(r: Results): string {
+  return [
+    '| figure | value | compared |',
+    '| --- | --- | --- |',
+    ...rows(r).map(([a, b, c]) => `| ${a} | ${b} | ${c} |`),
+  ].join('\n');
+}
+
+const BEGIN = '<!-- bench:begin (written by npm run bench; edit outside these markers) -->';
+const END = '<!-- bench:end -->';
+
+/** Replaces the generated block of BENCHMARKS.md, leaving the hand-written text around it alone. */
+export async function updateBenchmarksMd(file: string, r: Results): Promise<void> {
+  const block = [
+    BEGIN,
+    '',
+    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC in ${Math.round(r.durationS)} s on: ${machineLine(r.machine)}.`,
+    '',
+    markdownTable(r),
+    '',
+    END,
+  ].join('\n');
+  const current = await readFile(file, 'utf8').catch(() => `# Benchmarks\n\n${BEGIN}\n${END}\n`);
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${file} lacks the bench markers`);
+  const text = current.slice(0, start) + block + current.slice(end + END.length);
+  // Formatted as `npm run format:check` wants it, so a run leaves the tree clean.
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  await writeFile(file, await prettier.format(text, { ...options, filepath: file }));
+}

@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../shared/config/config.js';
+import { ImageDecoder } from '../worker/media/image-decoder.repository.js';
+import { resolveFfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
+import { serveFiles } from './file-server.js';
+import { detectSender, pool, runLoad, type LoadOptions, type LoadSample } from './http-load.js';
+import { InProcessPipeline, ModelFloorProbe } from './inprocess.js';
+import { localRedisPid, measureCpu, type CpuTargets } from './cpu.js';
+import { describeMachine } from './machine.js';
+import { formatSummary, summarizeDir } from './profile-summary.js';
+import { textTable, updateBenchmarksMd, type Results } from './report.js';
+import { BenchService } from './service.js';
+import { median } from './stats.js';
+import {
+  naiveSampling,
+  timeVideoRequest,
+  videoOverhead,
+  videoResult,
+  type VideoOverhead,
+} from './video-bench.js';
+import { ensureVideos } from './video-fixtures.js';
+
+/**
+ * `npm run bench`: every figure of BENCHMARKS.md, measured side by side in one run, so that ratios hold
+ * even on a machine shared with other work. Flags: `--quick` (short runs, for development; BENCHMARKS.md
+ * is left alone), `--profile` (CPU profiles of gateway, worker and in-process pipeline under load instead
+ * of figures).
+ */
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SHARED = path.resolve(process.env.SHARED_DIR ?? path.join(ROOT, '../shared'));
+const IMAGE = path.join(SHARED, 'fixtures/images/obama-1080p.jpg');
+const CLIP = path.join(SHARED, 'fixtures/video/short_hamilton_clip.mp4');
+const CACHE = path.join(ROOT, 'bench/.cache');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CONCURRENCIES = [1, 8];
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+
+/** Measurements of a kind are split into rounds taken in turns with the others they are compared with. */
+const ROUNDS = quick ? 1 : 3;
+const bounds = (concurrency: number, round: number): LoadOptions => ({
+  concurrency,
+  maxRequests: quick ? 10 * concurrency : concurrency === 1 ? 15 : 60,
+  maxSeconds: quick ? 4 : concurrency === 1 ? 4 : 5,
+  warmupPerClient: round === 0 ? 1 : 0,
+});
+
+const profileLoad: LoadOptions = { concurrency: 8, maxRequests: 200, maxSeconds: 12, warmupPerClient: 1 };
+
+const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models'), LOG_LEVEL: 'silent' });
+const binaries = resolveFfmpegBinaries({ searchPath: process.env.PATH });
+
+function log(message: string): void {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+function serviceOptions(nodeArgs?: string[]) {
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  return {
+    root: ROOT,
+    logDir: path.join(CACHE, 'logs'),
+    redisUrl: REDIS_URL,
+    prefix,
+    dataDir: path.join(os.tmpdir(), `facedetect-${prefix}`),
+    nodeArgs,
+  };
+}
+
+async function bench(): Promise<void> {
+  const started = performance.now();
+  const machine = await describeMachine(binaries);
+  log(`${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.start.toFixed(2)}`);
+  const videos = await ensureVideos(binaries, CLIP, path.join(CACHE, 'videos'));
+  const bytes = await readFile(IMAGE);
+  const { width, height } = await new ImageDecoder({ maxPixels: config.limits.maxImagePixels }).probe(bytes);
+  const threads = config.detector.inferenceThreads;
+  const imageConcurrency = Math.max(...CONCURRENCIES);
+
+  const files = await serveFiles({
+    'obama-1080p.jpg': IMAGE,
+    'ten-seconds.mp4': videos.tenSeconds.file,
+    'ten-minutes.mp4': videos.tenMinutes.file,
+  });
+  const service = await BenchService.start(serviceOptions());
+  const floorProbe = await ModelFloorProbe.start(config, bytes);
+  const inProcess = await InProcessPipeline.start(config);
+  try {
+    const worker = await service.startWorker('worker', { inferenceThreads: threads, imageConcurrency });
+    const faces = (await inProcess.detector.detectEncoded(bytes)).faces.length;
+    const check = (answer: { faces_obj: Record<string, { region: number[][] }> }) => {
+      const found = answer.faces_obj['0']?.region.length;
+      if (found !== faces)
+        throw new Error(`the service found ${found} faces, the in-process pipeline ${faces}`);
+    };
+    const detectUrl = `${service.url}/detect`;
+    const base64Body = JSON.stringify({ img: bytes.toString('base64') });
+    const urlBody = JSON.stringify({ url: files.url('obama-1080p.jpg') });
+
+    // Per kind, per concurrency: the rounds' samples, and the CPU each process spent on them.
+    const kinds = ['pipeline', 'base64', 'url'] as const;
+    type Kind = (typeof kinds)[number];
+    const samples = Object.fromEntries(kinds.map((k) => [k, CONCURRENCIES.map((): LoadSample[] => [])]));
+    const cpu = Object.fromEntries(
+      kinds.map((k) => [k, CONCURRENCIES.map((): Record<string, number> => ({}))]),
+    );
+    const redisPid = await localRedisPid(REDIS_URL);
+    const serviceCpu = {
+      worker: worker.pid,
+      gateway: service.gateway.pid,
+      redis: redisPid,
+      client: 'self' as const,
+    };
+    const measured = async (kind: Kind, i: number, targets: CpuTargets, work: () => Promise<LoadSample>) => {
+      const { value, cpuMs } = await measureCpu(targets, work);
+      samples[kind]![i]!.push(value);
+      for (const [name, ms] of Object.entries(cpuMs)) cpu[kind]![i]![name] = (cpu[kind]![i]![name] ?? 0) + ms;
+    };
+    for (const [i, c] of CONCURRENCIES.entries()) {
+      for (let round = 0; round < ROUNDS; round++) {
+        log(`concurrency ${c}, round ${round + 1}/${ROUNDS}: in-process, base64, url`);
+        if (c === 1) await floorProbe.measure(quick ? 10 : 20, quick ? 3 : 4);
+        await measured('pipeline', i, { 'in-process': 'self' }, () =>
+          inProcess.load(bytes, bounds(c, round), faces),
+        );
+        await measured('base64', i, serviceCpu, () =>
+          runLoad(bounds(c, round), detectSender(detectUrl, base64Body, check)),
+        );
+        await measured('url', i, serviceCpu, () =>
+          runLoad(bounds(c, round), detectSender(detectUrl, urlBody, check)),
+        );
+      }
+    }
+    const cpuPerImage = Object.fromEntries(
+      kinds.map((k) => [
+        k,
+        Object.fromEntries(
+          CONCURRENCIES.map((c, i) => {
+            const images = samples[k]![i]!.reduce((n, s) => n + s.latencies.length, 0);
+            const perProcess = Object.entries(cpu[k]![i]!).map(([name, ms]) => [name, ms / images]);
+            return [String(c), Object.fromEntries(perProcess) as Record<string, number>];
+          }),
+        ),
+      ]),
+    );
+    const byConcurrency = (lists: LoadSample[][]) =>
+      Object.fromEntries(CONCURRENCIES.map((c, i) => [String(c), pool(lists[i]!)]));
+    await inProcess.close();
+    await floorProbe.close();
+
+    log('video: num_frames=5 on 10 s and 10 min, in turns');
+    const shortUrl = files.url('ten-seconds.mp4');
+    const longUrl = files.url('ten-minutes.mp4');
+    await timeVideoRequest(service.url, shortUrl, 5);
+    const shortRuns: number[] = [];
+    const longRuns: number[] = [];
+    const overheads: { short: VideoOverhead[]; long: VideoOverhead[] } = { short: [], long: [] };
+    const maxBytes = config.limits.maxVideoBytes;
+    for (let i = 0; i < 3; i++) {
+      shortRuns.push(await timeVideoRequest(service.url, shortUrl, 5));
+      longRuns.push(await timeVideoRequest(service.url, longUrl, 5));
+      overheads.short.push(await videoOverhead(binaries, shortUrl, maxBytes));
+      overheads.long.push(await videoOverhead(binaries, longUrl, maxBytes));
+    }
+    const medianOverhead = (list: VideoOverhead[]): VideoOverhead => ({
+      downloadS: median(list.map((o) => o.downloadS)),
+      timelineS: median(list.map((o) => o.timelineS)),
+    });
+    let longHundred;
+    let naive;
+    if (!quick) {
+      log('video: num_frames=100 on 10 min');
+      longHundred = videoResult(100, [await timeVideoRequest(service.url, longUrl, 100)]);
+      log('video: naive full decode of 10 min');
+      naive = await naiveSampling(binaries, videos.tenMinutes, 100);
+    }
+    const workerMiB = worker.peakRssMiB();
+    await service.stopWorker('worker');
+
+    log('scaling: 1 and 2 worker processes × 1 inference thread, in turns');
+    const oneThread = { inferenceThreads: 1, imageConcurrency: 4 };
+    const send = detectSender(detectUrl, base64Body, check);
+    const one: LoadSample[] = [];
+    const two: LoadSample[] = [];
+    const oneThreadWorkersMiB = [0, 0];
+    const first = await service.startWorker('worker-1', oneThread);
+    for (let round = 0; round < (quick ? 1 : 2); round++) {
+      one.push(await runLoad({ ...bounds(8, round), warmupPerClient: 1 }, send));
+      const second = await service.startWorker('worker-2', oneThread);
+      two.push(await runLoad({ ...bounds(8, round), warmupPerClient: 1 }, send));
+      oneThreadWorkersMiB[1] = Math.max(oneThreadWorkersMiB[1]!, second.peakRssMiB());
+      await service.stopWorker('worker-2');
+    }
+    oneThreadWorkersMiB[0] = first.peakRssMiB();
+    const gatewayMiB = service.gateway.peakRssMiB();
+
+    machine.loadAverage.end = os.loadavg()[0];
+    const oneWorker = pool(one);
+    const twoWorkers = pool(two);
+    const results: Results = {
+      date: new Date().toISOString(),
+      quick,
+      durationS: (performance.now() - started) / 1000,
+      machine,
+      settings: {
+        image: path.basename(IMAGE),
+        imageBytes: bytes.length,
+        imageWidth: width,
+        imageHeight: height,
+        faces,
+        detectMaxSide: config.detector.maxSide,
+        inferenceThreads: threads,
+        imageConcurrency,
+      },
+      floor: floorProbe.result(),
+      pipeline: byConcurrency(samples.pipeline!),
+      base64: byConcurrency(samples.base64!),
+      url: byConcurrency(samples.url!),
+      cpuPerImage,
+      scaling: { oneWorker, twoWorkers, ratio: twoWorkers.perSecond / oneWorker.perSecond },
+      video: {
+        ...videos,
+        shortFive: videoResult(5, shortRuns),
+        longFive: videoResult(5, longRuns),
+        overhead: { short: medianOverhead(overheads.short), long: medianOverhead(overheads.long) },
+        longHundred,
+        naive,
+      },
+      memory: { gatewayMiB, workerMiB, oneThreadWorkersMiB },
+    };
+    await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(textTable(results));
+    if (!quick) await updateBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), results);
+  } finally {
+    await inProcess.close();
+    await floorProbe.close().catch(() => undefined);
+    await service.stop();
+    await files.close();
+  }
+}
+
+/**
+ * Profiles what the figures measure: gateway and worker processes under the concurrency-8 base64 load,
+ * then the in-process pipeline alone (this script again, as a child under --cpu-prof).
+ */
+async function profile(): Promise<void> {
+  const dir = path.join(CACHE, 'profiles');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const bytes = await readFile(IMAGE);
+  const body = JSON.stringify({ img: bytes.toString('base64') });
+  const service = await BenchService.start(
+    serviceOptions(['--cpu-prof', `--cpu-prof-dir=${path.join(dir, 'service')}`]),
+  );
+  try {
+    await service.startWorker('worker', {
+      inferenceThreads: config.detector.inferenceThreads,
+      imageConcurrency: 8,
+    });
+    log('profiling gateway and worker under POST /detect base64, concurrency 8');
+    const r = pool([
+      await runLoad(
+        profileLoad,
+        detectSender(`${service.url}/detect`, body, () => {}),
+      ),
+    ]);
+    log(`${r.perSecond.toFixed(1)} img/s`);
+  } finally {
+    await service.stop();
+  }
+  log('profiling the in-process pipeline, concurrency 8');
+  const child = spawn(
+    process.execPath,
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${path.join(dir, 'inprocess')}`,
+      fileURLToPath(import.meta.url),
+      '--profile-target',
+    ],
+    { stdio: 'inherit' },
+  );
+  await new Promise((resolve) => child.once('exit', resolve));
+  for (const sub of ['service', 'inprocess']) {
+    for (const summary of await summarizeDir(path.join(dir, sub)))
+      console.log(`\n[${sub}] ${formatSummary(summary)}`);
+  }
+}
+
+/** The in-process pipeline under load, run by `profile()` in a child with --cpu-prof. */
+async function profileTarget(): Promise<void> {
+  const bytes = await readFile(IMAGE);
+  const inProcess = await InProcessPipeline.start(config);
+  const faces = (await inProcess.detector.detectEncoded(bytes)).faces.length;
+  const r = pool([await inProcess.load(bytes, profileLoad, faces)]);
+  log(`${r.perSecond.toFixed(1)} img/s`);
+  await inProcess.close();
+}
+
+const main = args.has('--profile-target') ? profileTarget : args.has('--profile') ? profile : bench;
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

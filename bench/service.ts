@@ -1,0 +1,110 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort, ServiceProcess } from './processes.js';
+
+export interface BenchServiceOptions {
+  root: string;
+  logDir: string;
+  redisUrl: string;
+  /** A queue prefix of its own, so the run never meets another deployment's or test's jobs. */
+  prefix: string;
+  dataDir: string;
+  /** Node flags for every process (profiling). */
+  nodeArgs?: string[];
+}
+
+export interface WorkerSettings {
+  inferenceThreads: number;
+  imageConcurrency: number;
+}
+
+/**
+ * The service as deployed without Docker: one gateway and N workers, each its own process, sharing Redis
+ * and a queue prefix. Production settings except: loopback URLs allowed (the media is served locally),
+ * and a synchronous wait long enough for a 100-frame video.
+ */
+export class BenchService {
+  readonly workers = new Map<string, ServiceProcess>();
+
+  private constructor(
+    private readonly options: BenchServiceOptions,
+    readonly gateway: ServiceProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(options: BenchServiceOptions): Promise<BenchService> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const gateway = await ServiceProcess.start({
+      name: 'gateway',
+      script: 'dist/api/main.js',
+      root: options.root,
+      logDir: options.logDir,
+      nodeArgs: options.nodeArgs,
+      env: { ...commonEnv(options), PORT: String(port) },
+      ready: async () => (await fetch(`${url}/readyz`)).ok,
+    });
+    return new BenchService(options, gateway, url);
+  }
+
+  async startWorker(name: string, settings: WorkerSettings): Promise<ServiceProcess> {
+    const worker = await ServiceProcess.start({
+      name,
+      script: 'dist/worker/main.js',
+      root: this.options.root,
+      logDir: this.options.logDir,
+      nodeArgs: this.options.nodeArgs,
+      env: {
+        ...commonEnv(this.options),
+        WORKER_NAME: name,
+        WORKER_METRICS_PORT: '0',
+        INFERENCE_THREADS: String(settings.inferenceThreads),
+        IMAGE_CONCURRENCY: String(settings.imageConcurrency),
+      },
+      ready: (proc) => Promise.resolve(proc.log().includes('"msg":"worker ready"')),
+    });
+    this.workers.set(name, worker);
+    return worker;
+  }
+
+  async stopWorker(name: string): Promise<void> {
+    await this.workers.get(name)?.stop();
+    this.workers.delete(name);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.workers.keys()].map((name) => this.stopWorker(name)));
+    await this.gateway.stop();
+    await deleteKeys(this.options.redisUrl, this.options.prefix);
+    await rm(this.options.dataDir, { recursive: true, force: true });
+  }
+}
+
+function commonEnv(options: BenchServiceOptions): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX: options.prefix,
+    MODELS_DIR: path.join(options.root, 'models'),
+    DATA_DIR: options.dataDir,
+    ALLOW_PRIVATE_URLS: 'true',
+    SYNC_TIMEOUT_MS: '600000',
+  };
+}
+
+async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
