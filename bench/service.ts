@@ -1,6 +1,6 @@
+import { deleteKeysWithPrefix } from '../shared/queue/delete-prefix.js';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { freePort, ServiceProcess } from './processes.js';
 
 export interface BenchServiceOptions {
@@ -76,7 +76,7 @@ export class BenchService {
   async stop(): Promise<void> {
     await Promise.all([...this.workers.keys()].map((name) => this.stopWorker(name)));
     await this.gateway.stop();
-    await deleteKeys(this.options.redisUrl, this.options.prefix);
+    await deleteKeysWithPrefix(this.options.redisUrl, this.options.prefix);
     await rm(this.options.dataDir, { recursive: true, force: true });
   }
 }
@@ -93,18 +93,4 @@ function commonEnv(options: BenchServiceOptions): Record<string, string> {
     ALLOW_PRIVATE_URLS: 'true',
     SYNC_TIMEOUT_MS: '600000',
   };
-}
-
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

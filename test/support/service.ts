@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '../../shared/queue/delete-prefix.js';
 import { loadConfig, type Config } from '../../shared/config/config.js';
 import { start as startApi, type ApiHandle } from '../../api/main.js';
 import { start as startWorker, type WorkerHandle } from '../../worker/main.js';
@@ -63,19 +63,7 @@ export async function startService(
 }
 
 /** Removes every Redis key a test's queue prefix made. */
-export async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
+export const deleteKeys = (prefix: string) => deleteKeysWithPrefix(REDIS_URL, prefix);
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, {
