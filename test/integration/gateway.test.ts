@@ -150,6 +150,32 @@ describe('gateway: authentication, seed errors, async jobs', function () {
       expect(done.result.faces_obj['0'].region).to.have.length(1);
     });
   });
+
+  describe('with RESULT_TTL_S=1', () => {
+    let svc: TestService;
+    before(async () => {
+      svc = await startService({ RESULT_TTL_S: '1' });
+    });
+    after(async () => svc.stop());
+
+    it('when a result is older than RESULT_TTL_S, then its job id answers 404 saying it expired', async () => {
+      const first = await postJson(`${svc.url}/detect`, { img: obama.toString('base64') });
+      expect(first.status).to.equal(200);
+      expect((await getJson(`${svc.url}/jobs/${first.body.job_id}`)).body.status).to.equal('completed');
+      await new Promise((r) => setTimeout(r, 2100));
+      // BullMQ drops jobs past their age when later jobs finish.
+      expect((await postJson(`${svc.url}/detect`, { img: obama.toString('base64') })).status).to.equal(200);
+      const { status, body } = await getJson(`${svc.url}/jobs/${first.body.job_id}`);
+      expect(status).to.equal(404);
+      expect(body.error_code).to.equal(1);
+      expect(body.error_msg).to.match(/expired/);
+      const unknown = await getJson(
+        `${svc.url}/jobs/i-${Date.now().toString(36)}-00000000-0000-4000-8000-000000000000`,
+      );
+      expect(unknown.status).to.equal(404);
+      expect(unknown.body.error_msg).to.match(/Unknown job id/);
+    });
+  });
 });
 
 describe('gateway: polling a job while it finishes', function () {
