@@ -24,14 +24,12 @@ COPY worker worker
 COPY shared shared
 COPY standalone standalone
 # onnxruntime-node ships its native library for every OS and CPU (about 250 MB); only this platform's
-# is ever loaded. api/public (the try-it page) is served from the source tree at run time, not from
-# dist/; the empty folder keeps the runtime COPY below valid on branches that have no page yet.
+# is ever loaded. api/public (the try-it page) is served from the source tree at run time, not from dist/.
 RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund \
   && for dir in node_modules/onnxruntime-node/bin/napi-v*/*/*; do \
        case "$dir" in */linux/"$(node -p process.arch)") ;; *) rm -rf "$dir" ;; esac; \
-     done \
-  && mkdir -p api/public
+     done
 
 FROM node:20-bookworm-slim AS runtime
 # Debian's ffmpeg rather than the npm-bundled static build: it gets security updates with the base image,
