@@ -6,50 +6,35 @@ import { MESSAGES } from '../../shared/contract/api-contract.js';
  * The request body of POST /detect. Types are strict (`"true"` is no boolean, `"5"` no integer) and unknown
  * fields are ignored. The OpenAPI document is generated from this schema.
  */
+/** A number in [min, max] (an integer if asked); every violation gives the same message naming the rule. */
+function bounded(field: string, min: number, max: number, integer = false) {
+  const error = `'${field}' must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`;
+  const n = z.number({ error });
+  return (integer ? n.int({ error }) : n).min(min, { error }).max(max, { error });
+}
+
+const flag = (field: string) =>
+  z.boolean({ error: `'${field}' must be a boolean (true or false)` }).default(false);
+const text = (field: string) => z.string({ error: `'${field}' must be a string` }).optional();
+
 export const detectRequestSchema = z.object({
-  url: z
-    .string({ error: "'url' must be a string" })
-    .optional()
-    .describe('http(s) URL of an image or a video. Wins over `img`.'),
-  img: z
-    .string({ error: "'img' must be a string" })
-    .optional()
-    .describe('Base64 image, plain or as a data URI.'),
-  num_frames: z
-    .number({ error: "'num_frames' must be an integer between 1 and 100" })
-    .int({ error: "'num_frames' must be an integer between 1 and 100" })
-    .min(1, { error: "'num_frames' must be an integer between 1 and 100" })
-    .max(100, { error: "'num_frames' must be an integer between 1 and 100" })
+  url: text('url').describe('http(s) URL of an image or a video. Wins over `img`.'),
+  img: text('img').describe('Base64 image, plain or as a data URI.'),
+  num_frames: bounded('num_frames', 1, 100, true)
     .default(5)
     .describe('Frames sampled evenly from a video (ignored for images).'),
-  return_face_url: z
-    .boolean({ error: "'return_face_url' must be a boolean (true or false)" })
-    .default(false)
-    .describe('Return a URL of a cropped JPEG per face.'),
-  single_face: z
-    .boolean({ error: "'single_face' must be a boolean (true or false)" })
-    .default(false)
-    .describe('Only the largest face of each frame.'),
-  min_confidence: z
-    .number({ error: "'min_confidence' must be a number between 0 and 1" })
-    .min(0, { error: "'min_confidence' must be a number between 0 and 1" })
-    .max(1, { error: "'min_confidence' must be a number between 0 and 1" })
+  return_face_url: flag('return_face_url').describe('Return a URL of a cropped JPEG per face.'),
+  single_face: flag('single_face').describe('Only the largest face of each frame.'),
+  min_confidence: bounded('min_confidence', 0, 1)
     .optional()
     .describe('Faces scoring below are dropped (default: the service threshold).'),
-  async: z
-    .boolean({ error: "'async' must be a boolean (true or false)" })
-    .default(false)
-    .describe('Answer at once with a job id instead of waiting.'),
-  expand_ratio: z
-    .number({ error: "'expand_ratio' must be a number between 0 and 2" })
-    .min(0, { error: "'expand_ratio' must be a number between 0 and 2" })
-    .max(2, { error: "'expand_ratio' must be a number between 0 and 2" })
+  async: flag('async').describe('Answer at once with a job id instead of waiting.'),
+  expand_ratio: bounded('expand_ratio', 0, 2)
     .default(0.3)
     .describe('Crop margin on every side, as a fraction of the face box.'),
-  callback_url: z
-    .string({ error: "'callback_url' must be a string" })
-    .optional()
-    .describe('URL that receives the final answer by POST, signed with X-Signature.'),
+  callback_url: text('callback_url').describe(
+    'URL that receives the final answer by POST, signed with X-Signature.',
+  ),
 });
 
 export type DetectRequestBody = z.infer<typeof detectRequestSchema>;

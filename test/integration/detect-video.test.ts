@@ -5,13 +5,12 @@ import path from 'node:path';
 import { expect } from 'chai';
 import sharp from 'sharp';
 import { regionIou as iou, type Region } from '../support/regions.js';
-import { image, VIDEOS } from '../support/fixtures.js';
+import { image } from '../support/fixtures.js';
 import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
 import { serveFilesWithRanges } from '../support/range-file-server.js';
 import { getJson, postJson, startService, type TestService } from '../support/service.js';
-import { ffmpeg, framePts } from '../support/video-fixtures.js';
+import { CLIP, decodedFrameTimes, ffmpeg } from '../support/video-fixtures.js';
 
-const CLIP = path.join(VIDEOS, 'short_hamilton_clip.mp4');
 const SECRET = 'test-webhook-secret-0123456789';
 
 describe('POST /detect with videos', function () {
@@ -28,7 +27,7 @@ describe('POST /detect with videos', function () {
     // Pixels stored turned a quarter clockwise, with a display matrix that turns them back (ffprobe reports
     // rotation 90, counter-clockwise, as ffmpeg itself applies it). The tag survives only a stream copy.
     await writeFile(path.join(dir, 'stored-cw.png'), await sharp(upright).rotate(90).png().toBuffer());
-    await ffmpeg([
+    await ffmpeg(
       '-loop',
       '1',
       '-t',
@@ -42,8 +41,8 @@ describe('POST /detect with videos', function () {
       '-pix_fmt',
       'yuv420p',
       path.join(dir, 'plain.mp4'),
-    ]);
-    await ffmpeg([
+    );
+    await ffmpeg(
       '-i',
       path.join(dir, 'plain.mp4'),
       '-c',
@@ -51,9 +50,9 @@ describe('POST /detect with videos', function () {
       '-metadata:s:v:0',
       'rotate=90',
       path.join(dir, 'rotated.mp4'),
-    ]);
-    await ffmpeg(['-stream_loop', '65', '-i', CLIP, '-c', 'copy', path.join(dir, 'long.mp4')]);
-    await ffmpeg([
+    );
+    await ffmpeg('-stream_loop', '65', '-i', CLIP, '-c', 'copy', path.join(dir, 'long.mp4'));
+    await ffmpeg(
       '-f',
       'lavfi',
       '-i',
@@ -61,7 +60,7 @@ describe('POST /detect with videos', function () {
       '-c:a',
       'aac',
       path.join(dir, 'audio-only.mp4'),
-    ]);
+    );
     const clipBytes = await readFile(CLIP);
     await writeFile(
       path.join(dir, 'truncated.mp4'),
@@ -83,7 +82,7 @@ describe('POST /detect with videos', function () {
         res.writeHead(204).end();
       });
     });
-    clipPts = await framePts(CLIP);
+    clipPts = await decodedFrameTimes(CLIP);
     svc = await startService({ WEBHOOK_SECRET: SECRET });
   });
 

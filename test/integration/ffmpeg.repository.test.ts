@@ -16,7 +16,7 @@ import {
   ffmpeg,
   meanAbsDiff,
   scratchDir,
-} from './video-fixtures.js';
+} from '../support/video-fixtures.js';
 
 describe('FfmpegRepository (real ffmpeg)', function () {
   this.timeout(30_000);

@@ -11,7 +11,7 @@ import {
   ffmpeg,
   ffprobe,
   scratchDir,
-} from './video-fixtures.js';
+} from '../support/video-fixtures.js';
 
 async function collect(frames: AsyncIterable<VideoFrame>): Promise<VideoFrame[]> {
   const all: VideoFrame[] = [];

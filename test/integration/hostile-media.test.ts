@@ -16,8 +16,7 @@ import {
   type PrivateTmpdir,
 } from '../support/hostile.js';
 import { startService, type TestService } from '../support/service.js';
-import { ffmpeg } from '../support/video-fixtures.js';
-import { CLIP } from './video-fixtures.js';
+import { CLIP, ffmpeg } from '../support/video-fixtures.js';
 
 const NOT_DECODABLE = 'The image is truncated or corrupt and cannot be decoded; send the complete file';
 const FORMATS = 'send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image';
@@ -92,7 +91,7 @@ describe('hostile media: every bad file gets a clear error_code 1 answer, and th
     truncatedPng = png.subarray(0, Math.floor(png.length / 2));
     const scratch = await mkdtemp(path.join(os.tmpdir(), 'hostile-media-fixtures-'));
     try {
-      await ffmpeg([
+      await ffmpeg(
         '-f',
         'lavfi',
         '-i',
@@ -100,7 +99,7 @@ describe('hostile media: every bad file gets a clear error_code 1 answer, and th
         '-c:a',
         'aac',
         path.join(scratch, 'song.mp4'),
-      ]);
+      );
       files.set('/song.mp4', { body: await readFile(path.join(scratch, 'song.mp4')), type: 'video/mp4' });
     } finally {
       await rm(scratch, { recursive: true, force: true });

@@ -20,7 +20,7 @@ import {
   type TestService,
 } from '../support/service.js';
 import { startWorkerProcess, type LogLine, type WorkerProcess } from '../support/worker-process.js';
-import { CLIP, ffmpeg, scratchDir } from './video-fixtures.js';
+import { CLIP, ffmpeg, scratchDir } from '../support/video-fixtures.js';
 
 /** Polls GET /jobs/:id until `done` holds for its answer. */
 async function pollJob(statusUrl: string, done: (body: any) => boolean, timeoutMs = 30_000): Promise<any> {
@@ -138,8 +138,8 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
       await svc.stop();
     });
 
-    it('when a worker gets SIGTERM mid-job, then it takes no new job, finishes its own once and exits 0', async () => {
-      const w1 = await spawnWorker('w1');
+    /** Submits a long async video job and waits until `worker`'s handler runs it. */
+    async function startVideoJob(worker: WorkerProcess) {
       const video = await postJson(`${svc.url}/detect`, {
         url: `${files.url}/long.mp4`,
         num_frames: 100,
@@ -147,7 +147,13 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
       });
       await pollJob(video.body.status_url, (job) => job.status === 'active');
       // Active in Redis comes a moment before the handler runs: wait until it does.
-      await w1.waitForLog(forJob(video.body.job_id, 'job started'));
+      await worker.waitForLog(forJob(video.body.job_id, 'job started'));
+      return video;
+    }
+
+    it('when a worker gets SIGTERM mid-job, then it takes no new job, finishes its own once and exits 0', async () => {
+      const w1 = await spawnWorker('w1');
+      const video = await startVideoJob(w1);
 
       w1.kill('SIGTERM');
       await w1.waitForLog((line) => line.msg === 'worker stopping');
@@ -173,13 +179,7 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
     it('when a worker is killed with SIGKILL mid-job, then its job goes back to the queue and another worker completes it', async () => {
       const fast = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' };
       const w1 = await spawnWorker('w1', fast);
-      const video = await postJson(`${svc.url}/detect`, {
-        url: `${files.url}/long.mp4`,
-        num_frames: 100,
-        async: true,
-      });
-      await pollJob(video.body.status_url, (job) => job.status === 'active');
-      await w1.waitForLog(forJob(video.body.job_id, 'job started'));
+      const video = await startVideoJob(w1);
 
       w1.kill('SIGKILL');
       expect((await w1.exited).signal).to.equal('SIGKILL');

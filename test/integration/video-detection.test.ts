@@ -11,7 +11,7 @@ import { VideoDetectionService } from '../../worker/services/video-detection.ser
 import { FfmpegRepository } from '../../worker/video/ffmpeg.repository.js';
 import { FramePipeline } from '../../worker/video/frame-pipeline.js';
 import { testConfig } from '../support/service.js';
-import { binaries, CLIP } from './video-fixtures.js';
+import { binaries, CLIP } from '../support/video-fixtures.js';
 
 const options: DetectOptions = { numFrames: 12, singleFace: false, returnFaceUrl: false, expandRatio: 0.3 };
 
@@ -20,7 +20,6 @@ function job(progress: DetectJobProgress[]): DetectJob {
     id: 'v-test',
     kind: 'video',
     data: { source: { kind: 'url', url: 'http://example.com/clip.mp4' }, options, requestId: 'r' },
-    attempt: 1,
     updateProgress: (p) => {
       progress.push(p);
       return Promise.resolve();

@@ -1,37 +1,85 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { resolveFfmpegBinaries } from '../../worker/video/ffmpeg-binaries.js';
+import { VIDEOS } from './fixtures.js';
 
-const run = promisify(execFile);
-export const BINARIES = resolveFfmpegBinaries({ searchPath: process.env.PATH });
+/** Helpers for tests that run the real ffmpeg: the shared clip, a scratch folder, and direct calls. */
 
-/** Runs ffmpeg with `args` (tests make their own videos from the fixtures). */
-export async function ffmpeg(args: string[]): Promise<void> {
-  await run(BINARIES.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
-    maxBuffer: 64 * 1024 * 1024,
+export const CLIP = path.join(VIDEOS, 'short_hamilton_clip.mp4');
+
+export const binaries = resolveFfmpegBinaries({
+  ffmpegPath: process.env.FFMPEG_PATH,
+  ffprobePath: process.env.FFPROBE_PATH,
+  searchPath: process.env.PATH,
+});
+
+const execFileAsync = promisify(execFile);
+
+export async function ffmpeg(...args: string[]): Promise<Buffer> {
+  const { stdout } = await execFileAsync(binaries.ffmpeg, ['-v', 'error', '-nostdin', ...args], {
+    encoding: 'buffer',
+    maxBuffer: 256 * 1024 * 1024,
   });
+  return stdout;
 }
 
-/** Presentation times of every decoded frame, from ffprobe, in display order. */
-export async function framePts(file: string): Promise<number[]> {
-  const { stdout } = await run(
-    BINARIES.ffprobe,
-    [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'frame=pts_time,best_effort_timestamp_time',
-      '-of',
-      'csv=p=0',
-      file,
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
+export async function ffprobe(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(binaries.ffprobe, ['-v', 'error', ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** Presentation times of every frame, found by decoding: independent of how the repository reads them. */
+export async function decodedFrameTimes(file: string): Promise<number[]> {
+  const out = await ffprobe(
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'frame=pts_time',
+    '-of',
+    'csv=p=0',
+    file,
   );
-  return stdout
-    .trim()
+  return out
     .split('\n')
-    .map((line) => Number(line.split(',').find((v) => v !== '' && v !== 'N/A')))
-    .sort((a, b) => a - b);
+    .filter((line) => line.trim() !== '')
+    .map(Number);
+}
+
+/** Frame `n` (display order) of the first video stream, by decoding from the start: the reference picture. */
+export function decodeFrameAt(file: string, n: number, width: number, height: number): Promise<Buffer> {
+  return ffmpeg(
+    '-i',
+    file,
+    '-map',
+    '0:v:0',
+    '-vf',
+    `select=eq(n\\,${n}),scale=${width}:${height}`,
+    '-vsync',
+    'passthrough',
+    '-frames:v',
+    '1',
+    '-pix_fmt',
+    'rgb24',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  );
+}
+
+export async function scratchDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'facedetect-video-test-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Mean absolute difference per byte between two equally sized images. */
+export function meanAbsDiff(a: Buffer, b: Buffer): number {
+  if (a.length !== b.length) return Infinity;
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 1) sum += Math.abs((a[i] ?? 0) - (b[i] ?? 0));
+  return sum / a.length;
 }

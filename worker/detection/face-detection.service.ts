@@ -83,9 +83,8 @@ export class FaceDetectionService {
       finestRun,
       coarser.length > 0 ? this.pool.run(coarser, threshold) : [],
     ]);
-    const found = [finestFound!, ...coarserFound];
 
-    let finestFaces = found[0]!;
+    let finestFaces = finestFound!;
     const confirmBelow = this.options.confirmBelow ?? 64;
     if (finestFaces.some((f) => Math.sqrt(f.w * f.h) < confirmBelow)) {
       const [mirrored] = await this.pool.run([{ image: finest, mirror: true }], threshold);
@@ -93,7 +92,7 @@ export class FaceDetectionService {
     }
 
     const all = passes.flatMap((pass, i) =>
-      selectAndMap(i === 0 ? finestFaces : found[i]!, pass, width, height),
+      selectAndMap(i === 0 ? finestFaces : coarserFound[i - 1]!, pass, width, height),
     );
     return mergeScales(all, this.options.nmsIou);
   }

@@ -18,7 +18,6 @@ export interface DetectJob {
   id: string;
   kind: QueueKind;
   data: DetectJobData;
-  attempt: number;
   updateProgress(progress: DetectJobProgress): Promise<void>;
 }
 
@@ -93,7 +92,6 @@ export class DetectWorkerRepository {
       id: job.id!,
       kind,
       data: job.data,
-      attempt: job.attemptsMade + 1,
       updateProgress: (p) => job.updateProgress(p),
     };
     // A worker killed mid-job writes no end line: this one shows where each attempt ran.

@@ -9,6 +9,7 @@ import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import type { FaceDetectionService } from '../detection/face-detection.service.js';
 import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
+import type { MediaFetcher } from '../fetch/media-fetcher.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { CropService } from './crop.service.js';
@@ -17,13 +18,7 @@ import { VideoTimeoutError } from '../video/video-timeout.error.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 
 /** Downloads a URL to a file; the SSRF-guarded fetcher in production. */
-export interface UrlFetcher {
-  fetchToFile(
-    url: string,
-    file: string,
-    opts: { maxBytes: number; limitName?: string; signal?: AbortSignal },
-  ): Promise<{ bytes: number; contentType: string | undefined; finalUrl: string }>;
-}
+export type UrlFetcher = Pick<MediaFetcher, 'fetchToFile'>;
 
 export interface DetectJobServiceOptions {
   maxImageBytes: number;
