@@ -43,7 +43,8 @@ export class BenchService {
       logDir: options.logDir,
       nodeArgs: options.nodeArgs,
       env: { ...commonEnv(options), PORT: String(port) },
-      ready: async () => (await fetch(`${url}/readyz`)).ok,
+      // /healthz, not /readyz: the gateway is ready only once a worker takes jobs, and workers start later.
+      ready: async () => (await fetch(`${url}/healthz`)).ok,
     });
     return new BenchService(options, gateway, url);
   }
@@ -62,7 +63,9 @@ export class BenchService {
         INFERENCE_THREADS: String(settings.inferenceThreads),
         IMAGE_CONCURRENCY: String(settings.imageConcurrency),
       },
-      ready: (proc) => Promise.resolve(proc.log().includes('"msg":"worker ready"')),
+      // The worker's own start line, then the gateway's view: jobs are taken (its /readyz counts workers).
+      ready: async (proc) =>
+        proc.log().includes('"msg":"worker ready"') && (await fetch(`${this.url}/readyz`)).ok,
     });
     this.workers.set(name, worker);
     return worker;
