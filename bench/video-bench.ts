@@ -7,6 +7,9 @@ import { FfmpegRepository } from '../worker/video/ffmpeg.repository.js';
 import type { FfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
 import type { DetectAnswer } from './http-load.js';
 import { median } from './stats.js';
+
+/** The service's default limits (MAX_VIDEO_PIXELS, MAX_VIDEO_FRAMES). */
+const VIDEO_LIMITS = { maxPixels: 4096 * 4096, maxFrames: 300_000 };
 import type { BenchVideo } from './video-fixtures.js';
 
 export interface VideoRequestResult {
@@ -99,7 +102,7 @@ export async function videoOverhead(
   try {
     const file = path.join(dir, 'media');
     const fetcher = new MediaFetcher({ allowPrivateAddresses: true, timeoutMs: 120_000 });
-    const ffmpeg = new FfmpegRepository({ binaries });
+    const ffmpeg = new FfmpegRepository({ binaries, limits: VIDEO_LIMITS });
     const t0 = performance.now();
     await fetcher.fetchToFile(url, file, { maxBytes });
     const t1 = performance.now();

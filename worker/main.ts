@@ -8,6 +8,8 @@ import { createRegistry, WorkerMetrics } from '../shared/metrics/metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { FaceDetectionService } from './detection/face-detection.service.js';
 import { MediaFetcher } from './fetch/media-fetcher.js';
+import { WebhookPoster } from './fetch/webhook-poster.js';
+import { MediaSourceService } from './services/media-source.service.js';
 import { InferencePool } from './inference/inference-pool.js';
 import { ImageDecoder } from './media/image-decoder.repository.js';
 import { DetectWorkerRepository } from './queue/detect-worker.repository.js';
@@ -64,12 +66,13 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     nmsIou: config.detector.nmsIou,
   });
   const redis = createRedis(config.redisUrl, 'worker', 'facedetect-worker-blobs');
-  const fetcher = new MediaFetcher({
+  const guard = {
     allowPrivateAddresses: config.security.allowPrivateUrls,
     timeoutMs: config.limits.downloadTimeoutMs,
     stallTimeoutMs: config.limits.downloadStallTimeoutMs,
     isAllowedAddress: options.isAllowedAddress,
-  });
+  };
+  const fetcher = new MediaFetcher(guard);
   const storage = cropStorageFromConfig(config, log);
   await storage.init().catch(async (err: unknown) => {
     await pool.close();
@@ -83,24 +86,36 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       searchPath: config.video.searchPath,
     }),
     idleTimeoutMs: config.video.idleTimeoutMs,
+    limits: { maxPixels: config.limits.maxVideoPixels, maxFrames: config.limits.maxVideoFrames },
   });
   const pipeline = new FramePipeline(ffmpeg, {
     maxSide: config.detector.maxSide,
+    maxFrames: config.limits.maxVideoFrames,
     onFrame: (seconds) => metrics.extraction.observe(seconds),
   });
   const video = new VideoDetectionService(pipeline, detector, crops, metrics, {
     scoreThreshold: config.detector.scoreThreshold,
     parallelFrames: pool.size,
   });
+  const blobs = new MediaBlobRepository(redis, config.queuePrefix);
   const service = new DetectJobService(
     detector,
     decoder,
     crops,
     video,
-    new MediaBlobRepository(redis, config.queuePrefix),
-    fetcher,
+    blobs,
+    new MediaSourceService(
+      blobs,
+      fetcher,
+      {
+        maxImageBytes: config.limits.maxImageBytes,
+        maxVideoBytes: config.limits.maxVideoBytes,
+        rangeReadMinBytes: config.limits.rangeReadMinBytes,
+      },
+      metrics,
+    ),
+    fetcher.client,
     {
-      maxImageBytes: config.limits.maxImageBytes,
       maxVideoBytes: config.limits.maxVideoBytes,
       scoreThreshold: config.detector.scoreThreshold,
       workerName: config.worker.name,
@@ -112,7 +127,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     { redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS },
     log,
   );
-  const webhooks = new WebhookService(webhookQueue, fetcher, config.webhookSecret);
+  const webhooks = new WebhookService(webhookQueue, new WebhookPoster(guard), config.webhookSecret);
   await webhookQueue.start(webhooks.deliver);
   const consumers = new DetectWorkerRepository(
     {

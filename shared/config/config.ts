@@ -58,6 +58,9 @@ const envSchema = z.object({
   MAX_IMAGE_BYTES: int(1024).default(15 * 1024 * 1024),
   MAX_VIDEO_BYTES: int(1024).default(500 * 1024 * 1024),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
+  MAX_VIDEO_PIXELS: int(1).default(4096 * 4096),
+  MAX_VIDEO_FRAMES: int(1).default(300_000),
+  RANGE_READ_MIN_BYTES: int(0).default(16 * 1024 * 1024),
   DOWNLOAD_TIMEOUT_MS: int(100).default(30_000),
   DOWNLOAD_STALL_TIMEOUT_MS: int(100).default(10_000),
   ALLOW_PRIVATE_URLS: bool.default(false),
@@ -154,6 +157,15 @@ export interface Config {
     maxImageBytes: number;
     maxVideoBytes: number;
     maxImagePixels: number;
+    /** Largest video frame, coded or displayed, checked on the stream header before decoding. */
+    maxVideoPixels: number;
+    /** Most frames a video may have, by its packets or its header's claim. */
+    maxVideoFrames: number;
+    /**
+     * Videos at least this large, from an origin that serves byte ranges, are read by range: only what the
+     * sampled frames need. Smaller ones are downloaded whole.
+     */
+    rangeReadMinBytes: number;
     downloadTimeoutMs: number;
     /** A download that receives nothing for this long fails. */
     downloadStallTimeoutMs: number;
@@ -254,6 +266,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxImageBytes: e.MAX_IMAGE_BYTES,
       maxVideoBytes: e.MAX_VIDEO_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,
+      maxVideoPixels: e.MAX_VIDEO_PIXELS,
+      maxVideoFrames: e.MAX_VIDEO_FRAMES,
+      rangeReadMinBytes: e.RANGE_READ_MIN_BYTES,
       downloadTimeoutMs: e.DOWNLOAD_TIMEOUT_MS,
       downloadStallTimeoutMs: e.DOWNLOAD_STALL_TIMEOUT_MS,
       maxQueueDepth: e.MAX_QUEUE_DEPTH,

@@ -74,3 +74,14 @@ export class InternalError extends AppError {
     super('INTERNAL', 500, message);
   }
 }
+
+/** The job's worker died during it, once and again on the retry: not worth a third try. */
+export class WorkerLostError extends AppError {
+  constructor() {
+    super(
+      'WORKER_LOST',
+      500,
+      'The worker processing this job stopped unexpectedly, and again on the retry; the media may crash the decoder, so it is not tried again',
+    );
+  }
+}

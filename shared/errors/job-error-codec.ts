@@ -1,5 +1,5 @@
 import { AppError } from './app-error.js';
-import { InternalError } from './errors.js';
+import { InternalError, WorkerLostError } from './errors.js';
 
 /**
  * BullMQ keeps only a failed job's message (`failedReason`). The worker encodes an AppError into it so
@@ -19,7 +19,13 @@ export function encodeJobError(err: AppError): string {
   return PREFIX + JSON.stringify(body);
 }
 
+/** BullMQ's reason for a job whose worker was lost more often than maxStalledCount allows. */
+const STALLED = /stalled more than allowable limit/;
+
 export function decodeJobError(failedReason: string | undefined): AppError {
+  if (failedReason && STALLED.test(failedReason)) {
+    return new WorkerLostError();
+  }
   if (failedReason?.startsWith(PREFIX)) {
     try {
       const body = JSON.parse(failedReason.slice(PREFIX.length)) as Partial<EncodedError>;

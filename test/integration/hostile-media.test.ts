@@ -19,7 +19,7 @@ import { startService, type TestService } from '../support/service.js';
 import { CLIP, ffmpeg } from '../support/video-fixtures.js';
 
 const NOT_DECODABLE = 'The image is truncated or corrupt and cannot be decoded; send the complete file';
-const FORMATS = 'send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image';
+const FORMATS = 'send a JPEG, PNG, WebP, GIF, TIFF, BMP or AVIF image';
 const VIDEO_TRUNCATED = 'The video is truncated or incomplete; send the whole file';
 
 /** A valid 2×2 24-bit BMP: a real image in a format the decoder does not take. */

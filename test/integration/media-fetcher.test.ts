@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { AppError } from '../../shared/errors/app-error.js';
 import { MediaFetcher } from '../../worker/fetch/media-fetcher.js';
+import { WebhookPoster } from '../../worker/fetch/webhook-poster.js';
 
 const ADDRESS_REFUSED = 'Failed to download media from URL: address not allowed';
 const LIMIT = 1024 * 1024;
@@ -82,6 +83,8 @@ describe('MediaFetcher', () => {
   // Private addresses allowed because every test server is on loopback; the guard is tested apart.
   const fetcher = new MediaFetcher({ allowPrivateAddresses: true, stallTimeoutMs: 300, timeoutMs: 3000 });
   const guarded = new MediaFetcher({ stallTimeoutMs: 300, timeoutMs: 3000 });
+  const poster = new WebhookPoster({ allowPrivateAddresses: true, stallTimeoutMs: 300, timeoutMs: 3000 });
+  const guardedPoster = new WebhookPoster({ stallTimeoutMs: 300, timeoutMs: 3000 });
   // Tells the two loopback servers apart: 127.0.0.1 stands for a public host, 127.0.0.2 for an internal one.
   const onlyFirstAllowed = new MediaFetcher({
     isAllowedAddress: (ip) => ip === '127.0.0.1',
@@ -508,7 +511,7 @@ describe('MediaFetcher', () => {
 
   describe('postJson', () => {
     it('when posting, then the server receives the JSON body and headers and the status comes back', async () => {
-      const result = await fetcher.postJson(`${base}/webhook`, JSON.stringify({ job_id: 'j1', faces: 2 }), {
+      const result = await poster.postJson(`${base}/webhook`, JSON.stringify({ job_id: 'j1', faces: 2 }), {
         'x-signature': 'abc',
       });
       expect(result.status).to.equal(204);
@@ -519,18 +522,18 @@ describe('MediaFetcher', () => {
     });
 
     it('when the webhook redirects, then the redirect is reported, not followed', async () => {
-      const result = await fetcher.postJson(`${base}/redirect/0`, '{}', {});
+      const result = await poster.postJson(`${base}/redirect/0`, '{}', {});
       expect(result.status).to.equal(302);
     });
 
     it('when the webhook is on loopback and private addresses are not allowed, then it is refused', async () => {
-      const err = await rejection(guarded.postJson(`${base}/webhook`, '{}', {}));
+      const err = await rejection(guardedPoster.postJson(`${base}/webhook`, '{}', {}));
       expect(err.message).to.equal(ADDRESS_REFUSED);
       expect(posts).to.have.length(0);
     });
 
     it('when the webhook URL is not HTTP, then it fails with "Invalid URL format"', async () => {
-      const err = await rejection(fetcher.postJson('file:///etc/passwd', '{}', {}));
+      const err = await rejection(poster.postJson('file:///etc/passwd', '{}', {}));
       expect(err.message).to.equal('Invalid URL format');
     });
   });

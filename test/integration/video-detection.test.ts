@@ -12,6 +12,7 @@ import { FfmpegRepository } from '../../worker/video/ffmpeg.repository.js';
 import { FramePipeline } from '../../worker/video/frame-pipeline.js';
 import { testConfig } from '../support/service.js';
 import { binaries, CLIP } from '../support/video-fixtures.js';
+import { TEST_VIDEO_LIMITS } from '../support/video-fixtures.js';
 
 const options: DetectOptions = { numFrames: 12, singleFace: false, returnFaceUrl: false, expandRatio: 0.3 };
 
@@ -30,7 +31,10 @@ function job(progress: DetectJobProgress[]): DetectJob {
 describe('VideoDetectionService (real ffmpeg and model)', function () {
   this.timeout(60_000);
   const config = testConfig();
-  const pipeline = new FramePipeline(new FfmpegRepository({ binaries }), { maxSide: 640 });
+  const pipeline = new FramePipeline(new FfmpegRepository({ binaries, limits: TEST_VIDEO_LIMITS }), {
+    maxSide: 640,
+    maxFrames: TEST_VIDEO_LIMITS.maxFrames,
+  });
   const crops = {} as CropService;
   let pool: InferencePool;
   let detector: FaceDetectionService;

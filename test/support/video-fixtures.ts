@@ -16,6 +16,9 @@ export const binaries = resolveFfmpegBinaries({
   searchPath: process.env.PATH,
 });
 
+/** The service's default video limits (MAX_VIDEO_PIXELS, MAX_VIDEO_FRAMES). */
+export const TEST_VIDEO_LIMITS = { maxPixels: 4096 * 4096, maxFrames: 300_000 };
+
 const execFileAsync = promisify(execFile);
 
 export async function ffmpeg(...args: string[]): Promise<Buffer> {
@@ -48,6 +51,17 @@ export async function decodedFrameTimes(file: string): Promise<number[]> {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map(Number);
+}
+
+/** The container's start time: where a player's clock, and so `frame_time`, counts from. */
+export async function containerStart(file: string): Promise<number> {
+  return Number((await ffprobe('-show_entries', 'format=start_time', '-of', 'csv=p=0', file)).trim());
+}
+
+/** Decoded frame times on a player's clock: from the container's start. */
+export async function playerFrameTimes(file: string): Promise<number[]> {
+  const start = await containerStart(file);
+  return (await decodedFrameTimes(file)).map((t) => t - start);
 }
 
 /** Frame `n` (display order) of the first video stream, by decoding from the start: the reference picture. */

@@ -15,6 +15,9 @@ const PROBE: VideoProbe = {
   frameCount: 100,
   frameCountEstimated: false,
   startTime: 0,
+  codedPixels: 64 * 36,
+  originTime: 0,
+  container: 'mov,mp4,m4a,3gp,3g2,mj2',
 };
 
 const rawFrame = (marker: number): RawFrame => ({
@@ -42,8 +45,8 @@ class FakeSource implements FrameSource {
   }
 
   readTimeline() {
-    const pts = Array.from({ length: this.probeResult.frameCount }, (_, i) => i / 10);
-    return Promise.resolve({ pts, keyframes: this.keyframes, exact: true });
+    const count = this.probeResult.frameCount;
+    return Promise.resolve({ count, ptsOf: (i: number) => i / 10, keyframes: this.keyframes, exact: true });
   }
 
   async extractFrame(_file: string, timeS: number, options: ExtractOptions): Promise<RawFrame> {
@@ -76,7 +79,7 @@ class FakeSource implements FrameSource {
 
 describe('FramePipeline', () => {
   it('when planned, then samples follow the timeline and the probe is kept', async () => {
-    const plan = await new FramePipeline(new FakeSource()).plan('v.mp4', 5);
+    const plan = await new FramePipeline(new FakeSource(), { maxFrames: 1000 }).plan('v.mp4', 5);
     expect(plan.samples.map((s) => s.key)).to.deep.equal(['0', '20', '40', '60', '80']);
     expect(plan.samples.map((s) => s.time)).to.deep.equal([0, 2, 4, 6, 8]);
     expect(plan.onePass).to.equal(false);
@@ -84,7 +87,7 @@ describe('FramePipeline', () => {
   });
 
   it('when the media has no video stream, then planning fails with UnsupportedMediaError', async () => {
-    const pipeline = new FramePipeline(new FakeSource({ ...PROBE, hasVideo: false }));
+    const pipeline = new FramePipeline(new FakeSource({ ...PROBE, hasVideo: false }), { maxFrames: 1000 });
     const err = await pipeline.plan('a.m4a', 5).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(UnsupportedMediaError);
     expect((err as Error).message).to.match(/no video stream/);
@@ -92,7 +95,7 @@ describe('FramePipeline', () => {
 
   it('when frames finish out of order, then they are yielded in sample order', async () => {
     const source = new FakeSource();
-    const pipeline = new FramePipeline(source);
+    const pipeline = new FramePipeline(source, { maxFrames: 1000 });
     const plan = await pipeline.plan('v.mp4', 10);
     const seen: string[] = [];
     for await (const { key, frame, index } of pipeline.frames('v.mp4', plan)) {
@@ -105,7 +108,7 @@ describe('FramePipeline', () => {
 
   it('when the consumer is slow, then at most `concurrency` extractions run and only `lookahead` start ahead', async () => {
     const source = new FakeSource();
-    const pipeline = new FramePipeline(source, { concurrency: 2, lookahead: 3 });
+    const pipeline = new FramePipeline(source, { concurrency: 2, lookahead: 3, maxFrames: 1000 });
     const plan = await pipeline.plan('v.mp4', 10);
     for await (const { index } of pipeline.frames('v.mp4', plan)) {
       await sleep(20);
@@ -116,7 +119,7 @@ describe('FramePipeline', () => {
 
   it('when the consumer stops early, then extractions in flight are aborted and none is left', async () => {
     const source = new FakeSource();
-    const pipeline = new FramePipeline(source, { concurrency: 2, lookahead: 2 });
+    const pipeline = new FramePipeline(source, { concurrency: 2, lookahead: 2, maxFrames: 1000 });
     const plan = await pipeline.plan('v.mp4', 10);
     for await (const { index } of pipeline.frames('v.mp4', plan)) {
       if (index === 1) break;
@@ -129,7 +132,7 @@ describe('FramePipeline', () => {
   it('when a later frame fails, then earlier frames are still delivered and the error comes in its turn', async () => {
     const source = new FakeSource();
     source.failAt = 30;
-    const pipeline = new FramePipeline(source);
+    const pipeline = new FramePipeline(source, { maxFrames: 1000 });
     const plan = await pipeline.plan('v.mp4', 10);
     const seen: string[] = [];
     const err = await (async () => {
@@ -142,7 +145,7 @@ describe('FramePipeline', () => {
 
   it('when the caller aborts, then iteration ends with the abort reason', async () => {
     const source = new FakeSource();
-    const pipeline = new FramePipeline(source);
+    const pipeline = new FramePipeline(source, { maxFrames: 1000 });
     const plan = await pipeline.plan('v.mp4', 10);
     const controller = new AbortController();
     const err = await (async () => {
@@ -156,7 +159,7 @@ describe('FramePipeline', () => {
 
   it('when samples are dense against keyframes, then one decoding pass delivers them in order', async () => {
     const source = new FakeSource(PROBE, [0]);
-    const pipeline = new FramePipeline(source);
+    const pipeline = new FramePipeline(source, { maxFrames: 1000 });
     const plan = await pipeline.plan('v.mp4', 50);
     expect(plan.onePass).to.equal(true);
     const keys: string[] = [];

@@ -50,17 +50,31 @@ describe('sampleFrameIndexes', () => {
 describe('planSamples', () => {
   // B-frame style: 25 fps from 0.852019 s
   const pts = Array.from({ length: 10 }, (_, i) => 0.852019 + i * 0.04);
+  const timeline = { count: pts.length, ptsOf: (i: number) => pts[i] ?? NaN };
 
   it('when planned, then keys are source frame numbers and times are their pts to 3 decimals', () => {
-    const samples = planSamples(pts, 2);
+    const samples = planSamples(timeline, 2);
     expect(samples.map((s) => s.key)).to.deep.equal(['0', '5']);
     expect(samples.map((s) => s.frameNumber)).to.deep.equal([0, 5]);
     expect(samples.map((s) => s.index)).to.deep.equal([0, 1]);
     expect(samples.map((s) => s.time)).to.deep.equal([0.852, 1.052]);
   });
 
+  it('when the container starts late, then frame times count from its start and pts stay as stamped', () => {
+    const samples = planSamples(timeline, 2, 0.852019);
+    expect(samples.map((s) => s.time)).to.deep.equal([0, 0.2]);
+    expect(samples.map((s) => s.pts)).to.deep.equal([pts[0], pts[5]]);
+  });
+
+  it('when a header claims a billion frames, then planning touches only the sampled ones', () => {
+    const asked: number[] = [];
+    const huge = { count: 1e9, ptsOf: (i: number) => (asked.push(i), i / 30) };
+    expect(planSamples(huge, 5).map((s) => s.frameNumber)).to.deep.equal([0, 2e8, 4e8, 6e8, 8e8]);
+    expect(asked).to.have.length(5);
+  });
+
   it('when planned, then the exact pts is kept for seeking', () => {
-    expect(planSamples(pts, 2).map((s) => s.pts)).to.deep.equal([pts[0], pts[5]]);
+    expect(planSamples(timeline, 2).map((s) => s.pts)).to.deep.equal([pts[0], pts[5]]);
   });
 });
 

@@ -16,6 +16,9 @@ export interface ImageInfo {
   height: number;
 }
 
+/** What a refusal of an image format suggests instead. */
+export const IMAGE_FORMATS_HINT = 'send a JPEG, PNG, WebP, GIF, TIFF, BMP or AVIF image';
+
 /** Formats a stranger may send. SVG, PDF and the like are refused: they render rather than decode. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif', 'jp2']);
 const WHITE = { r: 255, g: 255, b: 255 };
@@ -40,7 +43,7 @@ export class ImageDecoder {
       });
     if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) {
       throw new UnsupportedMediaError(
-        `Images in ${meta.format?.toUpperCase() ?? 'this'} format are not accepted; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image`,
+        `Images in ${meta.format?.toUpperCase() ?? 'this'} format are not accepted; ${IMAGE_FORMATS_HINT}`,
       );
     }
     const width = meta.autoOrient?.width ?? meta.width;
@@ -65,16 +68,27 @@ export class ImageDecoder {
     }
   }
 
-  /** Cuts each region out of decoded pixels and encodes it as a JPEG of exactly that size. */
-  async encodeCrops(image: RawImage, regions: readonly Region[], quality = 90): Promise<Buffer[]> {
+  /**
+   * Cuts each region out of decoded pixels and encodes it as a JPEG of exactly that size, or of the
+   * matching `sizes` entry's size when the pixels are a scaled-down copy.
+   */
+  async encodeCrops(
+    image: RawImage,
+    regions: readonly Region[],
+    sizes: readonly Region[] = regions,
+    quality = 90,
+  ): Promise<Buffer[]> {
     const raw = { width: image.width, height: image.height, channels: image.channels as 3 | 4 };
     return Promise.all(
-      regions.map(([left, top, width, height]) =>
-        sharp(image.data, { raw })
-          .extract({ left, top, width, height })
-          .jpeg({ quality, mozjpeg: false })
-          .toBuffer(),
-      ),
+      regions.map(([left, top, width, height], i) => {
+        const [, , outWidth = width, outHeight = height] = sizes[i] ?? [];
+        const crop = sharp(image.data, { raw }).extract({ left, top, width, height });
+        const sized =
+          outWidth === width && outHeight === height
+            ? crop
+            : crop.resize(outWidth, outHeight, { fit: 'fill' });
+        return sized.jpeg({ quality, mozjpeg: false }).toBuffer();
+      }),
     );
   }
 
@@ -115,8 +129,8 @@ export class ImageDecoder {
       const sniffed = sniffMedia(bytes);
       return new UnsupportedMediaError(
         sniffed.kind === 'image'
-          ? `Images in ${sniffed.format.toUpperCase()} format are not accepted; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image`
-          : 'The data is not an image in a supported format; send a JPEG, PNG, WebP, GIF, TIFF, AVIF or HEIF image',
+          ? `Images in ${sniffed.format.toUpperCase()} format are not accepted; ${IMAGE_FORMATS_HINT}`
+          : `The data is not an image in a supported format; ${IMAGE_FORMATS_HINT}`,
       );
     }
     return new UnsupportedMediaError(

@@ -10,6 +10,7 @@ import {
 import { AppError } from '../../shared/errors/app-error.js';
 import { InternalError } from '../../shared/errors/errors.js';
 import { encodeJobError } from '../../shared/errors/job-error-codec.js';
+import { isTransient } from '../../shared/errors/transient.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import { redisOptions } from '../../shared/queue/redis-connection.js';
 
@@ -45,8 +46,9 @@ export interface DetectWorkerOptions {
 }
 
 /**
- * The worker's side of BullMQ: one Worker per queue. Bad input fails at once (UnrecoverableError), transient
- * faults are thrown plainly so BullMQ retries them with backoff; either way the failure reason carries the
+ * The worker's side of BullMQ: one Worker per queue. Only transient faults (network, Redis, storage) are
+ * thrown plainly so BullMQ retries them with backoff; bad input and anything unexpected fail at once
+ * (UnrecoverableError); either way the failure reason carries the
  * user-facing error, encoded.
  */
 export class DetectWorkerRepository {
@@ -104,11 +106,13 @@ export class DetectWorkerRepository {
       return result;
     } catch (err) {
       const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (err instanceof AppError && !err.retryable) {
-        log.info({ code: err.code, reason: err.message }, 'job rejected');
+      if (!isTransient(err)) {
+        const error = err instanceof AppError ? err : new InternalError();
+        if (err instanceof AppError) log.info({ code: err.code, reason: err.message }, 'job rejected');
+        else log.error({ err }, 'job failed on an unexpected error; not retried');
         this.options.onJobEnd?.(kind, 'failed', elapsed());
-        await this.final(detectJob, { error: err }, log);
-        throw new UnrecoverableError(encodeJobError(err));
+        await this.final(detectJob, { error }, log);
+        throw new UnrecoverableError(encodeJobError(error));
       }
       log.warn(
         { err, attempt: job.attemptsMade + 1 },

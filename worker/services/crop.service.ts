@@ -15,21 +15,46 @@ export class CropService {
     private readonly storage: CropStorage,
   ) {}
 
-  /** `pixels` must be the frame at full displayed resolution. */
+  /**
+   * `frame`'s regions are in `displayed` coordinates; `pixels` is that picture, at that size or scaled
+   * down (a bounded video frame), in which case each crop is scaled back up to its region's size.
+   */
   async cropFrame(
     jobId: string,
     frameKey: string,
     frame: FrameFaces,
     pixels: RawImage,
     expandRatio: number,
+    displayed: { width: number; height: number } = pixels,
   ): Promise<void> {
     const regions: Region[] = frame.region.map((r) =>
-      expandRegion(r, expandRatio, pixels.width, pixels.height),
+      expandRegion(r, expandRatio, displayed.width, displayed.height),
     );
-    const jpegs = await this.decoder.encodeCrops(pixels, regions);
+    const sources = regions.map((r) => scaleRegion(r, pixels, displayed));
+    const jpegs = await this.decoder.encodeCrops(pixels, sources, regions);
     const crops: Crop[] = jpegs.map((jpeg, face) => ({ frame: frameKey, face, jpeg }));
     frame.face_urls = await this.storage.putCrops(jobId, crops);
     frame.crop_region = regions;
     frame.crop_landmarks = frame.landmarks.map((points: Point[], i) => relativeTo(points, regions[i]!));
   }
+}
+
+/** `region` of a `displayed`-sized picture, in the pixels of the same picture at `pixels`' size. */
+function scaleRegion(
+  [left, top, width, height]: Region,
+  pixels: { width: number; height: number },
+  displayed: { width: number; height: number },
+): Region {
+  if (pixels.width === displayed.width && pixels.height === displayed.height)
+    return [left, top, width, height];
+  const sx = pixels.width / displayed.width;
+  const sy = pixels.height / displayed.height;
+  const x = Math.min(pixels.width - 1, Math.floor(left * sx));
+  const y = Math.min(pixels.height - 1, Math.floor(top * sy));
+  return [
+    x,
+    y,
+    Math.max(1, Math.min(pixels.width - x, Math.round(width * sx))),
+    Math.max(1, Math.min(pixels.height - y, Math.round(height * sy))),
+  ];
 }

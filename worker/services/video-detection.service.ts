@@ -6,6 +6,7 @@ import type { FaceDetectionService } from '../detection/face-detection.service.j
 import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import { FaceTracker } from '../video/face-tracker.js';
+import { toInput, type VideoSource } from '../video/ffmpeg-args.js';
 import type { RawFrame } from '../video/ffmpeg.repository.js';
 import type { FramePipeline } from '../video/frame-pipeline.js';
 import type { CropService } from './crop.service.js';
@@ -18,6 +19,12 @@ export interface VideoDetectionOptions {
    * @defaultValue 1
    */
   parallelFrames?: number;
+  /**
+   * Longer side of the frames extracted when faces are cropped: crops are cut from frames this size at
+   * most (and scaled up to `crop_region`), so a huge video never brings full-size frames into the process.
+   * @defaultValue 1920
+   */
+  cropMaxSide?: number;
 }
 
 interface InFlight {
@@ -42,8 +49,14 @@ export class VideoDetectionService {
     private readonly options: VideoDetectionOptions,
   ) {}
 
-  async detect(job: DetectJob, file: string, options: DetectOptions, signal: AbortSignal): Promise<FacesObj> {
-    const plan = await this.pipeline.plan(file, options.numFrames, signal);
+  async detect(
+    job: DetectJob,
+    input: VideoSource,
+    options: DetectOptions,
+    signal: AbortSignal,
+  ): Promise<FacesObj> {
+    // Listing packets reads the whole input: cheap for a file on disk, not for one read by range.
+    const plan = await this.pipeline.plan(input, options.numFrames, signal, toInput(input).kind === 'file');
     const total = plan.samples.length;
     await job.updateProgress({ frames_done: 0, frames_total: total });
     const { width, height } = plan.probe;
@@ -60,17 +73,19 @@ export class VideoDetectionService {
       );
       const { ids, removed } = tracker.update(placed.map((p) => ({ box: p.region, landmarks: p.landmarks })));
       const result = toFrameFaces(placed, { faceIds: ids, removed, frameTime: time });
-      if (options.returnFaceUrl) await this.crops.cropFrame(job.id, key, result, frame, options.expandRatio);
+      if (options.returnFaceUrl) {
+        await this.crops.cropFrame(job.id, key, result, frame, options.expandRatio, { width, height });
+      }
       facesObj[key] = result;
       this.metrics.frames.inc();
       this.metrics.faces.inc(placed.length);
       await job.updateProgress({ frames_done: ++done, frames_total: total });
     };
-    // Crops must be cut from full-resolution frames; detection alone works on frames capped at maxSide.
-    const maxSide = options.returnFaceUrl ? Infinity : undefined;
+    // Crops are cut from larger frames than detection alone needs, but never from unbounded ones.
+    const maxSide = options.returnFaceUrl ? (this.options.cropMaxSide ?? 1920) : undefined;
     const inFlight: InFlight[] = [];
     try {
-      for await (const { key, time, frame } of this.pipeline.frames(file, plan, signal, maxSide)) {
+      for await (const { key, time, frame } of this.pipeline.frames(input, plan, signal, maxSide)) {
         const faces = this.detector.detectRaw(frame, width, height, options.minConfidence);
         // Awaited in turn by finish(); until then a failure must not count as unhandled.
         faces.catch(() => {});

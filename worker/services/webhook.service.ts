@@ -3,7 +3,7 @@ import type { DetectSuccess, ErrorAnswer } from '../../shared/contract/api-contr
 import type { DetectJobResult, WebhookJobData } from '../../shared/contract/detect-job.contract.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import { AppError } from '../../shared/errors/app-error.js';
-import type { MediaFetcher } from '../fetch/media-fetcher.js';
+import type { WebhookPoster } from '../fetch/webhook-poster.js';
 import type { WebhookQueueRepository } from '../queue/webhook-queue.repository.js';
 
 export type FinalAnswer = DetectSuccess | (ErrorAnswer & { job_id: string });
@@ -20,7 +20,7 @@ export function signature(body: string, secret: string): string {
 export class WebhookService {
   constructor(
     private readonly queue: WebhookQueueRepository,
-    private readonly fetcher: MediaFetcher,
+    private readonly poster: Pick<WebhookPoster, 'postJson'>,
     private readonly secret: string | undefined,
   ) {}
 
@@ -41,7 +41,7 @@ export class WebhookService {
   deliver = async ({ url, body }: WebhookJobData): Promise<void> => {
     const headers: Record<string, string> = { 'user-agent': 'facedetect-webhook' };
     if (this.secret) headers['x-signature'] = signature(body, this.secret);
-    const { status } = await this.fetcher.postJson(url, body, headers);
+    const { status } = await this.poster.postJson(url, body, headers);
     if (status < 200 || status >= 300) {
       throw new AppError('CALLBACK_REJECTED', 502, `callback answered HTTP ${status}`, true);
     }

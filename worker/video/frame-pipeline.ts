@@ -1,7 +1,10 @@
 import { UnsupportedMediaError } from '../../shared/errors/errors.js';
-import type { FfmpegRepository, RawFrame, VideoProbe } from './ffmpeg.repository.js';
-import { VIDEO_MESSAGES } from './ffmpeg.repository.js';
+import type { VideoSource } from './ffmpeg-args.js';
+import type { FfmpegRepository, RawFrame } from './ffmpeg.repository.js';
 import { planSamples, prefersOnePass, type FrameSample } from './frame-sampler.js';
+import { estimatedTimeline } from './frame-timeline.js';
+import { VIDEO_MESSAGES } from './video-messages.js';
+import type { VideoProbe } from './video-probe.js';
 
 export interface FramePipelineOptions {
   /** ffmpeg processes running at once for one video. Default 2. */
@@ -20,6 +23,8 @@ export interface FramePipelineOptions {
    * 640×360. Default 16.
    */
   launchCostMegapixels?: number;
+  /** Most frames a video may have, by its packets or by its header's claim (MAX_VIDEO_FRAMES). */
+  maxFrames: number;
   /** Called with the seconds from asking for each frame until it arrived (for metrics). */
   onFrame?: (seconds: number) => void;
 }
@@ -50,8 +55,8 @@ export type FrameSource = Pick<FfmpegRepository, 'probe' | 'readTimeline' | 'ext
  * Turns a video file into its sampled frames, in order, while later frames are still being extracted,
  * so the consumer's inference overlaps with decoding. Usage:
  *
- *   const plan = await pipeline.plan(file, numFrames, signal);   // progress total: plan.samples.length
- *   for await (const { key, time, frame } of pipeline.frames(file, plan, signal)) { ... }
+ *   const plan = await pipeline.plan(input, numFrames, signal);   // progress total: plan.samples.length
+ *   for await (const { key, time, frame } of pipeline.frames(input, plan, signal)) { ... }
  *
  * Leaving the loop early (break, throw) or aborting the signal kills the ffmpeg children.
  */
@@ -60,12 +65,14 @@ export class FramePipeline {
   private readonly lookahead: number;
   private readonly maxSide: number;
   private readonly launchCostMegapixels: number;
+  private readonly maxFrames: number;
   private readonly onFrame?: (seconds: number) => void;
 
   constructor(
     private readonly source: FrameSource,
-    options: FramePipelineOptions = {},
+    options: FramePipelineOptions,
   ) {
+    this.maxFrames = options.maxFrames;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.lookahead = Math.max(1, options.lookahead ?? 2);
     this.maxSide = options.maxSide ?? 1280;
@@ -73,12 +80,22 @@ export class FramePipeline {
     this.onFrame = options.onFrame;
   }
 
-  /** Probes the video and picks its samples; throws UnsupportedMediaError for anything but a video. */
-  async plan(file: string, numFrames: number, signal?: AbortSignal): Promise<FramePlan> {
-    const probe = await this.source.probe(file, signal);
+  /**
+   * Probes the video and picks its samples; throws UnsupportedMediaError for anything but a video. With
+   * `listPackets` false (a video read by range) the frame times come from the header alone, so that no
+   * more of the video is read than the sampled frames need.
+   */
+  async plan(
+    input: VideoSource,
+    numFrames: number,
+    signal?: AbortSignal,
+    listPackets = true,
+  ): Promise<FramePlan> {
+    const probe = await this.source.probe(input, signal);
     if (!probe.hasVideo) throw new UnsupportedMediaError(VIDEO_MESSAGES.noVideo);
-    const timeline = await this.source.readTimeline(file, probe, signal);
-    const samples = planSamples(timeline.pts, numFrames);
+    const listed = listPackets ? await this.source.readTimeline(input, probe, signal) : undefined;
+    const timeline = listed ?? estimatedTimeline(probe, this.maxFrames);
+    const samples = planSamples(timeline, numFrames, probe.originTime);
     if (samples.length === 0) throw new UnsupportedMediaError(VIDEO_MESSAGES.noFrames);
     const frameMegapixels = Math.max(1e-3, (probe.width * probe.height) / 1e6);
     const onePass = prefersOnePass(
@@ -91,7 +108,7 @@ export class FramePipeline {
 
   /** `maxSide` overrides the pipeline's for one video (full resolution when faces are to be cropped). */
   async *frames(
-    file: string,
+    input: VideoSource,
     plan: FramePlan,
     signal?: AbortSignal,
     maxSide = this.maxSide,
@@ -105,7 +122,7 @@ export class FramePipeline {
     let finish = async () => {};
     if (plan.onePass) {
       const pass = this.source.extractFrames(
-        file,
+        input,
         samples.map((s) => s.frameNumber),
         options,
       );
@@ -120,7 +137,7 @@ export class FramePipeline {
       };
     } else {
       const limit = limiter(this.concurrency);
-      start = (sample) => limit(() => this.source.extractFrame(file, sample.pts, options));
+      start = (sample) => limit(() => this.source.extractFrame(input, sample.pts, options));
     }
 
     const upcoming = samples.values();

@@ -29,11 +29,19 @@ export function sampleFrameIndexes(total: number, n: number): number[] {
   return picked;
 }
 
-/** The n samples of a video whose frames are presented at `pts` (ascending, seconds). */
-export function planSamples(pts: readonly number[], n: number): FrameSample[] {
-  return sampleFrameIndexes(pts.length, n).map((frameNumber, index) => {
-    const time = pts[frameNumber] ?? 0;
-    return { index, frameNumber, key: String(frameNumber), time: Math.round(time * 1000) / 1000, pts: time };
+/**
+ * The n samples of a video of `count` frames, frame i presented at `ptsOf(i)` seconds (ascending).
+ * `frame_time` counts from `origin`, the container's start, as a player's clock and `ffmpeg -ss` do.
+ */
+export function planSamples(
+  timeline: { count: number; ptsOf(i: number): number },
+  n: number,
+  origin = 0,
+): FrameSample[] {
+  return sampleFrameIndexes(timeline.count, n).map((frameNumber, index) => {
+    const pts = timeline.ptsOf(frameNumber);
+    const time = Math.max(0, Math.round((pts - origin) * 1000) / 1000);
+    return { index, frameNumber, key: String(frameNumber), time, pts };
   });
 }
 

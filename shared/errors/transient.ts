@@ -1,0 +1,30 @@
+import { AppError } from './app-error.js';
+
+/** Socket faults that say nothing about the request: the same job may well pass a moment later. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/** ioredis's names for a connection that is down or gave up on a command. */
+const REDIS_FAULTS = new Set(['MaxRetriesPerRequestError']);
+const REDIS_CLOSED = /^Connection is closed\.?$|^Stream isn't writeable/;
+
+/**
+ * Whether a failure is worth another attempt: our own errors say so themselves (network resets, storage
+ * 5xx, Redis), and raw socket or Redis connection faults are transient. Everything else, a bug included,
+ * would fail the same way again, so it fails once.
+ */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof AppError) return err.retryable;
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  return REDIS_FAULTS.has(err.name) || REDIS_CLOSED.test(err.message);
+}

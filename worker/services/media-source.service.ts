@@ -1,0 +1,109 @@
+import { open, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DetectJobData } from '../../shared/contract/detect-job.contract.js';
+import { AppError } from '../../shared/errors/app-error.js';
+import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import { sniffMedia } from '../../shared/media/media-sniffer.js';
+import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
+import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
+import type { MediaFetcher } from '../fetch/media-fetcher.js';
+import { IMAGE_FORMATS_HINT } from '../media/image-decoder.repository.js';
+
+/** Downloads a URL to a file, or decides to read it by range; the guarded fetcher in production. */
+export type UrlFetcher = Pick<MediaFetcher, 'fetchToFile'>;
+
+export interface MediaSourceOptions {
+  maxImageBytes: number;
+  maxVideoBytes: number;
+  /** Videos at least this large, from an origin that serves ranges, are read by range instead of downloaded. */
+  rangeReadMinBytes: number;
+}
+
+/** Where a job's media is: bytes in memory, a downloaded file, or a remote video to read by range. */
+export type Media =
+  | { kind: 'image'; bytes: Buffer }
+  | { kind: 'video'; file: string }
+  | { kind: 'ranged-video'; url: string; totalBytes: number };
+
+/** Gets a job's media from Redis or its URL and tells what it is by its bytes, refusing what cannot be media. */
+export class MediaSourceService {
+  constructor(
+    private readonly blobs: MediaBlobRepository,
+    private readonly fetcher: UrlFetcher,
+    private readonly options: MediaSourceOptions,
+    private readonly metrics: WorkerMetrics,
+  ) {}
+
+  async load(source: DetectJobData['source'], makeWorkDir: () => Promise<string>): Promise<Media> {
+    if (source.kind === 'blob') {
+      const bytes = await this.blobs.get(source.key);
+      if (!bytes) {
+        throw new AppError(
+          'MEDIA_EXPIRED',
+          410,
+          'The uploaded image expired before a worker reached it; send it again',
+        );
+      }
+      return { kind: 'image', bytes };
+    }
+    const file = path.join(await makeWorkDir(), 'media');
+    // Whether it is an image is known only once the bytes are in, so the larger video limit bounds the download.
+    const fetched = await this.fetcher.fetchToFile(source.url, file, {
+      maxBytes: this.options.maxVideoBytes,
+      limitName: 'MAX_VIDEO_BYTES',
+      rangeRead: {
+        minBytes: this.options.rangeReadMinBytes,
+        accept: (head: Buffer) => sniffMedia(head).kind === 'video',
+      },
+    });
+    if ('ranged' in fetched)
+      return { kind: 'ranged-video', url: fetched.finalUrl, totalBytes: fetched.totalBytes };
+    this.metrics.downloadBytes.inc(fetched.bytes);
+    return this.identify(file);
+  }
+
+  private async identify(file: string): Promise<Media> {
+    const head = await readHead(file, 512);
+    const sniffed = sniffMedia(head);
+    if (sniffed.kind === 'video') return { kind: 'video', file };
+    if (head.length === 0) {
+      throw new UnsupportedMediaError('The URL returned no data (0 bytes); point it at an image or a video');
+    }
+    const { size } = await stat(file);
+    if (size > this.options.maxImageBytes) {
+      throw new PayloadTooLargeError(
+        `The image is ${size} bytes, above the ${this.options.maxImageBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image`,
+      );
+    }
+    if (sniffed.kind === 'unknown' && SVG.test(head.toString('latin1').trimStart())) {
+      throw new UnsupportedMediaError(`Images in SVG format are not accepted; ${IMAGE_FORMATS_HINT}`);
+    }
+    if (sniffed.kind === 'unknown' && looksLikeText(head)) {
+      throw new UnsupportedMediaError(
+        'The URL returned a text or HTML page, not an image or a video; link to the media file itself',
+      );
+    }
+    return { kind: 'image', bytes: await readFile(file) };
+  }
+}
+
+/** An SVG document's start: the root element, after any XML declaration, comments and doctype. */
+const SVG = /^(?:<\?xml[^>]*>\s*|<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/i;
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Markup, JSON, or nothing but printable ASCII: an error or web page rather than media. */
+function looksLikeText(head: Buffer): boolean {
+  const text = head.toString('latin1').trimStart();
+  const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+  return text.startsWith('<') || text.startsWith('{') || printable;
+}

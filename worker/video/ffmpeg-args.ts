@@ -1,0 +1,93 @@
+import type { Rotation, VideoProbe } from './video-probe.js';
+
+/**
+ * Demuxers an input may use. Uploads are untrusted: playlist-like demuxers (HLS, concat, image
+ * sequences) would make ffmpeg open other files. Audio containers are listed so that a song is told
+ * apart from a broken video.
+ */
+export const DEFAULT_INPUT_FORMATS: readonly string[] = [
+  'mov',
+  'mp4',
+  'matroska',
+  'webm',
+  'avi',
+  'flv',
+  'mpegts',
+  'mpeg',
+  'ogg',
+  'asf',
+  'mp3',
+  'wav',
+  'aac',
+  'flac',
+];
+
+/**
+ * Where ffmpeg reads a video: a local file, or the worker's loopback range proxy, which forwards every
+ * read through the URL guard. ffmpeg itself never resolves or connects to a user's host.
+ */
+export type VideoInput = { kind: 'file'; path: string } | { kind: 'proxy'; url: string };
+
+/** A bare string is a local file's path. */
+export type VideoSource = VideoInput | string;
+
+export function toInput(source: VideoSource): VideoInput {
+  return typeof source === 'string' ? { kind: 'file', path: source } : source;
+}
+
+export interface InputPolicy {
+  formats: readonly string[];
+  /** Largest picture a decoder may allocate, in pixels (ffmpeg's `max_pixels`). */
+  maxPixels: number;
+  /** Largest single allocation ffmpeg may make, in bytes (ffmpeg's `max_alloc`). */
+  maxAllocBytes: number;
+}
+
+/** Options before `-i` that confine what ffmpeg or ffprobe may open and allocate for this input. */
+export function inputArgs(source: VideoSource, policy: InputPolicy): string[] {
+  const input = toInput(source);
+  return [
+    // Warnings included: ffprobe's "misdetection possible" tells garbage from a damaged file.
+    '-v',
+    'warning',
+    '-max_alloc',
+    String(policy.maxAllocBytes),
+    '-max_pixels',
+    String(policy.maxPixels),
+    '-protocol_whitelist',
+    input.kind === 'file' ? 'file' : 'http,tcp',
+    '-format_whitelist',
+    policy.formats.join(','),
+    ...(input.kind === 'proxy' ? ['-seekable', '1'] : []),
+  ];
+}
+
+export function inputUrl(source: VideoSource): string {
+  const input = toInput(source);
+  // Without the prefix a name such as "concat:…" or "http:…" would pick another protocol.
+  return input.kind === 'file' ? `file:${input.path}` : input.url;
+}
+
+export const RAW_RGB_OUTPUT = ['-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+
+export function outputSize(probe: VideoProbe, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(probe.width, probe.height));
+  return {
+    width: Math.max(1, Math.round(probe.width * scale)),
+    height: Math.max(1, Math.round(probe.height * scale)),
+  };
+}
+
+const TURNS: Record<Rotation, string[]> = {
+  0: [],
+  90: ['transpose=clock'],
+  180: ['hflip', 'vflip'],
+  270: ['transpose=cclock'],
+};
+
+/** Scales to the displayed size (square pixels) in coded orientation, then turns the picture upright. */
+export function geometryFilters(probe: VideoProbe, size: { width: number; height: number }): string {
+  const sideways = probe.rotation === 90 || probe.rotation === 270;
+  const scale = sideways ? `scale=${size.height}:${size.width}` : `scale=${size.width}:${size.height}`;
+  return [scale, ...TURNS[probe.rotation]].join(',');
+}
