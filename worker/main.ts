@@ -11,13 +11,14 @@ import { MediaFetcher } from './fetch/media-fetcher.js';
 import { WebhookPoster } from './fetch/webhook-poster.js';
 import { MediaSourceService } from './services/media-source.service.js';
 import { InferencePool } from './inference/inference-pool.js';
+import { BitmapConverter } from './media/bitmap-converter.repository.js';
 import { ImageDecoder } from './media/image-decoder.repository.js';
 import { DetectWorkerRepository } from './queue/detect-worker.repository.js';
 import { DetectJobService } from './services/detect-job.service.js';
 import { CropService } from './services/crop.service.js';
 import { VideoDetectionService } from './services/video-detection.service.js';
 import { FfmpegRepository } from './video/ffmpeg.repository.js';
-import { resolveFfmpegBinaries } from './video/ffmpeg-binaries.js';
+import { binaryVersions, resolveFfmpegBinaries } from './video/ffmpeg-binaries.js';
 import { FramePipeline } from './video/frame-pipeline.js';
 import { WebhookQueueRepository } from './queue/webhook-queue.repository.js';
 import { WebhookService } from './services/webhook.service.js';
@@ -79,12 +80,13 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     throw err;
   });
   const crops = new CropService(decoder, storage);
+  const binaries = resolveFfmpegBinaries({
+    ffmpegPath: config.video.ffmpegPath,
+    ffprobePath: config.video.ffprobePath,
+    searchPath: config.video.searchPath,
+  });
   const ffmpeg = new FfmpegRepository({
-    binaries: resolveFfmpegBinaries({
-      ffmpegPath: config.video.ffmpegPath,
-      ffprobePath: config.video.ffprobePath,
-      searchPath: config.video.searchPath,
-    }),
+    binaries,
     idleTimeoutMs: config.video.idleTimeoutMs,
     limits: { maxPixels: config.limits.maxVideoPixels, maxFrames: config.limits.maxVideoFrames },
   });
@@ -98,9 +100,15 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     parallelFrames: pool.size,
   });
   const blobs = new MediaBlobRepository(redis, config.queuePrefix);
+  const bitmaps = new BitmapConverter({
+    binaries,
+    maxPixels: config.limits.maxImagePixels,
+    idleTimeoutMs: config.video.idleTimeoutMs,
+  });
   const service = new DetectJobService(
     detector,
     decoder,
+    bitmaps,
     crops,
     video,
     blobs,
@@ -150,7 +158,13 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     : await startMetricsServer(registry, config.worker.metricsPort, config.host);
   await consumers.start();
   log.info(
-    { threads: pool.size, model: config.detector.modelPath, metricsPort: metricsServer?.port },
+    {
+      threads: pool.size,
+      model: config.detector.modelPath,
+      metricsPort: metricsServer?.port,
+      binaries,
+      versions: await binaryVersions(binaries),
+    },
     'worker ready',
   );
 

@@ -30,6 +30,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     ALLOW_PRIVATE_URLS: 'true',
     INFERENCE_THREADS: '2',
     WORKER_METRICS_PORT: '0',
+    // The video suite runs once with the bundled binaries and once with these (.ci/run).
+    ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
+    ...(process.env.FFPROBE_PATH ? { FFPROBE_PATH: process.env.FFPROBE_PATH } : {}),
     ...env,
   });
 }

@@ -10,21 +10,27 @@ import { VIDEOS } from './fixtures.js';
 
 export const CLIP = path.join(VIDEOS, 'short_hamilton_clip.mp4');
 
+/**
+ * The binaries the service under test runs: FFMPEG_PATH/FFPROBE_PATH when set, else the bundled ones a
+ * fresh `npm ci` gives. Test files are made with the same ffmpeg that then reads them.
+ */
 export const binaries = resolveFfmpegBinaries({
   ffmpegPath: process.env.FFMPEG_PATH,
   ffprobePath: process.env.FFPROBE_PATH,
-  searchPath: process.env.PATH,
 });
 
 /** The service's default video limits (MAX_VIDEO_PIXELS, MAX_VIDEO_FRAMES). */
 export const TEST_VIDEO_LIMITS = { maxPixels: 4096 * 4096, maxFrames: 300_000 };
 
 const execFileAsync = promisify(execFile);
+/** As the service runs them: the static builds crash on MPEG-TS otherwise (see ToolProcess). */
+const env = { ...process.env, GCONV_PATH: '/nonexistent/facedetect-no-gconv' };
 
 export async function ffmpeg(...args: string[]): Promise<Buffer> {
   const { stdout } = await execFileAsync(binaries.ffmpeg, ['-v', 'error', '-nostdin', ...args], {
     encoding: 'buffer',
     maxBuffer: 256 * 1024 * 1024,
+    env,
   });
   return stdout;
 }
@@ -32,25 +38,27 @@ export async function ffmpeg(...args: string[]): Promise<Buffer> {
 export async function ffprobe(...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync(binaries.ffprobe, ['-v', 'error', ...args], {
     maxBuffer: 64 * 1024 * 1024,
+    env,
   });
   return stdout;
 }
 
-/** Presentation times of every frame, found by decoding: independent of how the repository reads them. */
+/** Presentation times of every frame, found by decoding (the decoder's best effort where the container stores none, as AVI): independent of how the repository reads them. */
 export async function decodedFrameTimes(file: string): Promise<number[]> {
   const out = await ffprobe(
     '-select_streams',
     'v:0',
     '-show_entries',
-    'frame=pts_time',
+    'frame=best_effort_timestamp_time',
     '-of',
     'csv=p=0',
     file,
   );
+  // Frames with side data get extra, empty CSV fields, and blank lines after them.
   return out
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map(Number);
+    .map((line) => Number(line.split(',')[0]));
 }
 
 /** The container's start time: where a player's clock, and so `frame_time`, counts from. */

@@ -18,6 +18,7 @@ const PROBE: VideoProbe = {
   codedPixels: 64 * 36,
   originTime: 0,
   container: 'mov,mp4,m4a,3gp,3g2,mj2',
+  reorderDelay: 0,
 };
 
 const rawFrame = (marker: number): RawFrame => ({

@@ -19,6 +19,11 @@ export interface ImageInfo {
 /** What a refusal of an image format suggests instead. */
 export const IMAGE_FORMATS_HINT = 'send a JPEG, PNG, WebP, GIF, TIFF, BMP or AVIF image';
 
+/** HEIF brands whose pictures are HEVC-coded, which sharp's libvips is built without (patents). */
+const HEVC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);
+export const HEIC_MESSAGE =
+  "HEIC images (HEVC-coded, the iPhone's default) cannot be decoded here: the image library is built without HEVC; send a JPEG, PNG or AVIF instead (on an iPhone: Settings > Camera > Formats > Most Compatible)";
+
 /** Formats a stranger may send. SVG, PDF and the like are refused: they render rather than decode. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif', 'jp2']);
 const WHITE = { r: 255, g: 255, b: 255 };
@@ -32,9 +37,10 @@ export class ImageDecoder {
 
   async probe(bytes: Buffer): Promise<ImageInfo> {
     if (bytes.length === 0)
-      throw new UnsupportedMediaError(
-        'The image is empty (0 bytes); send a JPEG, PNG, WebP, GIF or TIFF image',
-      );
+      throw new UnsupportedMediaError(`The image is empty (0 bytes); ${IMAGE_FORMATS_HINT}`);
+    const sniffed = sniffMedia(bytes);
+    if (sniffed.kind === 'image' && HEVC_BRANDS.has(sniffed.format))
+      throw new UnsupportedMediaError(HEIC_MESSAGE);
     // Reading the header decodes no pixels, so the limit is lifted here to report the image's size.
     const meta = await this.open(bytes, false)
       .metadata()
@@ -125,6 +131,9 @@ export class ImageDecoder {
         `The image is larger than the ${this.options.maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
       );
     }
+    // A HEIF whose main brand is generic (mif1) may still hold HEVC pictures.
+    if (/heif:.*(unsupported|no decoder|codec)/i.test(message))
+      return new UnsupportedMediaError(HEIC_MESSAGE);
     if (/unsupported image format/i.test(message)) {
       const sniffed = sniffMedia(bytes);
       return new UnsupportedMediaError(

@@ -9,6 +9,7 @@ import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.j
 import type { GuardedHttpClient } from '../fetch/guarded-http-client.js';
 import { RangeProxy } from '../fetch/range-proxy.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
+import type { BitmapConverter } from '../media/bitmap-converter.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { CropService } from './crop.service.js';
 import type { MediaSourceService } from './media-source.service.js';
@@ -30,6 +31,7 @@ export class DetectJobService {
   constructor(
     private readonly detector: FaceDetectionService,
     private readonly decoder: ImageDecoder,
+    private readonly bitmaps: Pick<BitmapConverter, 'toDecodable'>,
     private readonly crops: CropService,
     private readonly video: VideoDetectionService,
     private readonly blobs: MediaBlobRepository,
@@ -49,7 +51,7 @@ export class DetectJobService {
     try {
       const media = await this.media.load(job.data.source, makeWorkDir);
       if (media.kind === 'image') {
-        const facesObj = await this.detectImage(job.id, media.bytes, options);
+        const facesObj = await this.detectImage(job.id, await this.bitmaps.toDecodable(media.bytes), options);
         if (job.data.source.kind === 'blob') await this.blobs.delete(job.data.source.key);
         return this.result(facesObj, 'image');
       }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -71,4 +72,21 @@ function isExecutableFile(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The first line each binary prints of its version (`ffmpeg version 5.1.8-0+deb12u1 …`), for the start-up
+ * log: which build runs decides which files decode. A binary that fails to answer is reported as such.
+ */
+export async function binaryVersions(
+  binaries: FfmpegBinaries,
+): Promise<Record<keyof FfmpegBinaries, string>> {
+  const version = (file: string) =>
+    new Promise<string>((resolve) => {
+      execFile(file, ['-version'], { timeout: 5000 }, (err, stdout) => {
+        resolve(err ? `unavailable (${err.message.split('\n')[0]})` : (stdout.split('\n')[0] ?? '').trim());
+      });
+    });
+  const [ffmpeg, ffprobe] = await Promise.all([version(binaries.ffmpeg), version(binaries.ffprobe)]);
+  return { ffmpeg, ffprobe };
 }

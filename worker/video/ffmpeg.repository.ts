@@ -168,7 +168,7 @@ export class FfmpegRepository {
     ) {
       throw new UnsupportedMediaError(VIDEO_MESSAGES.truncated);
     }
-    return reader.finish();
+    return reader.finish(probe.reorderDelay, probe.fps);
   }
 
   /**

@@ -44,6 +44,8 @@ export class PacketListReader {
   private seen = 0;
   private keyPts: number[] = [];
   private missingPts = false;
+  /** No packet had a presentation time, only decoding times (AVI). */
+  private decodeTimesOnly = true;
   private tail = '';
 
   constructor(private readonly maxFrames: number) {}
@@ -56,13 +58,18 @@ export class PacketListReader {
     for (const line of lines) if (line) this.add(line);
   }
 
-  /** The timeline once the output has ended; undefined when the packets carry no timestamps. */
-  finish(): FrameTimeline | undefined {
+  /**
+   * The timeline once the output has ended; undefined when the packets carry no timestamps. Where only
+   * decoding times exist, a frame leaves a decoder that holds `reorderDelay` frames back stamped with the
+   * time of the packet `reorderDelay` later, as ffmpeg stamps it, so the times are shifted by that much.
+   */
+  finish(reorderDelay = 0, fps = 0): FrameTimeline | undefined {
     if (this.tail) this.add(this.tail);
     this.tail = '';
     if (this.count === 0) throw new UnsupportedMediaError(VIDEO_MESSAGES.noFrames);
     if (this.missingPts) return undefined;
     const pts = this.pts.subarray(0, this.count).sort();
+    if (this.decodeTimesOnly && reorderDelay > 0) shiftBy(pts, reorderDelay, fps);
     const keyframes = this.keyPts.map((t) => lowerBound(pts, t)).sort((a, b) => a - b);
     return {
       count: pts.length,
@@ -88,8 +95,13 @@ export class PacketListReader {
     }
     if (this.seen++ >= this.maxFrames) throw tooManyFrames(this.maxFrames);
     if (flags.includes('D')) return;
-    // AVI stores no presentation times, only decoding order; for the codecs it carries they coincide.
-    time ??= decodeTime;
+    // AVI stores no presentation times, only decoding times; see finish() for how they become frame times.
+    if (time === undefined && decodeTime !== undefined) {
+      time = decodeTime;
+      this.decodeTimesOnly &&= true;
+    } else {
+      this.decodeTimesOnly = false;
+    }
     if (time === undefined) {
       this.missingPts = true;
       time = 0;
@@ -101,6 +113,17 @@ export class PacketListReader {
     }
     this.pts[this.count++] = time;
     if (flags.includes('K')) this.keyPts.push(time);
+  }
+}
+
+/** Frame i takes the time of frame i + delay, the last ones continuing at the frame rate. */
+function shiftBy(times: Float64Array, delay: number, fps: number): void {
+  const n = times.length;
+  const step = fps > 0 ? 1 / fps : n > 1 ? ((times[n - 1] ?? 0) - (times[0] ?? 0)) / (n - 1) : 0;
+  const last = times[n - 1] ?? 0;
+  for (let i = 0; i < n; i++) {
+    const j = i + delay;
+    times[i] = j < n ? (times[j] ?? 0) : last + (j - n + 1) * step;
   }
 }
 

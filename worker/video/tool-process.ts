@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { AppError } from '../../shared/errors/app-error.js';
 import { MediaTimeoutError } from './media-timeout.error.js';
 import { explainExit, unsupported, VIDEO_MESSAGES } from './video-messages.js';
 
@@ -6,6 +7,10 @@ export interface ToolProcessOptions {
   /** A child that keeps us waiting this long for its next output is killed as hung. */
   idleTimeoutMs: number;
   signal?: AbortSignal;
+  /** Bytes written to the child's stdin, which is then closed; without them stdin is not opened. */
+  stdin?: Buffer;
+  /** The refusal of a picture above ffmpeg's `max_pixels`. Default: a video's (MAX_VIDEO_PIXELS). */
+  tooLarge?: (width: number, height: number, maxPixels: number) => AppError;
 }
 
 const STDERR_TAIL_CHARS = 4000;
@@ -42,7 +47,13 @@ export class ToolProcess {
     private readonly options: ToolProcessOptions,
   ) {
     options.signal?.throwIfAborted();
-    this.proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV }) as never;
+    const stdin = options.stdin ? 'pipe' : 'ignore';
+    this.proc = spawn(binary, args, { stdio: [stdin, 'pipe', 'pipe'], env: CHILD_ENV }) as never;
+    if (options.stdin) {
+      // A child that stops reading early (it refused the input) closes the pipe; its exit explains why.
+      this.proc.stdin.on('error', () => {});
+      this.proc.stdin.end(options.stdin);
+    }
     this.proc.stderr.setEncoding('utf8');
     this.proc.stderr.on('data', (text: string) => {
       this.stderr = (this.stderr + text).slice(-STDERR_TAIL_CHARS);
@@ -102,7 +113,7 @@ export class ToolProcess {
     const detail = new Error(`${this.tool} exited with ${code ?? killedBy}; stderr: ${this.stderr}`);
     // Killed by a signal we did not send: the input crashed the decoder. Running it again would too.
     if (code === null) throw unsupported(VIDEO_MESSAGES.crashed, detail);
-    throw explainExit(this.stderr, failureMessage, detail);
+    throw explainExit(this.stderr, failureMessage, detail, this.options.tooLarge);
   }
 
   /** Kills the child if it still runs, drops unread output and waits until it is gone. */

@@ -36,10 +36,15 @@ export function tooManyPixels(width: number, height: number, maxPixels: number):
 const PIXEL_LIMIT = /Picture size (\d+)x(\d+) exceeds specified max pixel count (\d+)/;
 
 /** Why a child that exited with an error failed, as the user should hear it. */
-export function explainExit(stderr: string, failureMessage: string, detail: Error): AppError {
+export function explainExit(
+  stderr: string,
+  failureMessage: string,
+  detail: Error,
+  tooLarge: (width: number, height: number, maxPixels: number) => AppError = tooManyPixels,
+): AppError {
   const pixels = PIXEL_LIMIT.exec(stderr);
   if (pixels) {
-    const err = tooManyPixels(Number(pixels[1]), Number(pixels[2]), Number(pixels[3]));
+    const err = tooLarge(Number(pixels[1]), Number(pixels[2]), Number(pixels[3]));
     err.cause = detail;
     return err;
   }

@@ -23,6 +23,8 @@ export interface VideoProbe {
   startTime: number;
   /** The container's start time: where a player's clock, and `ffmpeg -ss`, count from. */
   originTime: number;
+  /** Frames the decoder holds back to reorder B-frames: how far a decoded frame's time trails its packet's. */
+  reorderDelay: number;
   /** ffprobe's name for the container's demuxer, such as `mov,mp4,m4a,3gp,3g2,mj2` or `avi`. */
   container: string;
 }
@@ -36,6 +38,7 @@ interface ProbeStream {
   avg_frame_rate?: string;
   r_frame_rate?: string;
   nb_frames?: string;
+  has_b_frames?: number;
   duration?: string;
   start_time?: string;
   disposition?: { attached_pic?: number };
@@ -62,6 +65,7 @@ const NO_VIDEO: VideoProbe = {
   startTime: 0,
   originTime: 0,
   container: '',
+  reorderDelay: 0,
 };
 
 export function parseProbe(json: ProbeJson): VideoProbe {
@@ -93,6 +97,7 @@ export function parseProbe(json: ProbeJson): VideoProbe {
     startTime,
     originTime: num(json.format?.start_time) ?? startTime,
     container,
+    reorderDelay: Math.max(0, Math.min(16, stream.has_b_frames ?? 0)),
   };
 }
 

@@ -1,0 +1,51 @@
+import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import { sniffMedia } from '../../shared/media/media-sniffer.js';
+import type { FfmpegBinaries } from '../video/ffmpeg-binaries.js';
+import { ToolProcess } from '../video/tool-process.js';
+
+export interface BitmapConverterOptions {
+  binaries: Pick<FfmpegBinaries, 'ffmpeg'>;
+  /** Largest picture decoded, in pixels (MAX_IMAGE_PIXELS); ffmpeg refuses a larger header before allocating. */
+  maxPixels: number;
+  /** @defaultValue 30000 */
+  idleTimeoutMs?: number;
+}
+
+const NOT_DECODABLE = 'The image is truncated or corrupt and cannot be decoded; send the complete file';
+
+/**
+ * libvips, behind sharp, reads no BMP. ffmpeg's BMP decoder reads every variant (bit depths, RLE, top-down,
+ * OS/2), so a BMP is turned into a lossless PNG here, bounded by the pixel limit, and then goes the way of
+ * every other image. Other formats pass through untouched.
+ */
+export class BitmapConverter {
+  constructor(private readonly options: BitmapConverterOptions) {}
+
+  async toDecodable(bytes: Buffer): Promise<Buffer> {
+    const sniffed = sniffMedia(bytes);
+    if (sniffed.kind !== 'image' || sniffed.format !== 'bmp') return bytes;
+    const args = [
+      ...['-v', 'warning', '-nostdin', '-max_pixels', String(this.options.maxPixels)],
+      ...['-protocol_whitelist', 'pipe', '-format_whitelist', 'bmp_pipe', '-f', 'bmp_pipe', '-i', 'pipe:0'],
+      ...['-frames:v', '1', '-c:v', 'png', '-f', 'image2pipe', 'pipe:1'],
+    ];
+    const child = new ToolProcess('ffmpeg', this.options.binaries.ffmpeg, args, {
+      idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
+      stdin: bytes,
+      tooLarge: (width, height, maxPixels) =>
+        new PayloadTooLargeError(
+          `The image is ${width}x${height} = ${width * height} pixels, above the ${maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
+        ),
+    });
+    const parts: Buffer[] = [];
+    try {
+      for await (const chunk of child.chunks()) parts.push(chunk);
+      await child.settle(NOT_DECODABLE);
+    } finally {
+      await child.close();
+    }
+    const png = Buffer.concat(parts);
+    if (png.length === 0) throw new UnsupportedMediaError(NOT_DECODABLE);
+    return png;
+  }
+}
