@@ -22,7 +22,7 @@ const NOT_DECODABLE = 'The image is truncated or corrupt and cannot be decoded; 
 const FORMATS = 'send a JPEG, PNG, WebP, GIF, TIFF, BMP or AVIF image';
 const VIDEO_TRUNCATED = 'The video is truncated or incomplete; send the whole file';
 
-/** A valid 2×2 24-bit BMP: a real image in a format the decoder does not take. */
+/** A valid 2×2 24-bit BMP: a real image in a format libvips does not read. */
 function bmp(): Buffer {
   const rowBytes = 8; // 2 pixels × 3 bytes, padded to 4
   const b = Buffer.alloc(54 + rowBytes * 2, 0x80);
@@ -189,11 +189,20 @@ describe('hostile media: every bad file gets a clear error_code 1 answer, and th
     expectError(await detectUrl('drawing.svg'), 422, refused);
   });
 
-  it('when the image is a valid BMP, then 422 names the format and the accepted ones', async () => {
+  it('when the image is a tiny valid BMP, then it is decoded and has no face', async () => {
+    const { status, body } = await detect({ img: bmp().toString('base64') });
+    expect(status, body.error_msg).to.equal(200);
+    expect(body.faces_obj['0'].region).to.deep.equal([]);
+  });
+
+  it('when a BMP header claims 60000x60000 pixels, then 413 names MAX_IMAGE_PIXELS', async () => {
+    const lying = bmp();
+    lying.writeInt32LE(60_000, 18);
+    lying.writeInt32LE(60_000, 22);
     expectError(
-      await detect({ img: bmp().toString('base64') }),
-      422,
-      `Images in BMP format are not accepted; ${FORMATS}`,
+      await detect({ img: lying.toString('base64') }),
+      413,
+      /60000x60000 = 3600000000 pixels, above the 40000000-pixel limit \(MAX_IMAGE_PIXELS\)/,
     );
   });
 

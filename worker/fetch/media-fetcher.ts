@@ -76,9 +76,8 @@ export class MediaFetcher {
 
   /**
    * Streams the body to `filePath`, so a video never sits in memory; a failed fetch leaves no file. With a
-   * `rangeRead` rule the request asks for `bytes=0-`: an origin that answers with the whole file as a range
-   * is downloaded the same way, unless the rule says to read it by range, which then costs one look at its
-   * first bytes instead of a download.
+   * `rangeRead` rule the origin is first asked for the file's first bytes; a large video from an origin that
+   * serves ranges is then left for reading by range instead of downloaded.
    */
   async fetchToFile(url: string, filePath: string, limits: FetchLimits): Promise<FetchedFile>;
   async fetchToFile(
@@ -112,7 +111,11 @@ export class MediaFetcher {
     }
   }
 
-  /** A whole-file answer to download, or the decision to read by range. */
+  /**
+   * A whole-file answer to download, or the decision to read by range. Only the first bytes are asked
+   * for: an open-ended range would have the origin push a socket's worth of the file before we could stop
+   * it. An origin that ignores Range answers with the whole file, downloaded from that one answer.
+   */
   private async openOrRange(
     url: string,
     limits: ByteLimit & { rangeRead?: RangeReadRule },
@@ -120,17 +123,19 @@ export class MediaFetcher {
   ): Promise<Opened | RangedMedia> {
     const { rangeRead } = limits;
     if (!rangeRead) return this.open(url, limits, transfer);
-    const { response, finalUrl } = await this.client.get(url, { range: 'bytes=0-' }, transfer);
+    const { response, finalUrl } = await this.client.get(
+      url,
+      { range: `bytes=0-${HEAD_BYTES - 1}` },
+      transfer,
+    );
     if (response.statusCode !== 206) return this.checked(response, finalUrl, limits);
     const totalBytes = contentRangeTotal(response, 0);
-    const whole =
-      totalBytes !== undefined &&
-      response.headers['content-range']?.endsWith(`-${totalBytes - 1}/${totalBytes}`);
-    if (whole && totalBytes < rangeRead.minBytes) return this.checked(response, finalUrl, limits);
-    const head = whole ? await firstBytes(response, HEAD_BYTES) : undefined;
+    const head = totalBytes !== undefined ? await firstBytes(response, HEAD_BYTES) : undefined;
     response.destroy();
-    if (whole && head && rangeRead.accept(head)) return { ranged: true, totalBytes, finalUrl };
-    // A partial answer, or a large file that is not a video: ask again for the plain body.
+    if (totalBytes !== undefined && head && totalBytes >= rangeRead.minBytes && rangeRead.accept(head)) {
+      return { ranged: true, totalBytes, finalUrl };
+    }
+    // Small, not a video, or an odd answer: the plain body, in a second request.
     return this.open(finalUrl, limits, transfer);
   }
 

@@ -14,10 +14,12 @@ export interface RangeProxyOptions extends ByteLimit {
   /** Aborting it ends every transfer; the job's deadline. */
   signal: AbortSignal;
   /**
-   * Bytes asked of the origin per request. ffmpeg reads an open-ended range and stops when it has what it
-   * needs; asking in pieces, each only once the previous one was taken, keeps what is read beyond that to
-   * about one piece.
-   * @defaultValue 262144
+   * Bytes asked of the origin for the first piece of each of ffmpeg's reads; each further piece of the same
+   * read is twice as large, up to 16 times this. ffmpeg reads an open-ended range and stops when it has
+   * what it needs, often after a few kilobytes before it seeks again; asking in pieces, each only once the
+   * previous one was taken, keeps what is read beyond that to about one piece, while long reads still
+   * take few requests.
+   * @defaultValue 65536
    */
   chunkBytes?: number;
 }
@@ -47,7 +49,7 @@ export class RangeProxy {
   ) {
     const { port } = server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}${path}`;
-    this.chunkBytes = options.chunkBytes ?? 256 * 1024;
+    this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     // Every byte of the budget read in pieces, plus the reads of ffmpeg's many seeks.
     this.maxRequests = Math.ceil(options.maxBytes / this.chunkBytes) + 2000;
   }
@@ -88,8 +90,9 @@ export class RangeProxy {
       'accept-ranges': 'bytes',
     });
     try {
-      for (let at = start; at <= end && !res.destroyed; at += this.chunkBytes) {
-        await this.forward(at, Math.min(end, at + this.chunkBytes - 1), res);
+      for (let at = start, piece = this.chunkBytes; at <= end && !res.destroyed; at += piece, piece *= 2) {
+        piece = Math.min(piece, this.chunkBytes * 16);
+        await this.forward(at, Math.min(end, at + piece - 1), res);
       }
       res.end();
     } catch (err) {
