@@ -6,7 +6,6 @@ import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
 import { waitUntilReady } from '../shared/queue/redis-connection.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createApp } from './app.js';
-import type { Registry } from 'prom-client';
 import { createRegistry, GatewayMetrics } from '../shared/metrics/metrics.js';
 import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
@@ -29,9 +28,7 @@ export interface ApiHandle {
 export interface ApiStartOptions {
   config?: Config;
   log?: Logger;
-  /** The process's metrics registry (the all-in-one process shares one with its worker). */
-  registry?: Registry;
-  /** Extra readiness checks (the all-in-one process adds the worker's). */
+  /** Extra readiness checks (the all-in-one process adds its worker child's). */
   readiness?: Record<string, ReadinessCheck>;
 }
 
@@ -58,7 +55,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
   const storage = cropStorageFromConfig(config, log);
   const crops = storage instanceof LocalCropStorage ? storage : undefined;
   await crops?.init();
-  const registry = options.registry ?? createRegistry();
+  const registry = createRegistry();
   const metrics = new GatewayMetrics(registry, async () => {
     const rows = [];
     for (const kind of Object.keys(QUEUES) as QueueKind[]) {

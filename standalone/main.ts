@@ -1,34 +1,44 @@
-import { loadConfig, type Config } from '../shared/config/config.js';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../shared/config/config.js';
 import { createLogger } from '../shared/logging/logger.js';
-import { createRegistry } from '../shared/metrics/metrics.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { start as startApi } from '../api/main.js';
 import { NotReadyError } from '../api/readiness.js';
-import { start as startWorker } from '../worker/main.js';
+import { WorkerSupervisor } from './worker-supervisor.js';
 
 export interface StandaloneStartOptions {
-  config?: Config;
+  /** The environment both processes read their configuration from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
 }
 
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+
 /**
- * Gateway and worker in one process (`npm start`): one machine, no setup beyond Redis. Inference still runs
- * on worker threads, so HTTP stays responsive while images are processed.
+ * Gateway and worker on one machine (`npm start`), no setup beyond Redis. The worker runs as a supervised
+ * child process: whatever kills it (a decoder crash, memory) leaves the gateway serving, and /readyz says
+ * the worker is down until its restart is ready.
  */
 export async function start(options: StandaloneStartOptions = {}) {
-  const config = options.config ?? loadConfig();
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
   const log = createLogger(config.logLevel, 'facedetect');
-  const registry = createRegistry();
-  const worker = await startWorker({ config, registry, log: log.child({ component: 'worker' }) });
-  // Threads join the pool only once their session holds the model, and leave it when they die.
-  const model = () =>
-    worker.pool.size > 0
-      ? Promise.resolve({ count: worker.pool.size })
-      : Promise.reject(new NotReadyError('No inference thread has the model loaded', 0));
+  const worker = new WorkerSupervisor({
+    entry: WORKER_ENTRY,
+    env,
+    log: log.child({ component: 'supervisor' }),
+  });
+  await worker.start();
+  // Ready while the child runs with its model loaded in its inference threads.
+  const workerCheck = () => {
+    const state = worker.state;
+    return state.up
+      ? Promise.resolve({ count: state.threads })
+      : Promise.reject(new NotReadyError(`The worker is down: ${state.reason}; it is being restarted`, 0));
+  };
   const api = await startApi({
     config,
-    registry,
     log: log.child({ component: 'api' }),
-    readiness: { model },
+    readiness: { worker: workerCheck },
   }).catch(async (err: unknown) => {
     await worker.stop();
     throw err;

@@ -3,7 +3,6 @@ import { createLogger, type Logger } from '../shared/logging/logger.js';
 import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
 import { createRedis } from '../shared/queue/redis-connection.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
-import type { Registry } from 'prom-client';
 import { createRegistry, WorkerMetrics } from '../shared/metrics/metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { FaceDetectionService } from './detection/face-detection.service.js';
@@ -27,8 +26,10 @@ import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js
 export interface WorkerHandle {
   log: Logger;
   pool: InferencePool;
-  /** Port of this worker's /metrics, when it serves its own. */
-  metricsPort: number | undefined;
+  /** Port of this worker's /metrics (WORKER_METRICS_PORT). */
+  metricsPort: number;
+  /** Told to a supervising parent once the worker takes jobs (see WorkerSupervisor). */
+  readyMessage: { type: 'ready'; threads: number };
   /** Stops taking jobs, lets active ones finish, then releases the model threads. */
   stop(): Promise<void>;
 }
@@ -36,11 +37,6 @@ export interface WorkerHandle {
 export interface WorkerStartOptions {
   config?: Config;
   log?: Logger;
-  /**
-   * A registry shared with the gateway (all-in-one process). Without it the worker keeps its own and
-   * serves it on WORKER_METRICS_PORT.
-   */
-  registry?: Registry;
   /**
    * Which resolved addresses a `url` may reach while ALLOW_PRIVATE_URLS is false. Default: public
    * addresses only. Tests let one loopback address stand for a public host, to follow a redirect from it.
@@ -53,7 +49,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   const config = options.config ?? loadConfig();
   const log = options.log ?? createLogger(config.logLevel, 'worker');
 
-  const registry = options.registry ?? createRegistry();
+  const registry = createRegistry();
   const metrics = new WorkerMetrics(registry);
   const pool = await InferencePool.start({
     modelPath: config.detector.modelPath,
@@ -153,15 +149,13 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     (job) => service.handle(job),
     log,
   );
-  const metricsServer = options.registry
-    ? undefined
-    : await startMetricsServer(registry, config.worker.metricsPort, config.host);
+  const metricsServer = await startMetricsServer(registry, config.worker.metricsPort, config.host);
   await consumers.start();
   log.info(
     {
       threads: pool.size,
       model: config.detector.modelPath,
-      metricsPort: metricsServer?.port,
+      metricsPort: metricsServer.port,
       binaries,
       versions: await binaryVersions(binaries),
     },
@@ -171,9 +165,10 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   return {
     log,
     pool,
-    metricsPort: metricsServer?.port,
+    metricsPort: metricsServer.port,
+    readyMessage: { type: 'ready', threads: pool.size },
     async stop() {
-      metricsServer?.server.close();
+      metricsServer.server.close();
       await consumers.close();
       await webhookQueue.close();
       await pool.close();

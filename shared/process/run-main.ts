@@ -8,12 +8,18 @@ export function isEntryPoint(moduleUrl: string): boolean {
 }
 
 /**
- * Runs a process entry: starts it, and on SIGTERM/SIGINT stops it gracefully once. A failed start exits
+ * Runs a process entry: starts it, and on SIGTERM/SIGINT stops it gracefully once. Should the parent that
+ * supervises it die, the IPC channel closes and the process stops too, rather than run on unsupervised. A failed start exits
  * with status 1 and a message that says what to fix.
  */
-export function runMain(name: string, start: () => Promise<{ stop(): Promise<void>; log: Logger }>): void {
+export function runMain(
+  name: string,
+  start: () => Promise<{ stop(): Promise<void>; log: Logger; readyMessage?: object }>,
+): void {
   start().then(
     (handle) => {
+      // A supervising parent (the all-in-one process) learns on its IPC channel that this one is ready.
+      if (process.send && handle.readyMessage) process.send(handle.readyMessage);
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
@@ -28,6 +34,7 @@ export function runMain(name: string, start: () => Promise<{ stop(): Promise<voi
         );
       };
       process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('disconnect', () => shutdown('parent gone'));
       process.on('SIGINT', () => shutdown('SIGINT'));
     },
     (err: unknown) => {

@@ -17,6 +17,7 @@ import {
   postJson,
   startService,
   testConfig,
+  testEnv,
   type TestService,
 } from '../support/service.js';
 import { startWorkerProcess, type LogLine, type WorkerProcess } from '../support/worker-process.js';
@@ -58,6 +59,21 @@ async function jobRecord(config: Config, kind: QueueKind, jobId: string) {
   } finally {
     await queue.close();
     connection.disconnect();
+  }
+}
+
+/** Calls `probe` every 100 ms until `done` holds for its answer. */
+async function pollUntil<T>(
+  probe: () => Promise<T>,
+  done: (answer: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await probe();
+    if (done(answer)) return answer;
+    if (Date.now() > deadline) expect.fail(`not done within ${timeoutMs} ms: ${JSON.stringify(answer)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -201,6 +217,26 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
       expect(w1.logs.filter(forJob(video.body.job_id, 'job completed'))).to.deep.equal([]);
       expect(w2.logs.filter(forJob(video.body.job_id, 'job started'))).to.have.length(1);
     });
+
+    it('when the worker of a job is killed on it twice, then the job fails with a clear message after one retry', async () => {
+      const fast = { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '1000' };
+      const w1 = await spawnWorker('w1', fast);
+      const video = await startVideoJob(w1);
+      w1.kill('SIGKILL');
+      await w1.exited;
+      const w2 = await spawnWorker('w2', fast);
+      await w2.waitForLog(forJob(video.body.job_id, 'job started'), 20_000);
+      w2.kill('SIGKILL');
+      await w2.exited;
+      // A third worker finds the job stalled a second time, one more than maxStalledCount allows.
+      const w3 = await spawnWorker('w3', fast);
+      const failed = await pollJob(video.body.status_url, (job) => job.status === 'failed');
+      expect(failed.error_code).to.equal(1);
+      expect(failed.error_msg).to.equal(
+        'The worker processing this job stopped unexpectedly, and again on the retry; the media may crash the decoder, so it is not tried again',
+      );
+      expect(w3.logs.filter(forJob(video.body.job_id, 'job started'))).to.deep.equal([]);
+    });
   });
 
   describe('two worker processes', () => {
@@ -282,21 +318,41 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
       }
     });
 
-    it('when the all-in-one process runs, then /readyz reports the model loaded in its threads and its own worker', async () => {
-      const config = testConfig({ INFERENCE_THREADS: '1' });
-      const app = await startStandalone({ config });
+    it('when the all-in-one process runs and its worker child is killed, then the gateway keeps serving, /readyz says the worker is down, and the restarted worker answers', async () => {
+      const env = testEnv({ INFERENCE_THREADS: '1' });
+      const app = await startStandalone({ env });
+      const base = `http://127.0.0.1:${app.api.port}`;
       try {
-        const { status, body } = await getJson(`http://127.0.0.1:${app.api.port}/readyz`);
+        const ready = await getJson(`${base}/readyz`);
+        expect(ready.status).to.equal(200);
+        expect(ready.body.checks).to.deep.include({ worker: { ok: true, count: 1 }, redis: { ok: true } });
+        expect((await getJson(`${base}/readyz`)).body.checks.workers).to.deep.equal({ ok: true, count: 1 });
+
+        const pid = app.worker.pid;
+        process.kill(pid ?? 0, 'SIGKILL');
+        const down = await pollUntil(
+          () => getJson(`${base}/readyz`),
+          (r) => r.body.checks.worker.ok === false,
+        );
+        expect(down.status).to.equal(503);
+        expect(down.body.checks.worker.error).to.match(
+          /^The worker is down: the worker process exited \(SIGKILL\)/,
+        );
+        expect((await getJson(`${base}/healthz`)).status).to.equal(200);
+
+        await pollUntil(
+          () => getJson(`${base}/readyz`),
+          (r) => r.status === 200,
+          30_000,
+        );
+        expect(app.worker.pid).to.not.equal(pid);
+        const { status, body } = await postJson(`${base}/detect`, { img: obama });
         expect(status).to.equal(200);
-        expect(body.checks).to.deep.include({
-          model: { ok: true, count: 1 },
-          workers: { ok: true, count: 1 },
-          redis: { ok: true },
-        });
+        expect(body.faces_obj['0'].region).to.have.length(1);
       } finally {
         await app.stop();
-        await deleteKeys(config.queuePrefix);
-        await rm(config.storage.dataDir, { recursive: true, force: true });
+        await deleteKeys(env.QUEUE_PREFIX ?? '');
+        await rm(env.DATA_DIR ?? '', { recursive: true, force: true });
       }
     });
   });

@@ -19,8 +19,13 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** Config for a test: port 0, silent logs, loopback URLs allowed, and a queue prefix of its own. */
 export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(env));
+}
+
+/** The environment behind testConfig, for processes that read their own (the all-in-one's worker child). */
+export function testEnv(env: Record<string, string> = {}): Record<string, string> {
   const prefix = `test-${randomUUID().slice(0, 8)}`;
-  return loadConfig({
+  return {
     PORT: '0',
     HOST: '127.0.0.1',
     REDIS_URL,
@@ -34,7 +39,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
     ...(process.env.FFPROBE_PATH ? { FFPROBE_PATH: process.env.FFPROBE_PATH } : {}),
     ...env,
-  });
+  };
 }
 
 /**
