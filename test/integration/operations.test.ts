@@ -16,7 +16,6 @@ import {
   getJson,
   postJson,
   startService,
-  testConfig,
   testEnv,
   type TestService,
 } from '../support/service.js';
