@@ -24,6 +24,7 @@ import {
   type VideoOverhead,
 } from './video-bench.js';
 import { ensureVideos } from './video-fixtures.js';
+import { hostileFiles, measureHostile, type HostileResult } from './hostile-bench.js';
 
 /**
  * `npm run bench`: every figure of BENCHMARKS.md, measured side by side in one run, so that ratios hold
@@ -83,10 +84,14 @@ async function bench(): Promise<void> {
   const threads = config.detector.inferenceThreads;
   const imageConcurrency = Math.max(...CONCURRENCIES);
 
+  const hostile = await hostileFiles(binaries, path.join(CACHE, 'hostile'));
   const files = await serveFiles({
     'obama-1080p.jpg': IMAGE,
     'ten-seconds.mp4': videos.tenSeconds.file,
     'ten-minutes.mp4': videos.tenMinutes.file,
+    'ten-seconds-360p.mp4': videos.tenSecondsSd.file,
+    'an-hour-360p.mp4': videos.anHourSd.file,
+    ...hostile,
   });
   const service = await BenchService.start(serviceOptions());
   const floorProbe = await ModelFloorProbe.start(config, bytes);
@@ -162,11 +167,40 @@ async function bench(): Promise<void> {
     const longRuns: number[] = [];
     const overheads: { short: VideoOverhead[]; long: VideoOverhead[] } = { short: [], long: [] };
     const maxBytes = config.limits.maxVideoBytes;
+    const readBytes = async (name: string, work: () => Promise<number>) => {
+      const before = files.bytesSent(name);
+      const seconds = await work();
+      return { seconds, bytes: files.bytesSent(name) - before };
+    };
+    const longRead: number[] = [];
     for (let i = 0; i < 3; i++) {
       shortRuns.push(await timeVideoRequest(service.url, shortUrl, 5));
-      longRuns.push(await timeVideoRequest(service.url, longUrl, 5));
+      const long = await readBytes('ten-minutes.mp4', () => timeVideoRequest(service.url, longUrl, 5));
+      longRuns.push(long.seconds);
+      longRead.push(long.bytes);
       overheads.short.push(await videoOverhead(binaries, shortUrl, maxBytes));
       overheads.long.push(await videoOverhead(binaries, longUrl, maxBytes));
+    }
+    log('video: num_frames=5 on an hour of 640×360 read by range, and on its 10-s segment, in turns');
+    const sdShortUrl = files.url('ten-seconds-360p.mp4');
+    const hourUrl = files.url('an-hour-360p.mp4');
+    await timeVideoRequest(service.url, sdShortUrl, 5);
+    const sdShortRuns: number[] = [];
+    const hourRuns: number[] = [];
+    const hourRead: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      sdShortRuns.push(await timeVideoRequest(service.url, sdShortUrl, 5));
+      const hour = await readBytes('an-hour-360p.mp4', () => timeVideoRequest(service.url, hourUrl, 5));
+      hourRuns.push(hour.seconds);
+      hourRead.push(hour.bytes);
+    }
+    log('hostile files: the slowest /healthz of gateway and worker while each is refused');
+    const workerPort = /"metricsPort":(\d+)/.exec(worker.log())?.[1];
+    const hostileResults: HostileResult[] = [];
+    for (const name of Object.keys(hostile)) {
+      hostileResults.push(
+        await measureHostile(name, service.url, `http://127.0.0.1:${workerPort}/healthz`, files.url(name)),
+      );
     }
     const medianOverhead = (list: VideoOverhead[]): VideoOverhead => ({
       downloadS: median(list.map((o) => o.downloadS)),
@@ -228,11 +262,16 @@ async function bench(): Promise<void> {
         ...videos,
         shortFive: videoResult(5, shortRuns),
         longFive: videoResult(5, longRuns),
+        longReadBytes: median(longRead),
+        sdShortFive: videoResult(5, sdShortRuns),
+        hourFive: videoResult(5, hourRuns),
+        hourReadBytes: median(hourRead),
         overhead: { short: medianOverhead(overheads.short), long: medianOverhead(overheads.long) },
         longHundred,
         naive,
       },
       memory: { gatewayMiB, workerMiB, oneThreadWorkersMiB },
+      hostile: hostileResults,
     };
     await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
     console.log(textTable(results));

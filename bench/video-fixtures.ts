@@ -16,10 +16,14 @@ export interface BenchVideo {
 export interface BenchVideos {
   tenSeconds: BenchVideo;
   tenMinutes: BenchVideo;
+  /** 640×360, 10 s, and the same segment repeated for an hour with its index at the end. */
+  tenSecondsSd: BenchVideo;
+  anHourSd: BenchVideo;
 }
 
 /**
- * 1080p H.264 videos made from the fixture clip, cached between runs. Encoding ten minutes of 1080p takes
+ * H.264 videos made from the fixture clip, cached between runs: 1080p for 10 s and 10 min, 640×360 for
+ * 10 s and an hour. Encoding ten minutes of 1080p takes
  * about 4.5 minutes on 2 cores, so only a 10-second loop of the clip is encoded (30 fps, a keyframe every 2 s
  * exactly, no scene-cut keyframes) and the ten minutes are that segment repeated by stream copy: the same
  * keyframe layout and frame size as a full encode, made in under a second.
@@ -46,9 +50,25 @@ export async function ensureVideos(
       ...['-c', 'copy', '-movflags', '+faststart', tmp],
     ]),
   );
+  const tenSecondsSd = path.join(cacheDir, 'hamilton-360p-10s.mp4');
+  const anHourSd = path.join(cacheDir, 'hamilton-360p-1h.mp4');
+  await cached(tenSecondsSd, (tmp) =>
+    ffmpeg(binaries, [
+      ...['-stream_loop', '-1', '-i', clip, '-t', '10', '-an'],
+      ...['-vf', 'scale=640:360', '-r', '30', '-pix_fmt', 'yuv420p'],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '450k', '-g', '60', '-sc_threshold', '0'],
+      tmp,
+    ]),
+  );
+  // No faststart: a stream copy leaves the index at the end, where a range reader must seek to find it.
+  await cached(anHourSd, (tmp) =>
+    ffmpeg(binaries, [...['-stream_loop', '359', '-i', tenSecondsSd, '-t', '3600'], ...['-c', 'copy', tmp]]),
+  );
   return {
     tenSeconds: await describe(binaries, tenSeconds),
     tenMinutes: await describe(binaries, tenMinutes),
+    tenSecondsSd: await describe(binaries, tenSecondsSd),
+    anHourSd: await describe(binaries, anHourSd),
   };
 }
 

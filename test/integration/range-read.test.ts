@@ -127,6 +127,22 @@ describe('long videos read by range: only what the sampled frames need, through 
     }
   });
 
+  it('when the reads would pass MAX_VIDEO_BYTES, then 413 names it, however the reads are split', async () => {
+    const small = await startService({ RANGE_READ_MIN_BYTES: String(MIB), MAX_VIDEO_BYTES: String(MIB) });
+    try {
+      const { status, body } = await postJson(`${small.url}/detect`, {
+        url: `${ranged.url}/long.mp4`,
+        num_frames: 5,
+      });
+      expect(status).to.equal(413);
+      expect(body.error_msg).to.equal(
+        'Media at the URL is larger than the 1048576-byte limit (MAX_VIDEO_BYTES); use a smaller file',
+      );
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('when return_face_url is asked of a ranged video, then its crops come back too', async () => {
     const { status, body } = await postJson(`${svc.url}/detect`, {
       url: `${ranged.url}/long.mp4`,

@@ -14,19 +14,23 @@ export interface RangeProxyOptions extends ByteLimit {
   /** Aborting it ends every transfer; the job's deadline. */
   signal: AbortSignal;
   /**
-   * Bytes asked of the origin for the first piece of each of ffmpeg's reads; each further piece of the same
-   * read is twice as large, up to 16 times this. ffmpeg reads an open-ended range and stops when it has
-   * what it needs, often after a few kilobytes before it seeks again; asking in pieces, each only once the
-   * previous one was taken, keeps what is read beyond that to about one piece, while long reads still
-   * take few requests.
-   * @defaultValue 65536
+   * The file is read in aligned pieces of this size, and ffmpeg is answered at most one piece per request;
+   * it asks again for the rest (its `reconnect` option). So it is never sent more than one piece beyond
+   * what it reads, whereas an open-ended answer would fill the socket's buffers ahead of it.
+   * @defaultValue 262144
    */
-  chunkBytes?: number;
+  pieceBytes?: number;
+  /**
+   * Pieces kept for ffmpeg's next reads, in bytes. Every ffmpeg process of a job reads the container's
+   * index again (an hour of MP4 has a 1–2 MB one), so the same pieces come back.
+   * @defaultValue 16777216
+   */
+  cacheBytes?: number;
 }
 
 /**
  * A loopback HTTP server that only ffmpeg talks to, for one video. Each read ffmpeg makes (it seeks with
- * `Range`) is forwarded in pieces through the guarded client, so the address rules and redirect checks
+ * `Range`) is served from pieces read through the guarded client, so the address rules and redirect checks
  * hold for every request, and all reads together stay within the job's byte budget. The origin must answer
  * each piece with exactly the range asked, of the length it first stated; anything else ends the job.
  */
@@ -38,8 +42,10 @@ export class RangeProxy {
   /** The first failure of the origin or of a limit; it explains why ffmpeg's read failed. */
   failure: AppError | undefined;
   readonly url: string;
-  private readonly chunkBytes: number;
+  private readonly pieceBytes: number;
   private readonly maxRequests: number;
+  /** Pieces read or being read, by index, oldest first, within `cacheBytes` together. */
+  private readonly cache = new Map<number, Promise<Buffer>>();
 
   private constructor(
     private readonly server: http.Server,
@@ -49,9 +55,9 @@ export class RangeProxy {
   ) {
     const { port } = server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}${path}`;
-    this.chunkBytes = options.chunkBytes ?? 64 * 1024;
-    // Every byte of the budget read in pieces, plus the reads of ffmpeg's many seeks.
-    this.maxRequests = Math.ceil(options.maxBytes / this.chunkBytes) + 2000;
+    this.pieceBytes = options.pieceBytes ?? 256 * 1024;
+    // Every byte of the budget, piece by piece, and no more.
+    this.maxRequests = Math.ceil(options.maxBytes / this.pieceBytes) + 1;
   }
 
   static async open(client: GuardedHttpClient, options: RangeProxyOptions): Promise<RangeProxy> {
@@ -70,6 +76,7 @@ export class RangeProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Answers one of ffmpeg's reads with the part of one piece that it starts in. */
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const total = this.options.totalBytes;
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? 'bytes=0-');
@@ -77,24 +84,29 @@ export class RangeProxy {
       res.writeHead(req.url === this.path ? 416 : 404).end();
       return;
     }
+    // After a failure ffmpeg's reconnects must fail too, or it would keep asking.
+    if (this.failure) {
+      res.writeHead(502).end();
+      return;
+    }
     const start = Number(range[1]);
-    const end = Math.min(total - 1, range[2] ? Number(range[2]) : total - 1);
-    if (start > end) {
+    if (start >= total) {
       res.writeHead(416, { 'content-range': `bytes */${total}` }).end();
       return;
     }
-    res.writeHead(206, {
-      'content-type': 'application/octet-stream',
-      'content-length': end - start + 1,
-      'content-range': `bytes ${start}-${end}/${total}`,
-      'accept-ranges': 'bytes',
-    });
+    const index = Math.floor(start / this.pieceBytes);
     try {
-      for (let at = start, piece = this.chunkBytes; at <= end && !res.destroyed; at += piece, piece *= 2) {
-        piece = Math.min(piece, this.chunkBytes * 16);
-        await this.forward(at, Math.min(end, at + piece - 1), res);
-      }
-      res.end();
+      const piece = await this.piece(index);
+      const from = start - index * this.pieceBytes;
+      const asked = range[2] ? Number(range[2]) - start + 1 : Infinity;
+      const body = piece.subarray(from, from + Math.min(asked, piece.length - from));
+      res.writeHead(206, {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        'content-range': `bytes ${start}-${start + body.length - 1}/${total}`,
+        'accept-ranges': 'bytes',
+      });
+      res.end(body);
     } catch (err) {
       this.failure ??=
         err instanceof AppError ? err : new DownloadFailedError('range read failed', true, { cause: err });
@@ -102,19 +114,26 @@ export class RangeProxy {
     }
   }
 
-  /** Copies one piece from the origin into `res`, then waits for ffmpeg to take it before the next. */
-  private async forward(first: number, last: number, res: ServerResponse): Promise<void> {
-    const piece = await this.fetchPiece(first, last);
-    if (res.destroyed || res.write(piece)) return;
-    await new Promise<void>((resolve) => {
-      res.once('drain', resolve);
-      res.once('close', resolve);
-    });
+  /** Piece `index` from the cache, or read once however many of ffmpeg's processes ask at the same time. */
+  private piece(index: number): Promise<Buffer> {
+    const cached = this.cache.get(index);
+    if (cached) return cached;
+    const first = index * this.pieceBytes;
+    const last = Math.min(this.options.totalBytes, first + this.pieceBytes) - 1;
+    const reading = this.fetchPiece(first, last);
+    this.cache.set(index, reading);
+    reading.catch(() => this.cache.delete(index));
+    const limit = Math.max(1, Math.floor((this.options.cacheBytes ?? 16 * 1024 * 1024) / this.pieceBytes));
+    for (const oldest of this.cache.keys()) {
+      if (this.cache.size <= limit) break;
+      this.cache.delete(oldest);
+    }
+    return reading;
   }
 
   /**
    * One piece, read whole before ffmpeg gets it, so the origin's connection is never held open while
-   * ffmpeg decodes; it is at most `chunkBytes` long.
+   * ffmpeg decodes; it is at most `pieceBytes` long.
    */
   private async fetchPiece(first: number, last: number): Promise<Buffer> {
     if (++this.requests > this.maxRequests) {

@@ -58,7 +58,8 @@ export function inputArgs(source: VideoSource, policy: InputPolicy): string[] {
     input.kind === 'file' ? 'file' : 'http,tcp',
     '-format_whitelist',
     policy.formats.join(','),
-    ...(input.kind === 'proxy' ? ['-seekable', '1'] : []),
+    // The proxy answers each read with at most one piece; ffmpeg asks again for the rest.
+    ...(input.kind === 'proxy' ? ['-seekable', '1', '-reconnect', '1', '-reconnect_delay_max', '0'] : []),
   ];
 }
 

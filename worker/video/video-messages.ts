@@ -23,7 +23,12 @@ const MISDETECTION = /misdetection possible/i;
 
 /** Whether ffmpeg's stderr says the input ends early, as opposed to being garbage or damaged inside. */
 function saysTruncated(stderr: string): boolean {
-  return TRUNCATION.test(stderr) && !MISDETECTION.test(stderr);
+  // The http protocol's notes on each reconnect to the range proxy ("error=End of file") are not the file's.
+  const demuxer = stderr
+    .split('\n')
+    .filter((line) => !line.includes('[http @'))
+    .join('\n');
+  return TRUNCATION.test(demuxer) && !MISDETECTION.test(demuxer);
 }
 
 export function tooManyPixels(width: number, height: number, maxPixels: number): PayloadTooLargeError {
