@@ -30,6 +30,24 @@ export interface OutgoingRequest {
   method: 'GET' | 'POST';
   headers: OutgoingHttpHeaders;
   body?: Buffer;
+  /**
+   * Keep-alive agents of one caller that talks to one origin many times (the range proxy). Every new socket
+   * still connects to the addresses checked for its own request; only its own earlier sockets are reused.
+   */
+  agents?: KeepAliveAgents;
+}
+
+export interface KeepAliveAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/** Agents for one caller's repeated requests; destroy them when done. */
+export function keepAliveAgents(): KeepAliveAgents {
+  return {
+    http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 4 }),
+  };
 }
 
 type CheckedAddresses = [LookupAddress, ...LookupAddress[]];
@@ -90,12 +108,13 @@ export class GuardedHttpClient {
     rawUrl: string,
     headers: OutgoingHttpHeaders,
     transfer: AbortController,
+    agents?: KeepAliveAgents,
   ): Promise<{ response: IncomingMessage; finalUrl: string }> {
     let url = parseHttpUrl(rawUrl);
     for (let redirects = 0; ; redirects++) {
       const response = await this.request(
         url,
-        { method: 'GET', headers: { accept: '*/*', ...headers } },
+        { method: 'GET', headers: { accept: '*/*', ...headers }, agents },
         transfer,
       );
       if (!REDIRECT_STATUSES.has(response.statusCode ?? 0)) return { response, finalUrl: url.href };
@@ -121,8 +140,9 @@ export class GuardedHttpClient {
         port: url.port ? Number(url.port) : undefined,
         path: `${url.pathname}${url.search}`,
         headers: { 'user-agent': this.userAgent, ...outgoing.headers },
-        // A fresh agent per request: a pooled socket could have been opened under another check.
-        agent: false,
+        // A fresh agent per request, unless the caller keeps its own: a socket from a shared pool could have
+        // been opened under another check.
+        agent: (url.protocol === 'https:' ? outgoing.agents?.https : outgoing.agents?.http) ?? false,
         lookup: pinnedLookup(addresses),
         servername: isIP(host) ? undefined : host,
       });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AppError } from '../../shared/errors/app-error.js';
 import { DownloadFailedError } from '../../shared/errors/errors.js';
 import { tooLarge, type ByteLimit } from './fetch-errors.js';
-import type { GuardedHttpClient } from './guarded-http-client.js';
+import { keepAliveAgents, type GuardedHttpClient } from './guarded-http-client.js';
 import { contentRangeTotal } from './media-fetcher.js';
 
 export interface RangeProxyOptions extends ByteLimit {
@@ -46,6 +46,8 @@ export class RangeProxy {
   private readonly maxRequests: number;
   /** Pieces read or being read, by index, oldest first, within `cacheBytes` together. */
   private readonly cache = new Map<number, Promise<Buffer>>();
+  /** Connections to the origin are kept between pieces: over TLS, a handshake per piece would dominate. */
+  private readonly agents = keepAliveAgents();
 
   private constructor(
     private readonly server: http.Server,
@@ -72,6 +74,8 @@ export class RangeProxy {
   }
 
   async close(): Promise<void> {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -97,6 +101,8 @@ export class RangeProxy {
     const index = Math.floor(start / this.pieceBytes);
     try {
       const piece = await this.piece(index);
+      // ffmpeg reads on from here more often than not: the next piece is read while it takes this one.
+      if ((index + 1) * this.pieceBytes < total) void this.piece(index + 1).catch(() => undefined);
       const from = start - index * this.pieceBytes;
       const asked = range[2] ? Number(range[2]) - start + 1 : Infinity;
       const body = piece.subarray(from, from + Math.min(asked, piece.length - from));
@@ -145,6 +151,7 @@ export class RangeProxy {
         this.options.url,
         { range: `bytes=${first}-${last}`, 'accept-encoding': 'identity' },
         transfer,
+        this.agents,
       );
       try {
         if (contentRangeTotal(response, first) !== this.options.totalBytes) {
@@ -167,7 +174,8 @@ export class RangeProxy {
           throw new DownloadFailedError('connection closed before the body was complete', true);
         return piece;
       } finally {
-        response.destroy();
+        // A body read to its end leaves the connection to the agent for the next piece.
+        if (!response.complete) response.destroy();
       }
     });
   }

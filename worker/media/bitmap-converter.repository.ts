@@ -24,6 +24,10 @@ export class BitmapConverter {
   async toDecodable(bytes: Buffer): Promise<Buffer> {
     const sniffed = sniffMedia(bytes);
     if (sniffed.kind !== 'image' || sniffed.format !== 'bmp') return bytes;
+    const claimed = bmpSize(bytes);
+    if (claimed && claimed.width * claimed.height > this.options.maxPixels) {
+      throw tooLarge(claimed.width, claimed.height, this.options.maxPixels);
+    }
     const args = [
       ...['-v', 'warning', '-nostdin', '-max_pixels', String(this.options.maxPixels)],
       ...['-protocol_whitelist', 'pipe', '-format_whitelist', 'bmp_pipe', '-f', 'bmp_pipe', '-i', 'pipe:0'],
@@ -32,10 +36,7 @@ export class BitmapConverter {
     const child = new ToolProcess('ffmpeg', this.options.binaries.ffmpeg, args, {
       idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
       stdin: bytes,
-      tooLarge: (width, height, maxPixels) =>
-        new PayloadTooLargeError(
-          `The image is ${width}x${height} = ${width * height} pixels, above the ${maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
-        ),
+      tooLarge,
     });
     const parts: Buffer[] = [];
     try {
@@ -48,4 +49,21 @@ export class BitmapConverter {
     if (png.length === 0) throw new UnsupportedMediaError(NOT_DECODABLE);
     return png;
   }
+}
+
+function tooLarge(width: number, height: number, maxPixels: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `The image is ${width}x${height} = ${width * height} pixels, above the ${maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
+  );
+}
+
+/**
+ * The size a BMP's header states: the OS/2 core header (12 bytes) has 16-bit sizes, every later one 32-bit
+ * sizes, a negative height meaning rows top-down. Checked before ffmpeg, which may give up on a file too
+ * short for its claim before it compares the claim with the limit.
+ */
+function bmpSize(bytes: Buffer): { width: number; height: number } | undefined {
+  if (bytes.length < 26) return undefined;
+  if (bytes.readUInt32LE(14) === 12) return { width: bytes.readUInt16LE(18), height: bytes.readUInt16LE(20) };
+  return { width: Math.abs(bytes.readInt32LE(18)), height: Math.abs(bytes.readInt32LE(22)) };
 }

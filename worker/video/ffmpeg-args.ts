@@ -92,3 +92,77 @@ export function geometryFilters(probe: VideoProbe, size: { width: number; height
   const scale = sideways ? `scale=${size.height}:${size.width}` : `scale=${size.width}:${size.height}`;
   return [scale, ...TURNS[probe.rotation]].join(',');
 }
+
+/** Below half the gap between frames up to 1000 fps, above the rounding of printed times (1 µs). */
+const PTS_TOLERANCE_S = 0.0005;
+
+type Size = { width: number; height: number };
+
+/** One frame, the one presented at `timeS` or the first after it, by input seeking. */
+export function seekFrameArgs(
+  input: VideoSource,
+  policy: InputPolicy,
+  probe: VideoProbe,
+  timeS: number,
+  size: Size,
+): string[] {
+  // Seeking just past the frame's time lands on its own keyframe when the frame is one; the select
+  // filter then keeps the frame itself, with -copyts leaving timestamps as the timeline has them.
+  // (ffmpeg's accurate seek would need one time to do both, and printed times are rounded.)
+  return [
+    ...inputArgs(input, policy),
+    '-nostdin',
+    // The rotation is applied from the probe, so frames and probed size agree whichever ffmpeg runs.
+    '-noautorotate',
+    // Frame threading first fills a pipeline of frames: 4× slower for a frame next to a keyframe, no
+    // faster further on. Parallelism comes from running several extractions instead.
+    '-threads',
+    '1',
+    // -ss is then a presentation time, not an offset from the container's start.
+    '-seek_timestamp',
+    '1',
+    '-noaccurate_seek',
+    '-ss',
+    (timeS + PTS_TOLERANCE_S).toFixed(6),
+    '-copyts',
+    '-i',
+    inputUrl(input),
+    '-map',
+    `0:${probe.streamIndex}`,
+    '-vf',
+    `select=gte(t\\,${(timeS - PTS_TOLERANCE_S).toFixed(6)}),${geometryFilters(probe, size)}`,
+    '-vsync',
+    'passthrough',
+    '-frames:v',
+    '1',
+    ...RAW_RGB_OUTPUT,
+  ];
+}
+
+/** The frames with these display-order numbers, in one decoding pass. */
+export function framesPassArgs(
+  input: VideoSource,
+  policy: InputPolicy,
+  probe: VideoProbe,
+  frameNumbers: readonly number[],
+  size: Size,
+): string[] {
+  const select = `select=${frameNumbers.map((n) => `eq(n\\,${n})`).join('+')}`;
+  return [
+    ...inputArgs(input, policy),
+    '-nostdin',
+    '-noautorotate',
+    '-i',
+    inputUrl(input),
+    '-map',
+    `0:${probe.streamIndex}`,
+    '-vf',
+    `${select},${geometryFilters(probe, size)}`,
+    // The raw muxer would otherwise duplicate or drop frames to keep a constant rate.
+    '-vsync',
+    'passthrough',
+    '-frames:v',
+    String(frameNumbers.length),
+    ...RAW_RGB_OUTPUT,
+  ];
+}

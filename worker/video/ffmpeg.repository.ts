@@ -2,11 +2,11 @@ import { UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { FfmpegBinaries } from './ffmpeg-binaries.js';
 import {
   DEFAULT_INPUT_FORMATS,
-  geometryFilters,
+  framesPassArgs,
   inputArgs,
   inputUrl,
   outputSize,
-  RAW_RGB_OUTPUT,
+  seekFrameArgs,
   type VideoSource,
 } from './ffmpeg-args.js';
 import { PacketListReader, type FrameTimeline } from './frame-timeline.js';
@@ -61,9 +61,6 @@ export interface ExtractOptions {
   maxSide: number;
   signal?: AbortSignal;
 }
-
-/** Below half the gap between frames up to 1000 fps, above the rounding of printed times (1 µs). */
-const PTS_TOLERANCE_S = 0.0005;
 
 /**
  * The only code that runs ffmpeg and ffprobe. Inputs are a local file or the worker's range proxy, frames
@@ -180,37 +177,7 @@ export class FfmpegRepository {
     const { probe } = options;
     if (!probe.hasVideo) throw new UnsupportedMediaError(VIDEO_MESSAGES.noVideo);
     const size = outputSize(probe, options.maxSide);
-    // Seeking just past the frame's time lands on its own keyframe when the frame is one; the select
-    // filter then keeps the frame itself, with -copyts leaving timestamps as the timeline has them.
-    // (ffmpeg's accurate seek would need one time to do both, and printed times are rounded.)
-    const args = [
-      ...inputArgs(input, this.policy),
-      '-nostdin',
-      // The rotation is applied from the probe, so frames and probed size agree whichever ffmpeg runs.
-      '-noautorotate',
-      // Frame threading first fills a pipeline of frames: 4× slower for a frame next to a keyframe, no
-      // faster further on. Parallelism comes from running several extractions instead.
-      '-threads',
-      '1',
-      // -ss is then a presentation time, not an offset from the container's start.
-      '-seek_timestamp',
-      '1',
-      '-noaccurate_seek',
-      '-ss',
-      (timeS + PTS_TOLERANCE_S).toFixed(6),
-      '-copyts',
-      '-i',
-      inputUrl(input),
-      '-map',
-      `0:${probe.streamIndex}`,
-      '-vf',
-      `select=gte(t\\,${(timeS - PTS_TOLERANCE_S).toFixed(6)}),${geometryFilters(probe, size)}`,
-      '-vsync',
-      'passthrough',
-      '-frames:v',
-      '1',
-      ...RAW_RGB_OUTPUT,
-    ];
+    const args = seekFrameArgs(input, this.policy, probe, timeS, size);
     const message = VIDEO_MESSAGES.damagedAt(timeS - probe.originTime);
     let frame: RawFrame | undefined;
     for await (const decoded of this.frames(args, size, 1, options.signal, message)) frame = decoded;
@@ -233,24 +200,7 @@ export class FfmpegRepository {
     if (!probe.hasVideo) throw new UnsupportedMediaError(VIDEO_MESSAGES.noVideo);
     if (frameNumbers.length === 0) return;
     const size = outputSize(probe, options.maxSide);
-    const select = `select=${frameNumbers.map((n) => `eq(n\\,${n})`).join('+')}`;
-    const args = [
-      ...inputArgs(input, this.policy),
-      '-nostdin',
-      '-noautorotate',
-      '-i',
-      inputUrl(input),
-      '-map',
-      `0:${probe.streamIndex}`,
-      '-vf',
-      `${select},${geometryFilters(probe, size)}`,
-      // The raw muxer would otherwise duplicate or drop frames to keep a constant rate.
-      '-vsync',
-      'passthrough',
-      '-frames:v',
-      String(frameNumbers.length),
-      ...RAW_RGB_OUTPUT,
-    ];
+    const args = framesPassArgs(input, this.policy, probe, frameNumbers, size);
     let produced = 0;
     for await (const frame of this.frames(
       args,
