@@ -12,7 +12,7 @@ export class DetectController {
   detect = async (req: Request, res: Response): Promise<void> => {
     const request = parseDetectRequest(req.body ?? {});
     const base = publicBase(req, this.publicBaseUrl);
-    const answer = await this.service.detect(request, req.id, (id) => `${base}/jobs/${id}`);
+    const answer = await this.service.detect(request, req.id, (id) => `${base}/jobs/${id}`, req.owner);
     if (answer.status === 200) answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);
     res.status(answer.status).json(answer.body);
   };

@@ -9,7 +9,7 @@ export class JobsController {
   ) {}
 
   get = async (req: Request<{ id: string }>, res: Response): Promise<void> => {
-    const answer = await this.service.status(req.params.id);
+    const answer = await this.service.status(req.params.id, req.owner);
     if (answer.result)
       answer.result.faces_obj = absolutizeFaceUrls(
         answer.result.faces_obj,

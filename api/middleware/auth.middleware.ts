@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { UnauthorizedError } from '../../shared/errors/errors.js';
 
@@ -6,10 +6,20 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** SHA-256 (hex) of the API key the request was accepted with: who it counts against. */
     apiKeyDigest?: string;
+    /** Who owns what this request creates, and may read it back (`ownerOf` the key). */
+    owner?: string;
   }
 }
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
+
+/**
+ * The owner id of the jobs a key submits: an HMAC keyed by the key itself, so it names the key without
+ * revealing it, and a reader of Redis can neither recover the key nor forge another key's id.
+ */
+export function ownerOf(key: string): string {
+  return createHmac('sha256', key).update('facedetect job owner').digest('base64url').slice(0, 22);
+}
 
 /**
  * API-key check. A key comes in `Authorization` (`Bearer <key>` or the bare key) or in `x-api-key`; when
@@ -38,6 +48,7 @@ export function apiKeyAuth(keys: readonly string[]): RequestHandler {
       return;
     }
     req.apiKeyDigest = d.toString('hex');
+    req.owner = ownerOf(presented);
     next();
   };
 }

@@ -39,6 +39,8 @@ export interface JobSnapshot {
   progress: DetectJobProgress | null;
   result?: DetectJobResult;
   error?: AppError;
+  /** The submitting key's owner id; undefined when the job was submitted without authentication. */
+  owner: string | undefined;
 }
 
 interface Waiter {
@@ -156,6 +158,7 @@ export class DetectQueueRepository {
       progress,
       result: state === 'completed' ? job.returnvalue : undefined,
       error: state === 'failed' ? decodeJobError(job.failedReason) : undefined,
+      owner: job.data.owner,
     };
   }
 

@@ -37,10 +37,12 @@ export class DetectService {
     private readonly options: DetectServiceOptions,
   ) {}
 
+  /** `owner` is the submitting key's owner id, recorded on the job (undefined without authentication). */
   async detect(
     req: DetectRequest,
     requestId: string,
     statusUrl: (jobId: string) => string,
+    owner?: string,
   ): Promise<DetectAnswer> {
     const kind: QueueKind = req.media === 'url' ? guessKindFromUrl(req.url) : 'image';
     const source = await this.prepareSource(req, kind);
@@ -56,6 +58,7 @@ export class DetectService {
         expandRatio: req.expand_ratio,
       },
       callbackUrl: req.callback_url,
+      ...(owner ? { owner } : {}),
     };
     const outcome = await this.queue.submit(kind, jobId, data, req.async ? 0 : this.options.syncTimeoutMs);
     switch (outcome.state) {

@@ -10,13 +10,18 @@ export class JobStatusService {
     private readonly resultTtlS: number,
   ) {}
 
-  async status(jobId: string, now = Date.now()): Promise<JobStatusAnswer> {
+  /**
+   * `reader` is the asking key's owner id (undefined without authentication). A job of another key is
+   * answered exactly as an unknown one, so a key cannot even learn that an id exists.
+   */
+  async status(jobId: string, reader: string | undefined, now = Date.now()): Promise<JobStatusAnswer> {
     const parsed = parseJobId(jobId);
     if (!parsed)
       throw new NotFoundError(
         `Unknown job id '${jobId.slice(0, 80)}'; use the job_id a detect request returned`,
       );
-    const snapshot = await this.queue.get(jobId, parsed.kind);
+    const found = await this.queue.get(jobId, parsed.kind);
+    const snapshot = found && (reader === undefined || found.owner === reader) ? found : undefined;
     if (!snapshot) {
       if (now - parsed.createdAt > this.resultTtlS * 1000) {
         throw new NotFoundError(

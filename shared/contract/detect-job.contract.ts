@@ -34,6 +34,11 @@ export interface DetectJobData {
   options: DetectOptions;
   requestId: string;
   callbackUrl?: string;
+  /**
+   * Who submitted the job: a keyed hash of the API key (see `ownerOf`), never the key. Every read of the
+   * job by id checks it; absent when authentication is off.
+   */
+  owner?: string;
 }
 
 export interface DetectJobResult {

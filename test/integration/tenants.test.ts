@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { Redis } from 'ioredis';
+import { image } from '../support/fixtures.js';
+import { getJson, postJson, REDIS_URL, startService, type TestService } from '../support/service.js';
+
+const KEY_A = 'tenant-a-key-0123456789';
+const KEY_B = 'tenant-b-key-9876543210';
+const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Polls GET /jobs/:id as `key` until the job is done. */
+async function finished(url: string, key: string): Promise<any> {
+  for (let i = 0; i < 200; i++) {
+    const { body } = await getJson(url, as(key));
+    if (body.status === 'completed' || body.status === 'failed') return body;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect.fail('the job did not finish');
+}
+
+describe('tenants: a job belongs to the key that submitted it', function () {
+  this.timeout(60_000);
+  let svc: TestService;
+  let obama: string;
+
+  before(async () => {
+    svc = await startService({ API_KEYS: `${KEY_A},${KEY_B}` });
+    obama = (await readFile(image('obama.jpg'))).toString('base64');
+  });
+  after(async () => svc.stop());
+
+  it("when key B polls key A's job, then it gets the very 404 an unknown id gets, and A still reads it", async () => {
+    const submitted = await postJson(`${svc.url}/detect`, { img: obama, async: true }, as(KEY_A));
+    expect(submitted.status).to.equal(202);
+    const jobId: string = submitted.body.job_id;
+    const mine = await finished(`${svc.url}/jobs/${jobId}`, KEY_A);
+    expect(mine.status).to.equal('completed');
+    expect(mine.result.faces_obj['0'].region).to.have.length(1);
+
+    const theirs = await getJson(`${svc.url}/jobs/${jobId}`, as(KEY_B));
+    expect(theirs.status).to.equal(404);
+    // An id of the same shape that was never issued.
+    const unknownId = jobId.replace(/.{8}$/, '00000000');
+    const unknown = await getJson(`${svc.url}/jobs/${unknownId}`, as(KEY_B));
+    expect(unknown.status).to.equal(404);
+    expect(theirs.body).to.deep.equal({
+      ...unknown.body,
+      error_msg: unknown.body.error_msg.replace(unknownId, jobId),
+    });
+    expect(theirs.body.faces_obj).to.deep.equal({});
+  });
+
+  it('when a job is stored, then Redis holds an owner id of the key, never the key itself', async () => {
+    const submitted = await postJson(`${svc.url}/detect`, { img: obama, async: true }, as(KEY_B));
+    await finished(`${svc.url}/jobs/${submitted.body.job_id}`, KEY_B);
+    const redis = new Redis(REDIS_URL);
+    try {
+      const keys = await redis.keys(`${svc.config.queuePrefix}:*`);
+      const dumps = await Promise.all(
+        keys.map(async (k) =>
+          (await redis.type(k)) === 'hash' ? JSON.stringify(await redis.hgetall(k)) : '',
+        ),
+      );
+      const all = dumps.join('\n');
+      expect(all).to.match(/\\"owner\\":/);
+      expect(all).to.not.include(KEY_A);
+      expect(all).to.not.include(KEY_B);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
