@@ -14,6 +14,7 @@ import type { DetectService } from './services/detect.service.js';
 import type { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
 import { createCropsRouter } from './routes/crops.router.js';
 import { runChecks, type ReadinessCheck } from './readiness.js';
+import type { PublicBase } from './controllers/public-url.js';
 import type { JobStatusService } from './services/job-status.service.js';
 import type { RateLimitRepository } from './repositories/rate-limit.repository.js';
 
@@ -21,7 +22,10 @@ export interface AppDeps {
   log: Logger;
   apiKeys: string[] | undefined;
   maxBodyBytes: number;
-  publicBaseUrl: string | undefined;
+  /** Where the absolute URLs of answers point. */
+  publicBase: PublicBase;
+  /** Express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-* headers are believed. */
+  trustProxy: string | number | boolean | undefined;
   detect: DetectService;
   jobs: JobStatusService;
   /** Counts requests per client for POST /detect and GET /jobs/:id. */
@@ -40,7 +44,7 @@ export const DETECT_PATHS = ['/detect', '/interface/detect-api/detect_faces'];
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestId());
   app.use(accessLog(deps.log, deps.metrics));
 
@@ -60,8 +64,8 @@ export function createApp(deps: AppDeps): Express {
   const limit = rateLimit(deps.rateLimiter, deps.log);
   // The limit comes before the body is read, so a client over its budget costs no JSON parsing.
   const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
-  const detect = new DetectController(deps.detect, deps.publicBaseUrl);
-  const jobs = new JobsController(deps.jobs, deps.publicBaseUrl);
+  const detect = new DetectController(deps.detect, deps.publicBase);
+  const jobs = new JobsController(deps.jobs, deps.publicBase);
   for (const path of DETECT_PATHS) app.post(path, auth, limit, json, detect.detect);
   app.get('/jobs/:id', auth, limit, jobs.get);
   if (deps.crops) app.use(createCropsRouter(deps.crops));

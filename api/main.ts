@@ -6,6 +6,7 @@ import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
 import { waitUntilReady } from '../shared/queue/redis-connection.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createApp } from './app.js';
+import { publicBase } from './controllers/public-url.js';
 import { createRegistry, GatewayMetrics } from '../shared/metrics/metrics.js';
 import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
@@ -70,7 +71,12 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     log,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.limits.maxBodyBytes,
-    publicBaseUrl: config.publicBaseUrl,
+    publicBase: publicBase({
+      configured: config.publicBaseUrl,
+      trustProxy: config.trustProxy !== undefined,
+      listening: () => listenBase,
+    }),
+    trustProxy: config.trustProxy,
     detect: new DetectService(queue, blobs, {
       syncTimeoutMs: config.jobs.syncTimeoutMs,
       maxImageBytes: config.limits.maxImageBytes,
@@ -90,9 +96,18 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     },
   });
 
+  // The listening address stands in for PUBLIC_BASE_URL; it is known only once the server listens.
+  let listenBase = '';
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  listenBase = listeningBase(config.host, (server.address() as AddressInfo).port);
+  if (config.apiKeys && !config.publicBaseUrl) {
+    log.warn(
+      { base: listenBase },
+      'PUBLIC_BASE_URL is not set: status and crop URLs point at the address the gateway listens on; set it to the URL clients use',
+    );
+  }
   const close = gracefulClose(server);
   const port = (server.address() as AddressInfo).port;
   log.info({ port }, 'gateway listening');
@@ -132,3 +147,14 @@ async function workersConnected(queue: DetectQueueRepository): Promise<{ count: 
 }
 
 if (isEntryPoint(import.meta.url)) runMain('gateway', start);
+
+/** `http://<host>:<port>` of the listening socket; a wildcard address is reached as localhost. */
+function listeningBase(host: string, port: number): string {
+  const name =
+    host === '0.0.0.0' || host === '::' || host === ''
+      ? 'localhost'
+      : host.includes(':')
+        ? `[${host}]`
+        : host;
+  return `http://${name}:${port}`;
+}

@@ -1,17 +1,17 @@
 import type { Request, Response } from 'express';
 import type { DetectService } from '../services/detect.service.js';
 import { parseDetectRequest } from '../validation/detect-request.schema.js';
-import { absolutizeFaceUrls, publicBase } from './public-url.js';
+import { absolutizeFaceUrls, type PublicBase } from './public-url.js';
 
 export class DetectController {
   constructor(
     private readonly service: DetectService,
-    private readonly publicBaseUrl: string | undefined,
+    private readonly publicBase: PublicBase,
   ) {}
 
   detect = async (req: Request, res: Response): Promise<void> => {
     const request = parseDetectRequest(req.body ?? {});
-    const base = publicBase(req, this.publicBaseUrl);
+    const base = this.publicBase(req);
     const answer = await this.service.detect(request, req.id, (id) => `${base}/jobs/${id}`, req.owner);
     if (answer.status === 200) answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);
     res.status(answer.status).json(answer.body);

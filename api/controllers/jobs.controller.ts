@@ -1,20 +1,17 @@
 import type { Request, Response } from 'express';
 import type { JobStatusService } from '../services/job-status.service.js';
-import { absolutizeFaceUrls, publicBase } from './public-url.js';
+import { absolutizeFaceUrls, type PublicBase } from './public-url.js';
 
 export class JobsController {
   constructor(
     private readonly service: JobStatusService,
-    private readonly publicBaseUrl: string | undefined,
+    private readonly publicBase: PublicBase,
   ) {}
 
   get = async (req: Request<{ id: string }>, res: Response): Promise<void> => {
     const answer = await this.service.status(req.params.id, req.owner);
     if (answer.result)
-      answer.result.faces_obj = absolutizeFaceUrls(
-        answer.result.faces_obj,
-        publicBase(req, this.publicBaseUrl),
-      );
+      answer.result.faces_obj = absolutizeFaceUrls(answer.result.faces_obj, this.publicBase(req));
     res.json(answer);
   };
 }

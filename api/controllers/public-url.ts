@@ -1,9 +1,31 @@
 import type { Request } from 'express';
 import type { FacesObj } from '../../shared/contract/api-contract.js';
 
-/** The base of absolute URLs in answers: PUBLIC_BASE_URL, else the scheme and host the client used. */
-export function publicBase(req: Request, configured: string | undefined): string {
-  return configured ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+/** Where the absolute URLs of answers point: `status_url`, crop links. */
+export type PublicBase = (req: Request) => string;
+
+export interface PublicBaseOptions {
+  /** PUBLIC_BASE_URL. */
+  configured: string | undefined;
+  /** Whether a trusted proxy's X-Forwarded-Proto and X-Forwarded-Host are believed (TRUST_PROXY). */
+  trustProxy: boolean;
+  /** The address the gateway listens on, known once it does. */
+  listening: () => string;
+}
+
+/**
+ * PUBLIC_BASE_URL when set. Otherwise the scheme and host a trusted proxy forwarded, and failing that the
+ * address the gateway listens on. The Host header is never used: anyone can send any Host, and links built
+ * from it would point wherever the sender likes.
+ */
+export function publicBase({ configured, trustProxy, listening }: PublicBaseOptions): PublicBase {
+  return (req) => {
+    if (configured) return configured;
+    // Express reads X-Forwarded-Host into req.host only when the request came from a trusted proxy.
+    const forwarded = req.get('x-forwarded-host')?.split(',')[0]?.trim();
+    if (trustProxy && forwarded && req.host === forwarded) return `${req.protocol}://${forwarded}`;
+    return listening();
+  };
 }
 
 /**

@@ -31,6 +31,16 @@ const envSchema = z.object({
   REDIS_URL: z.url({ message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().min(1).default('facedetect'),
   PUBLIC_BASE_URL: z.url({ message: 'must be an absolute URL such as https://faces.example.com' }).optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(\d{1,2}|true|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+))*)$/,
+      {
+        message:
+          "must be Express's 'trust proxy': proxy addresses or CIDRs, loopback, linklocal, uniquelocal (comma-separated), a hop count, or true",
+      },
+    )
+    .optional(),
   API_KEYS: list.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -97,8 +107,13 @@ export interface Config {
   host: string;
   redisUrl: string;
   queuePrefix: string;
-  /** Base of the absolute URLs the gateway hands out (status and crop URLs); else taken from the request. */
+  /**
+   * Base of the absolute URLs the gateway hands out (status and crop URLs). Unset: the forwarded scheme and
+   * host behind a trusted proxy, else the address the gateway listens on; never the request's Host header.
+   */
   publicBaseUrl: string | undefined;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-* headers are believed; undefined believes none. */
+  trustProxy: string | number | boolean | undefined;
   /** Accepted API keys; `undefined` turns authentication off. */
   apiKeys: string[] | undefined;
   logLevel: Env['LOG_LEVEL'];
@@ -212,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    trustProxy: trustProxySetting(e.TRUST_PROXY),
     apiKeys: e.API_KEYS && e.API_KEYS.length > 0 ? e.API_KEYS : undefined,
     logLevel: e.LOG_LEVEL,
     jobs: {
@@ -275,4 +291,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerMin: e.RATE_LIMIT_PER_MIN,
     },
   };
+}
+
+function trustProxySetting(value: string | undefined): string | number | boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -78,7 +78,7 @@ describe('rate limit without API keys', function () {
   const log = new AnswerLog();
   let svc: TestService;
   before(async () => {
-    svc = await startService({ RATE_LIMIT_PER_MIN: '2' }, { worker: false });
+    svc = await startService({ RATE_LIMIT_PER_MIN: '2', TRUST_PROXY: 'loopback' }, { worker: false });
   });
   after(async () => svc?.stop());
 
