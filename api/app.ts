@@ -1,6 +1,5 @@
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../shared/logging/logger.js';
-import type { Registry } from 'prom-client';
 import type { GatewayMetrics } from '../shared/metrics/metrics.js';
 import { NotFoundError } from '../shared/errors/errors.js';
 import { DetectController } from './controllers/detect.controller.js';
@@ -30,7 +29,6 @@ export interface AppDeps {
   jobs: JobStatusService;
   /** Counts requests per client for POST /detect and GET /jobs/:id. */
   rateLimiter: RateLimitRepository;
-  registry: Registry;
   metrics: GatewayMetrics;
   /** Serves crops kept on local disk; absent when crops go to S3. */
   crops?: LocalCropStorage;
@@ -48,9 +46,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestId());
   app.use(accessLog(deps.log, deps.metrics));
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.registry.contentType).send(await deps.registry.metrics());
-  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

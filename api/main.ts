@@ -8,6 +8,7 @@ import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createApp } from './app.js';
 import { publicBase } from './controllers/public-url.js';
 import { createRegistry, GatewayMetrics } from '../shared/metrics/metrics.js';
+import { startMetricsServer } from '../shared/metrics/metrics-server.js';
 import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 import { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
@@ -20,6 +21,8 @@ import { gracefulClose } from './graceful-close.js';
 
 export interface ApiHandle {
   port: number;
+  /** Port of the gateway's GET /metrics (GATEWAY_METRICS_PORT). */
+  metricsPort: number;
   server: Server;
   log: Logger;
   queue: DetectQueueRepository;
@@ -66,7 +69,6 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     return rows;
   });
   const app = createApp({
-    registry,
     metrics,
     log,
     apiKeys: config.apiKeys,
@@ -102,6 +104,12 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   listenBase = listeningBase(config.host, (server.address() as AddressInfo).port);
+  const metricsServer = await startMetricsServer(registry, config.gatewayMetricsPort, config.host).catch(
+    (err: unknown) => {
+      server.close();
+      throw err;
+    },
+  );
   if (config.apiKeys && !config.publicBaseUrl) {
     log.warn(
       { base: listenBase },
@@ -115,6 +123,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
   let stopped: Promise<void> | undefined;
   return {
     port,
+    metricsPort: metricsServer.port,
     server,
     log,
     queue,
@@ -124,6 +133,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       stopped ??= (async () => {
         // Requests in flight finish first: their waits are bounded by SYNC_TIMEOUT_MS.
         await close();
+        metricsServer.server.close();
         await queue.close();
         await storage.close();
       })();

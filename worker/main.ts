@@ -4,7 +4,7 @@ import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
 import { createRedis } from '../shared/queue/redis-connection.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createRegistry, WorkerMetrics } from '../shared/metrics/metrics.js';
-import { startMetricsServer } from './metrics-server.js';
+import { startMetricsServer } from '../shared/metrics/metrics-server.js';
 import { FaceDetectionService } from './detection/face-detection.service.js';
 import { MediaFetcher } from './fetch/media-fetcher.js';
 import { WebhookPoster } from './fetch/webhook-poster.js';

@@ -177,7 +177,11 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     },
     tags: [
       { name: 'detection', description: 'Find faces and follow jobs.' },
-      { name: 'operations', description: 'Health, readiness and metrics, for orchestrators and monitoring.' },
+      {
+        name: 'operations',
+        description:
+          'Health and readiness, for orchestrators; metrics are on GATEWAY_METRICS_PORT, not here.',
+      },
       { name: 'crops', description: 'Face crops kept on the local disk.' },
     ],
     paths: {
@@ -238,20 +242,6 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           responses: {
             '200': { description: 'Every check passed.', content: json('ReadinessAnswer') },
             '503': { description: 'A check failed; `checks` says which.', content: json('ReadinessAnswer') },
-          },
-        },
-      },
-      '/metrics': {
-        get: {
-          operationId: 'metrics',
-          summary: 'Prometheus metrics',
-          description: 'Counters and histograms in the Prometheus text format. Needs no API key.',
-          tags: ['operations'],
-          responses: {
-            '200': {
-              description: 'The metrics.',
-              content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } },
-            },
           },
         },
       },

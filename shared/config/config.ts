@@ -60,6 +60,7 @@ const envSchema = z.object({
   IMAGE_CONCURRENCY: int(1, 256).default(4),
   VIDEO_CONCURRENCY: int(1, 64).default(1),
   WORKER_METRICS_PORT: int(0, 65535).default(9100),
+  GATEWAY_METRICS_PORT: int(0, 65535).default(9101),
   WORKER_NAME: z.string().min(1).default(`${os.hostname()}:${process.pid}`),
   WORKER_LOCK_DURATION_MS: int(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
@@ -104,6 +105,8 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   nodeEnv: string;
   port: number;
+  /** The gateway's GET /metrics, on a port of its own: metrics are not served on the public port. */
+  gatewayMetricsPort: number;
   host: string;
   redisUrl: string;
   queuePrefix: string;
@@ -223,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
+    gatewayMetricsPort: e.GATEWAY_METRICS_PORT,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,

@@ -143,14 +143,18 @@ describe('docker-compose.yml', function () {
     expect(command).to.match(/--maxmemory-policy\s*\n\s*- ['"]?noeviction/);
   });
 
-  it('when Prometheus scrapes, then it resolves every worker replica on the port the workers serve', () => {
+  it('when Prometheus scrapes, then it resolves every worker replica on the port the workers serve, and the gateway on its unpublished metrics port', () => {
     const prometheus = read('deploy/prometheus/prometheus.yml');
     expect(prometheus).to.match(
       /dns_sd_configs:\s*\n\s*- names: \['worker'\]\s*\n\s*type: A\s*\n\s*port: 9100/,
     );
-    expect(prometheus).to.match(/targets: \['api:3000'\]/);
+    // The gateway is scraped on its metrics port, which is not published; the public port has no metrics.
+    expect(prometheus).to.match(/targets: \['api:9101'\]/);
     const env = blockOf(services.get('worker')!, 'environment').join('\n');
     expect(env).to.match(/WORKER_METRICS_PORT: ['"]?9100\b/);
+    const api = blockOf(services.get('api')!, 'environment').join('\n');
+    expect(api).to.match(/GATEWAY_METRICS_PORT: ['"]?9101\b/);
+    expect(blockOf(services.get('api')!, 'ports').join('\n')).to.not.include('9101');
   });
 });
 

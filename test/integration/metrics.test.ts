@@ -34,8 +34,8 @@ describe('metrics', function () {
     await files.close();
   });
 
-  it('when requests were served, then the gateway exposes HTTP and queue metrics with low-cardinality labels', async () => {
-    const text = await (await fetch(`${svc.url}/metrics`)).text();
+  it('when requests were served, then the gateway exposes HTTP and queue metrics with low-cardinality labels on its own port', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${svc.api.metricsPort}/metrics`)).text();
     expect(sample(text, 'http_requests_total', { route: '/detect', method: 'POST', status: '200' })).to.equal(
       2,
     );
@@ -53,6 +53,14 @@ describe('metrics', function () {
     expect(sample(text, 'queue_jobs', { queue: 'detect-video', state: 'active' })).to.equal(0);
     expect(text).to.include('process_cpu_seconds_total');
     expect(text).to.not.match(/job_id|[0-9a-f]{8}-[0-9a-f]{4}-/);
+  });
+
+  it('when /metrics is asked of the public port, with or without a key, then it answers 404', async () => {
+    for (const headers of [{}, { authorization: 'Bearer anything' }] as Record<string, string>[]) {
+      const res = await fetch(`${svc.url}/metrics`, { headers });
+      expect(res.status).to.equal(404);
+      expect(await res.text()).to.not.include('http_requests_total');
+    }
   });
 
   it('when jobs ran, then the worker exposes job, frame, face, inference and download metrics on its own port', async () => {

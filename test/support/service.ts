@@ -35,6 +35,7 @@ export function testEnv(env: Record<string, string> = {}): Record<string, string
     ALLOW_PRIVATE_URLS: 'true',
     INFERENCE_THREADS: '2',
     WORKER_METRICS_PORT: '0',
+    GATEWAY_METRICS_PORT: '0',
     // The video suite runs once with the bundled binaries and once with these (.ci/run).
     ...(process.env.FFMPEG_PATH ? { FFMPEG_PATH: process.env.FFMPEG_PATH } : {}),
     ...(process.env.FFPROBE_PATH ? { FFPROBE_PATH: process.env.FFPROBE_PATH } : {}),

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /**
- * A worker process's own small HTTP server: GET /metrics for Prometheus (each replica is scraped apart)
- * and GET /healthz for container healthchecks. No Express: it serves two fixed paths.
+ * A process's own small HTTP server, apart from any public port: GET /metrics for Prometheus (each replica
+ * is scraped apart) and GET /healthz for container healthchecks. No Express: it serves two fixed paths.
  */
 export async function startMetricsServer(
   registry: Registry,
