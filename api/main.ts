@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import { publicBase } from './controllers/public-url.js';
 import { createRegistry, GatewayMetrics } from '../shared/metrics/metrics.js';
 import { startMetricsServer } from '../shared/metrics/metrics-server.js';
+import { UrlGuard } from '../shared/net/url-guard.js';
 import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 import { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
@@ -79,12 +80,17 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       listening: () => listenBase,
     }),
     trustProxy: config.trustProxy,
-    detect: new DetectService(queue, blobs, {
-      syncTimeoutMs: config.jobs.syncTimeoutMs,
-      maxImageBytes: config.limits.maxImageBytes,
-      blobTtlS: BLOB_TTL_S,
-      maxQueueDepth: config.limits.maxQueueDepth,
-    }),
+    detect: new DetectService(
+      queue,
+      blobs,
+      new UrlGuard({ allowPrivateAddresses: config.security.allowPrivateUrls }),
+      {
+        syncTimeoutMs: config.jobs.syncTimeoutMs,
+        maxImageBytes: config.limits.maxImageBytes,
+        blobTtlS: BLOB_TTL_S,
+        maxQueueDepth: config.limits.maxQueueDepth,
+      },
+    ),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),
     rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {
       limit: config.limits.rateLimitPerMin,

@@ -8,6 +8,7 @@ import {
 import { guessKindFromUrl, sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import { newJobId } from '../../shared/queue/job-id.js';
+import type { UrlGuard } from '../../shared/net/url-guard.js';
 import type { DetectQueueRepository } from '../repositories/detect-queue.repository.js';
 import { parseImagePayload } from '../validation/image-payload.js';
 import type { DetectRequest } from '../validation/detect-request.schema.js';
@@ -34,6 +35,8 @@ export class DetectService {
   constructor(
     private readonly queue: DetectQueueRepository,
     private readonly blobs: MediaBlobRepository,
+    /** Refuses a callback_url on a non-public address at submit time. */
+    private readonly urls: Pick<UrlGuard, 'check'>,
     private readonly options: DetectServiceOptions,
   ) {}
 
@@ -44,6 +47,7 @@ export class DetectService {
     statusUrl: (jobId: string) => string,
     owner?: string,
   ): Promise<DetectAnswer> {
+    if (req.callback_url !== undefined) await this.urls.check('callback_url', req.callback_url);
     const kind: QueueKind = req.media === 'url' ? guessKindFromUrl(req.url) : 'image';
     const source = await this.prepareSource(req, kind);
     const jobId = newJobId(kind);

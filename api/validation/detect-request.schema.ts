@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidRequestError } from '../../shared/errors/errors.js';
+import { InvalidRequestError, UrlRefusedError, URL_REFUSALS } from '../../shared/errors/errors.js';
 import { MESSAGES } from '../../shared/contract/api-contract.js';
 
 /**
@@ -55,8 +55,10 @@ export function parseDetectRequest(body: unknown): DetectRequest {
   if (rest.callback_url !== undefined && !isHttpUrl(rest.callback_url)) {
     throw new InvalidRequestError("'callback_url' must be an http or https URL");
   }
+  if (rest.callback_url !== undefined) refuseCredentials('callback_url', rest.callback_url);
   if (url !== undefined) {
     if (!isHttpUrl(url)) throw new InvalidRequestError(MESSAGES.invalidUrl);
+    refuseCredentials('url', url);
     return { ...rest, media: 'url', url };
   }
   if (img !== undefined) return { ...rest, media: 'img', img };
@@ -71,4 +73,13 @@ export function isHttpUrl(value: string): boolean {
     return false;
   }
   return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname.length > 0;
+}
+
+/**
+ * Credentials in a URL would be stored with the job in Redis and written to logs; they are refused rather
+ * than silently stripped, so a client learns at once that its URL cannot work.
+ */
+function refuseCredentials(field: string, value: string): void {
+  const parsed = new URL(value);
+  if (parsed.username || parsed.password) throw new UrlRefusedError(field, URL_REFUSALS.credentials);
 }

@@ -85,3 +85,23 @@ export class WorkerLostError extends AppError {
     );
   }
 }
+
+/**
+ * A URL refused by our rules rather than failed by its server: a non-public address (given, resolved, or
+ * redirected to), a non-HTTP redirect, credentials in the URL. The request is at fault, so 400, not 502.
+ */
+export class UrlRefusedError extends AppError {
+  constructor(field: string, reason: string) {
+    super('URL_REFUSED', 400, `'${field}' is refused: ${reason}`);
+  }
+}
+
+export const URL_REFUSALS = {
+  address:
+    'its host resolves to a loopback, private, link-local or otherwise non-public address; use a public URL',
+  redirectAddress:
+    'it redirects to a loopback, private, link-local or otherwise non-public address; use a public URL',
+  redirectScheme: 'it redirects to a URL that is not http or https',
+  credentials:
+    'it carries a user name or password (user:pass@host); credentials are not accepted in URLs, use a signed or public URL',
+} as const;

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
-import { isPublicAddress } from '../../worker/fetch/address-guard.js';
+import { isPublicAddress } from '../../shared/net/address-guard.js';
+import { URL_REFUSALS } from '../../shared/errors/errors.js';
 import { image } from '../support/fixtures.js';
 import {
   AnswerLog,
@@ -15,7 +16,8 @@ import {
 } from '../support/hostile.js';
 import { startService, type TestService } from '../support/service.js';
 
-const REFUSED = 'Failed to download media from URL: address not allowed';
+const REFUSED = `'url' is refused: ${URL_REFUSALS.address}`;
+const REDIRECT_REFUSED = `'url' is refused: ${URL_REFUSALS.redirectAddress}`;
 
 interface Host {
   base: string;
@@ -76,7 +78,7 @@ describe('hostile URLs with ALLOW_PRIVATE_URLS=false: nothing internal is reache
     await publicHost?.close();
   });
 
-  it('when the URL names a loopback, private or metadata address, then 502 says the address is not allowed', async () => {
+  it('when the URL names a loopback, private or metadata address, then 400 says the address is refused', async () => {
     const port = new URL(internal.base).port;
     for (const url of [
       `${internal.base}/obama.jpg`,
@@ -88,25 +90,25 @@ describe('hostile URLs with ALLOW_PRIVATE_URLS=false: nothing internal is reache
       'http://10.0.0.1/a.jpg',
       'http://[fd00::1]/a.jpg',
     ]) {
-      expectError(await detectUrl(url), 502, REFUSED);
+      expectError(await detectUrl(url), 400, REFUSED);
     }
     expect(internal.hits.size, 'the internal server was reached').to.equal(0);
   });
 
-  it('when a redirect chain from a public host ends at loopback or a metadata address, then 502 and the target is never reached', async () => {
+  it('when a redirect chain from a public host ends at loopback or a metadata address, then 400 and the target is never reached', async () => {
     const chain = (to: string) => `${publicHost.base}/hop?to=${encodeURIComponent(to)}`;
-    expectError(await detectUrl(chain(`${internal.base}/obama.jpg`)), 502, REFUSED);
-    expectError(await detectUrl(chain('http://169.254.169.254/latest/meta-data/')), 502, REFUSED);
+    expectError(await detectUrl(chain(`${internal.base}/obama.jpg`)), 400, REDIRECT_REFUSED);
+    expectError(await detectUrl(chain('http://169.254.169.254/latest/meta-data/')), 400, REDIRECT_REFUSED);
     expect(publicHost.hits.get('/hop')).to.equal(2);
     expect(publicHost.hits.get('/redirect')).to.equal(2);
     expect(internal.hits.size, 'the internal server was reached').to.equal(0);
   });
 
-  it('when a redirect leads to a non-HTTP scheme, then 502 says so', async () => {
+  it('when a redirect leads to a non-HTTP scheme, then 400 says so', async () => {
     expectError(
       await detectUrl(`${publicHost.base}/redirect?to=${encodeURIComponent('file:///etc/passwd')}`),
-      502,
-      'Failed to download media from URL: redirected to a non-HTTP URL',
+      400,
+      `'url' is refused: ${URL_REFUSALS.redirectScheme}`,
     );
   });
 

@@ -10,10 +10,12 @@ import path from 'node:path';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { AppError } from '../../shared/errors/app-error.js';
+import { URL_REFUSALS } from '../../shared/errors/errors.js';
 import { MediaFetcher } from '../../worker/fetch/media-fetcher.js';
 import { WebhookPoster } from '../../worker/fetch/webhook-poster.js';
 
-const ADDRESS_REFUSED = 'Failed to download media from URL: address not allowed';
+const ADDRESS_REFUSED = `'url' is refused: ${URL_REFUSALS.address}`;
+const REDIRECT_REFUSED = `'url' is refused: ${URL_REFUSALS.redirectAddress}`;
 const LIMIT = 1024 * 1024;
 const IMAGE = Buffer.from('not really a jpeg, but bytes all the same');
 const GZIP_BOMB = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024));
@@ -263,7 +265,7 @@ describe('MediaFetcher', () => {
       const first = await onlyFirstAllowed.fetchBuffer(`${base}/image`, { maxBytes: LIMIT });
       expect(first.bytes.equals(IMAGE)).to.equal(true);
       const err = await rejection(onlyFirstAllowed.fetchBuffer(`${base}/to-second`, { maxBytes: LIMIT }));
-      expect(err.message).to.equal(ADDRESS_REFUSED);
+      expect(err.message).to.equal(REDIRECT_REFUSED);
       expect(secondHits).to.equal(0);
     });
 
@@ -351,7 +353,7 @@ describe('MediaFetcher', () => {
 
     it('when a redirect points to a non-HTTP URL, then it fails without retry', async () => {
       const err = await rejection(fetcher.fetchBuffer(`${base}/to-ftp`, { maxBytes: LIMIT }));
-      expect(err.message).to.equal('Failed to download media from URL: redirected to a non-HTTP URL');
+      expect(err.message).to.equal(`'url' is refused: ${URL_REFUSALS.redirectScheme}`);
       expect(err.retryable).to.equal(false);
     });
 

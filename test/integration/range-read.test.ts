@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { URL_REFUSALS } from '../../shared/errors/errors.js';
 import { serveFilesWithRanges } from '../support/range-file-server.js';
 import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
 import { postJson, startService, type TestService } from '../support/service.js';
@@ -116,8 +117,8 @@ describe('long videos read by range: only what the sampled frames need, through 
       const { status, body } = await postJson(`${guarded.url}/detect`, {
         url: `http://127.0.0.2:${port}/v.mp4`,
       });
-      expect(status).to.equal(502);
-      expect(body.error_msg).to.equal('Failed to download media from URL: address not allowed');
+      expect(status).to.equal(400);
+      expect(body.error_msg).to.equal(`'url' is refused: ${URL_REFUSALS.redirectAddress}`);
       expect(internalHits).to.equal(0);
     } finally {
       await guarded.stop();

@@ -70,3 +70,35 @@ describe('tenants: a job belongs to the key that submitted it', function () {
     }
   });
 });
+
+describe('submit-time URL checks', function () {
+  this.timeout(30_000);
+  let svc: TestService;
+  before(async () => {
+    svc = await startService({ ALLOW_PRIVATE_URLS: 'false' }, { worker: false });
+  });
+  after(async () => svc.stop());
+
+  it('when callback_url is on a private or loopback address, then 400 at submit names the refusal', async () => {
+    for (const callback of ['http://127.0.0.1:9/hook', 'http://10.1.2.3/hook', 'http://[::1]/hook']) {
+      const { status, body } = await postJson(`${svc.url}/detect`, {
+        url: 'https://example.com/photo.jpg',
+        callback_url: callback,
+      });
+      expect(status, callback).to.equal(400);
+      expect(body.error_msg).to.match(/^'callback_url' is refused: its host resolves to a loopback, private/);
+    }
+  });
+
+  it('when url or callback_url carries user:pass@, then 400 says credentials are not accepted, before anything is stored', async () => {
+    for (const body of [
+      { url: 'https://user:secret@example.com/photo.jpg' },
+      { url: 'https://example.com/photo.jpg', callback_url: 'https://me:pw@hooks.example.com/x' },
+    ]) {
+      const answer = await postJson(`${svc.url}/detect`, body);
+      expect(answer.status).to.equal(400);
+      expect(answer.body.error_msg).to.match(/is refused: it carries a user name or password/);
+      expect(answer.body.error_msg).to.not.include('secret');
+    }
+  });
+});

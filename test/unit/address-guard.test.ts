@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isPublicAddress } from '../../worker/fetch/address-guard.js';
+import { isPublicAddress } from '../../shared/net/address-guard.js';
 
 const refused: Record<string, string[]> = {
   'IPv4 loopback 127/8': ['127.0.0.1', '127.0.0.2', '127.255.255.255'],

@@ -2,8 +2,8 @@ import dns, { type LookupAddress } from 'node:dns';
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { DownloadFailedError } from '../../shared/errors/errors.js';
-import { isPublicAddress } from './address-guard.js';
+import { DownloadFailedError, UrlRefusedError, URL_REFUSALS } from '../../shared/errors/errors.js';
+import { isPublicAddress } from '../../shared/net/address-guard.js';
 import { asFetchError, parseHttpUrl } from './fetch-errors.js';
 
 export interface GuardedHttpClientOptions {
@@ -35,6 +35,8 @@ export interface OutgoingRequest {
    * still connects to the addresses checked for its own request; only its own earlier sockets are reused.
    */
   agents?: KeepAliveAgents;
+  /** Reached by a redirect: a refusal then says so. */
+  redirected?: boolean;
 }
 
 export interface KeepAliveAgents {
@@ -114,7 +116,7 @@ export class GuardedHttpClient {
     for (let redirects = 0; ; redirects++) {
       const response = await this.request(
         url,
-        { method: 'GET', headers: { accept: '*/*', ...headers }, agents },
+        { method: 'GET', headers: { accept: '*/*', ...headers }, agents, redirected: redirects > 0 },
         transfer,
       );
       if (!REDIRECT_STATUSES.has(response.statusCode ?? 0)) return { response, finalUrl: url.href };
@@ -129,7 +131,7 @@ export class GuardedHttpClient {
   /** One request to the checked addresses of `url`'s host; no redirect is followed. */
   async request(url: URL, outgoing: OutgoingRequest, transfer: AbortController): Promise<IncomingMessage> {
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const addresses = await this.checkedAddresses(host, transfer.signal);
+    const addresses = await this.checkedAddresses(host, transfer.signal, outgoing.redirected ?? false);
     const { signal } = transfer;
     signal.throwIfAborted();
     return new Promise((resolve, reject) => {
@@ -168,12 +170,16 @@ export class GuardedHttpClient {
     });
   }
 
-  private async checkedAddresses(host: string, signal: AbortSignal): Promise<CheckedAddresses> {
+  private async checkedAddresses(
+    host: string,
+    signal: AbortSignal,
+    redirected: boolean,
+  ): Promise<CheckedAddresses> {
     const family = isIP(host);
     const addresses = family ? [{ address: host, family }] : await lookupAll(host, signal);
     const [first, ...rest] = addresses;
     if (!first || !addresses.every((a) => this.isAllowed(a.address))) {
-      throw new DownloadFailedError('address not allowed', false);
+      throw new UrlRefusedError('url', redirected ? URL_REFUSALS.redirectAddress : URL_REFUSALS.address);
     }
     return [first, ...rest];
   }
@@ -190,7 +196,7 @@ function redirectTarget(response: IncomingMessage, from: URL): URL {
     throw new DownloadFailedError('redirected to an invalid URL', false);
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-    throw new DownloadFailedError('redirected to a non-HTTP URL', false);
+    throw new UrlRefusedError('url', URL_REFUSALS.redirectScheme);
   }
   return target;
 }
