@@ -7,6 +7,7 @@ import { JobsController } from './controllers/jobs.controller.js';
 import { apiKeyAuth } from './middleware/auth.middleware.js';
 import { errorHandler } from './middleware/error-handler.middleware.js';
 import { rateLimit } from './middleware/rate-limit.middleware.js';
+import { bodyBudget } from './middleware/body-budget.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
 import { createWebRouter } from './routes/web.router.js';
 import type { DetectService } from './services/detect.service.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   log: Logger;
   apiKeys: string[] | undefined;
   maxBodyBytes: number;
+  /** Bodies received at once over all connections (MAX_INFLIGHT_BODY_BYTES). */
+  maxInFlightBodyBytes: number;
   /** Where the absolute URLs of answers point. */
   publicBase: PublicBase;
   /** Express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-* headers are believed. */
@@ -61,7 +64,9 @@ export function createApp(deps: AppDeps): Express {
   const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
   const detect = new DetectController(deps.detect, deps.publicBase);
   const jobs = new JobsController(deps.jobs, deps.publicBase);
-  for (const path of DETECT_PATHS) app.post(path, auth, limit, json, detect.detect);
+  const budget = bodyBudget(deps.maxInFlightBodyBytes, deps.maxBodyBytes);
+  // Authentication and the rate limit come before the body is read, and so does the room for it.
+  for (const path of DETECT_PATHS) app.post(path, auth, limit, budget, json, detect.detect);
   app.get('/jobs/:id', auth, limit, jobs.get);
   if (deps.crops) app.use(createCropsRouter(deps.crops));
   app.use(createWebRouter());

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import { loadConfig, type Config } from '../shared/config/config.js';
 import { createLogger, type Logger } from '../shared/logging/logger.js';
 import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
@@ -74,6 +74,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     log,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.limits.maxBodyBytes,
+    maxInFlightBodyBytes: config.limits.maxInFlightBodyBytes,
     publicBase: publicBase({
       configured: config.publicBaseUrl,
       trustProxy: config.trustProxy !== undefined,
@@ -106,8 +107,19 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
 
   // The listening address stands in for PUBLIC_BASE_URL; it is known only once the server listens.
   let listenBase = '';
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  // A client that sends its headers or body slowly, or not at all, is cut at these limits (checked every
+  // second, not at Node's default 30 s granularity) instead of holding its connection and buffer.
+  const server = http.createServer(
+    {
+      headersTimeout: config.limits.headersTimeoutMs,
+      requestTimeout: config.limits.bodyTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
   });
   listenBase = listeningBase(config.host, (server.address() as AddressInfo).port);
   const metricsServer = await startMetricsServer(registry, config.gatewayMetricsPort, config.host).catch(

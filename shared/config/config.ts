@@ -66,6 +66,9 @@ const envSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
 
   MAX_BODY_BYTES: int(1024).default(20 * 1024 * 1024),
+  MAX_INFLIGHT_BODY_BYTES: int(1024).default(200 * 1024 * 1024),
+  BODY_TIMEOUT_MS: int(100).default(30_000),
+  HEADERS_TIMEOUT_MS: int(100).default(10_000),
   MAX_IMAGE_BYTES: int(1024).default(15 * 1024 * 1024),
   MAX_VIDEO_BYTES: int(1024).default(500 * 1024 * 1024),
   MAX_IMAGE_PIXELS: int(1).default(40_000_000),
@@ -172,6 +175,12 @@ export interface Config {
   };
   limits: {
     maxBodyBytes: number;
+    /** Request bodies received at once, all connections together; 503 beyond. */
+    maxInFlightBodyBytes: number;
+    /** A request whose body has not fully arrived this long after it started is cut (408). */
+    bodyTimeoutMs: number;
+    /** A request whose headers have not fully arrived this long after it started is cut. */
+    headersTimeoutMs: number;
     maxImageBytes: number;
     maxVideoBytes: number;
     maxImagePixels: number;
@@ -219,6 +228,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.S3_ENDPOINT && !e.S3_PUBLIC_URL && e.CROP_URL_TTL_S > 604_800) {
     problems.push(
       `CROP_URL_TTL_S=${e.CROP_URL_TTL_S}: presigned S3 URLs last at most 604800 s (7 days); lower it or set S3_PUBLIC_URL`,
+    );
+  }
+  if (e.HEADERS_TIMEOUT_MS > e.BODY_TIMEOUT_MS) {
+    problems.push(
+      `HEADERS_TIMEOUT_MS=${e.HEADERS_TIMEOUT_MS}: must not exceed BODY_TIMEOUT_MS (${e.BODY_TIMEOUT_MS}), which bounds the whole request`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -283,6 +297,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
+      maxInFlightBodyBytes: e.MAX_INFLIGHT_BODY_BYTES,
+      bodyTimeoutMs: e.BODY_TIMEOUT_MS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
       maxImageBytes: e.MAX_IMAGE_BYTES,
       maxVideoBytes: e.MAX_VIDEO_BYTES,
       maxImagePixels: e.MAX_IMAGE_PIXELS,
