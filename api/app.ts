@@ -11,7 +11,8 @@ import { bodyBudget } from './middleware/body-budget.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
 import { createWebRouter } from './routes/web.router.js';
 import type { DetectService } from './services/detect.service.js';
-import type { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
+import type { CropStorage } from '../shared/storage/crop-storage.js';
+import type { CropLinkSigner } from '../shared/storage/crop-link-signer.js';
 import { createCropsRouter } from './routes/crops.router.js';
 import { runChecks, type ReadinessCheck } from './readiness.js';
 import type { PublicBase } from './controllers/public-url.js';
@@ -33,8 +34,10 @@ export interface AppDeps {
   /** Counts requests per client for POST /detect and GET /jobs/:id. */
   rateLimiter: RateLimitRepository;
   metrics: GatewayMetrics;
-  /** Serves crops kept on local disk; absent when crops go to S3. */
-  crops?: LocalCropStorage;
+  /** Where crops are read from, behind their signed links. */
+  crops: Pick<CropStorage, 'read'>;
+  /** Checks crop links' signatures and expiry. */
+  cropLinks: Pick<CropLinkSigner, 'check'>;
   /** Checks behind GET /readyz, each by name. */
   readiness: Record<string, ReadinessCheck>;
 }
@@ -68,7 +71,7 @@ export function createApp(deps: AppDeps): Express {
   // Authentication and the rate limit come before the body is read, and so does the room for it.
   for (const path of DETECT_PATHS) app.post(path, auth, limit, budget, json, detect.detect);
   app.get('/jobs/:id', auth, limit, jobs.get);
-  if (deps.crops) app.use(createCropsRouter(deps.crops));
+  app.use(createCropsRouter(deps.crops, deps.cropLinks));
   app.use(createWebRouter());
 
   app.use((req, _res, next) =>

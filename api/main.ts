@@ -13,6 +13,7 @@ import { UrlGuard } from '../shared/net/url-guard.js';
 import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 import { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
+import { CropLinkSigner, cropLinkSecrets } from '../shared/storage/crop-link-signer.js';
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
 import { RateLimitRepository } from './repositories/rate-limit.repository.js';
 import { DetectService } from './services/detect.service.js';
@@ -58,8 +59,17 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
   );
   const blobs = new MediaBlobRepository(queue.redis, config.queuePrefix);
   const storage = cropStorageFromConfig(config, log);
-  const crops = storage instanceof LocalCropStorage ? storage : undefined;
-  await crops?.init();
+  // A local store is swept by the gateway too; a bucket is the workers' to create.
+  if (storage instanceof LocalCropStorage) await storage.init();
+  const cropLinks = new CropLinkSigner({
+    secrets: () =>
+      cropLinkSecrets(
+        { current: config.storage.linkSecret, previous: config.storage.previousLinkSecret },
+        queue.redis,
+        config.queuePrefix,
+      ),
+    ttlS: config.storage.urlTtlS,
+  });
   const registry = createRegistry();
   const metrics = new GatewayMetrics(registry, async () => {
     const rows = [];
@@ -96,7 +106,8 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {
       limit: config.limits.rateLimitPerMin,
     }),
-    crops,
+    crops: storage,
+    cropLinks,
     readiness: {
       redis: () => queue.ping(),
       storage: () => storage.check(),

@@ -22,6 +22,7 @@ import { FramePipeline } from './video/frame-pipeline.js';
 import { WebhookQueueRepository } from './queue/webhook-queue.repository.js';
 import { WebhookService } from './services/webhook.service.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
+import { CropLinkSigner, cropLinkSecrets } from '../shared/storage/crop-link-signer.js';
 
 export interface WorkerHandle {
   log: Logger;
@@ -75,7 +76,17 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     await pool.close();
     throw err;
   });
-  const crops = new CropService(decoder, storage);
+  const links = new CropLinkSigner({
+    secrets: () =>
+      cropLinkSecrets(
+        { current: config.storage.linkSecret, previous: config.storage.previousLinkSecret },
+        redis,
+        config.queuePrefix,
+      ),
+    ttlS: config.storage.urlTtlS,
+    base: config.publicBaseUrl,
+  });
+  const crops = new CropService(decoder, storage, links);
   const binaries = resolveFfmpegBinaries({
     ffmpegPath: config.video.ffmpegPath,
     ffprobePath: config.video.ffprobePath,

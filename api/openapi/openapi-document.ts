@@ -250,7 +250,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           operationId: 'getCrop',
           summary: 'A face crop',
           description:
-            'Serves the crops that `face_urls` point to when crops are kept on the local disk (with S3, the URLs point at the bucket). Crops expire (7 days by default), then answer 404. Needs no API key: each URL carries a random token.',
+            'Serves the crops that `face_urls` point to, from local disk or from the S3 bucket alike. Each URL is a link the service signed (`exp` and `sig`): it needs no API key, works until `exp` (CROP_URL_TTL_S, 7 days by default), and nothing is served without a valid signature.',
           tags: ['crops'],
           parameters: [
             {
@@ -259,6 +259,20 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
               required: true,
               description:
                 'The rest of the URL from `face_urls`, slashes included: `<day>/<job>/<file>.jpg`.',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'exp',
+              in: 'query',
+              required: true,
+              description: 'When the link expires, in Unix seconds; part of what is signed.',
+              schema: { type: 'string', pattern: '^\\d{1,12}$' },
+            },
+            {
+              name: 'sig',
+              in: 'query',
+              required: true,
+              description: 'HMAC-SHA256 of the key and `exp` under the service’s CROP_URL_SECRET, base64url.',
               schema: { type: 'string' },
             },
           ],
@@ -273,7 +287,8 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
               },
               content: { 'image/jpeg': {} },
             },
-            '404': failure('No such crop, or it expired.'),
+            '403': failure('The link is not signed, its signature does not match, or it expired.'),
+            '404': failure('No such crop any more.'),
           },
         },
       },

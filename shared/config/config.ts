@@ -97,8 +97,9 @@ const envSchema = z.object({
   S3_SECRET_KEY: z.string().optional(),
   S3_BUCKET: z.string().min(3).default('faces'),
   S3_REGION: z.string().default('us-east-1'),
-  S3_PUBLIC_URL: z.url({ message: 'must be an absolute URL' }).optional(),
   CROP_URL_TTL_S: int(1).default(604_800),
+  CROP_URL_SECRET: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+  CROP_URL_SECRET_PREVIOUS: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
   CROP_UPLOAD_CONCURRENCY: int(1, 64).default(4),
   DATA_DIR: z.string().default('data'),
 });
@@ -141,10 +142,15 @@ export interface Config {
       secretKey: string;
       bucket: string;
       region: string;
-      publicUrl?: string;
     };
     dataDir: string;
     urlTtlS: number;
+    /**
+     * Secrets crop links are signed with: the current one, then the previous one, still accepted during a
+     * rotation. Undefined: a secret kept in Redis, shared by the deployment's processes.
+     */
+    linkSecret: string | undefined;
+    previousLinkSecret: string | undefined;
     uploadConcurrency: number;
   };
   video: {
@@ -225,11 +231,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.S3_ENDPOINT && (!e.S3_ACCESS_KEY || !e.S3_SECRET_KEY)) {
     problems.push('S3_ACCESS_KEY/S3_SECRET_KEY: both are required when S3_ENDPOINT is set');
   }
-  if (e.S3_ENDPOINT && !e.S3_PUBLIC_URL && e.CROP_URL_TTL_S > 604_800) {
-    problems.push(
-      `CROP_URL_TTL_S=${e.CROP_URL_TTL_S}: presigned S3 URLs last at most 604800 s (7 days); lower it or set S3_PUBLIC_URL`,
-    );
-  }
   if (e.HEADERS_TIMEOUT_MS > e.BODY_TIMEOUT_MS) {
     problems.push(
       `HEADERS_TIMEOUT_MS=${e.HEADERS_TIMEOUT_MS}: must not exceed BODY_TIMEOUT_MS (${e.BODY_TIMEOUT_MS}), which bounds the whole request`,
@@ -271,11 +272,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             secretKey: e.S3_SECRET_KEY ?? '',
             bucket: e.S3_BUCKET,
             region: e.S3_REGION,
-            publicUrl: e.S3_PUBLIC_URL,
           }
         : undefined,
       dataDir: path.resolve(e.DATA_DIR),
       urlTtlS: e.CROP_URL_TTL_S,
+      linkSecret: e.CROP_URL_SECRET,
+      previousLinkSecret: e.CROP_URL_SECRET_PREVIOUS,
       uploadConcurrency: e.CROP_UPLOAD_CONCURRENCY,
     },
     video: {

@@ -7,10 +7,7 @@ export interface CropStorageOptions {
   local: LocalCropStorageOptions;
 }
 
-/**
- * Picks the store for cropped faces. The gateway mounts the crops router only when the answer is a
- * LocalCropStorage (`instanceof`), since S3 URLs point at the store itself.
- */
+/** Picks the store for cropped faces; the gateway serves crops from either through signed links. */
 export function createCropStorage(options: CropStorageOptions): S3CropStorage | LocalCropStorage {
   return options.s3 ? new S3CropStorage(options.s3) : new LocalCropStorage(options.local);
 }

@@ -6,7 +6,7 @@ import { createCropStorage } from './create-crop-storage.js';
 export function cropStorageFromConfig(config: Config, logger: Logger) {
   const { s3, dataDir, urlTtlS, uploadConcurrency } = config.storage;
   return createCropStorage({
-    s3: s3 && { ...s3, urlTtlS, uploadConcurrency },
-    local: { dataDir, urlTtlS, uploadConcurrency, publicBaseUrl: config.publicBaseUrl, logger },
+    s3: s3 && { ...s3, uploadConcurrency },
+    local: { dataDir, urlTtlS, uploadConcurrency, logger },
   });
 }

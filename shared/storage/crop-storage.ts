@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** One cropped face, named after the frame it came from and its index in that frame. */
 export interface Crop {
   frame: string;
@@ -7,13 +9,16 @@ export interface Crop {
 
 /**
  * Where cropped face JPEGs go (`return_face_url`). Implementations fail with StorageError, never with a
- * partial answer: a caller gets a URL for every crop or none at all, so no URL it hands out dangles.
+ * partial answer: a caller gets a key for every crop or none at all, so no link it hands out dangles.
+ * Links are signed by CropLinkSigner and served by the gateway, whatever the store.
  */
 export interface CropStorage {
   /** Prepares the store (bucket, directories); throws StorageError when it cannot. */
   init(): Promise<void>;
-  /** Stores the crops of one job and answers their URLs in input order. */
+  /** Stores the crops of one job and answers their keys (`crops/…`) in input order. */
   putCrops(jobId: string, crops: Crop[]): Promise<string[]>;
+  /** The JPEG under `key`, or undefined when the key is not one the store makes, or the crop is gone. */
+  read(key: string): Promise<Readable | undefined>;
   /** Readiness probe: throws StorageError when the store cannot be used right now. */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { access, constants, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError } from '../errors/errors.js';
@@ -12,11 +13,6 @@ const DAY_MS = 86_400_000;
 export interface LocalCropStorageOptions {
   /** Crops live under `<dataDir>/crops`. With separate gateway and workers it must be a shared volume. @defaultValue `./data` */
   dataDir?: string;
-  /**
-   * The gateway's externally reachable base URL, e.g. `https://faces.example.com`; URLs are
-   * `${publicBaseUrl}/crops/...`. @defaultValue none: URLs are relative (`/crops/...`)
-   */
-  publicBaseUrl?: string;
   /** How long a crop is served after it was written, in seconds; older files are deleted. @defaultValue 604800 (7 days) */
   urlTtlS?: number;
   /** Files written at once per `putCrops` call. @defaultValue 4 */
@@ -38,7 +34,6 @@ export interface ResolvedCrop {
 export class LocalCropStorage implements CropStorage {
   private readonly dataDir: string;
   private readonly cropsDir: string;
-  private readonly baseUrl: string;
   private readonly ttlMs: number;
   private readonly uploadConcurrency: number;
   private readonly sweepIntervalMs: number;
@@ -50,7 +45,6 @@ export class LocalCropStorage implements CropStorage {
     const ttlS = options.urlTtlS ?? 604_800;
     this.dataDir = path.resolve(options.dataDir ?? 'data');
     this.cropsDir = path.join(this.dataDir, 'crops');
-    this.baseUrl = options.publicBaseUrl?.replace(/\/+$/, '') ?? '';
     this.ttlMs = ttlS * 1000;
     this.uploadConcurrency = options.uploadConcurrency ?? 4;
     this.sweepIntervalMs = options.sweepIntervalMs ?? 600_000;
@@ -98,7 +92,7 @@ export class LocalCropStorage implements CropStorage {
         await rm(tmp, { force: true }).catch(() => undefined);
         throw new StorageError(`could not write ${key}: ${reasonOf(err)}`, { cause: err });
       }
-      return `${this.baseUrl}/${key}`;
+      return key;
     });
   }
 
@@ -120,13 +114,17 @@ export class LocalCropStorage implements CropStorage {
     await this.sweeping?.catch(() => undefined);
   }
 
+  async read(key: string): Promise<Readable | undefined> {
+    const crop = await this.resolve(key);
+    return crop && createReadStream(crop.file);
+  }
+
   /**
-   * The crop behind a URL path (what follows `/crops/`), or undefined when the path is not one this
-   * storage makes, the file is missing, or it has expired. Checking the whole path against the key
-   * pattern before touching the disk is what rules out traversal: the pattern cannot spell `..`.
+   * The crop behind a key, or undefined when the key is not one this storage makes, the file is missing,
+   * or it has expired. Checking the whole key against the pattern before touching the disk is what rules
+   * out traversal: the pattern cannot spell `..`.
    */
-  async resolve(urlPath: string): Promise<ResolvedCrop | undefined> {
-    const key = `crops/${urlPath}`;
+  async resolve(key: string): Promise<ResolvedCrop | undefined> {
     if (!CROP_KEY_PATTERN.test(key)) return undefined;
     const file = path.join(this.dataDir, key);
     let info;

@@ -2,11 +2,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { Client, type ClientOptions } from 'minio';
 import { StorageError } from '../errors/errors.js';
-import { cropKey, type Crop, type CropStorage } from './crop-storage.js';
+import type { Readable } from 'node:stream';
+import { CROP_KEY_PATTERN, cropKey, type Crop, type CropStorage } from './crop-storage.js';
 import { mapBounded, reasonOf } from './storage-utils.js';
-
-/** SigV4 refuses presigned URLs that live longer than seven days. */
-export const MAX_PRESIGNED_TTL_S = 604_800;
 
 export interface S3CropStorageOptions {
   /** Host name or IP of the S3-compatible store, without scheme or port (`minio`, `s3.eu-west-1.amazonaws.com`). */
@@ -19,19 +17,8 @@ export interface S3CropStorageOptions {
   secretKey: string;
   /** Created by `init()` when missing. */
   bucket: string;
-  /**
-   * Known up front so presigning is a local computation rather than a location lookup per URL.
-   * @defaultValue `us-east-1`
-   */
+  /** Known up front, so requests are signed without a location lookup. @defaultValue `us-east-1` */
   region?: string;
-  /**
-   * Base that serves the bucket publicly, e.g. `https://cdn.example.com/bucket`. When set, URLs are
-   * `${publicUrl}/${key}`; they do not expire by themselves, so give the bucket a lifecycle rule that
-   * expires `crops/`. When unset, URLs are presigned GETs on `endpoint`, which clients must reach.
-   */
-  publicUrl?: string;
-  /** Lifetime of presigned URLs in seconds, 1 to 604800; unused with `publicUrl`. @defaultValue 604800 (7 days) */
-  urlTtlS?: number;
   /** Uploads in flight per `putCrops` call. @defaultValue 4 */
   uploadConcurrency?: number;
   /** A request to the store that stays silent this long fails. @defaultValue 30000 */
@@ -44,8 +31,6 @@ export class S3CropStorage implements CropStorage {
   private readonly agent: http.Agent;
   private readonly bucket: string;
   private readonly region: string;
-  private readonly publicUrl: string | undefined;
-  private readonly urlTtlS: number;
   private readonly uploadConcurrency: number;
   private readonly where: string;
 
@@ -55,17 +40,8 @@ export class S3CropStorage implements CropStorage {
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.bucket = options.bucket;
     this.region = options.region ?? 'us-east-1';
-    this.publicUrl = options.publicUrl?.replace(/\/+$/, '');
-    this.urlTtlS = options.urlTtlS ?? MAX_PRESIGNED_TTL_S;
     this.uploadConcurrency = options.uploadConcurrency ?? 4;
     this.where = `${useSSL ? 'https' : 'http'}://${options.endpoint}:${port}/${options.bucket}`;
-    const presigns = this.publicUrl === undefined;
-    if (
-      presigns &&
-      (!Number.isInteger(this.urlTtlS) || this.urlTtlS < 1 || this.urlTtlS > MAX_PRESIGNED_TTL_S)
-    ) {
-      throw new RangeError(`S3 crop storage: urlTtlS must be an integer from 1 to ${MAX_PRESIGNED_TTL_S}`);
-    }
     if (!Number.isInteger(this.uploadConcurrency) || this.uploadConcurrency < 1) {
       throw new RangeError('S3 crop storage: uploadConcurrency must be a positive integer');
     }
@@ -114,12 +90,21 @@ export class S3CropStorage implements CropStorage {
         await this.client.putObject(this.bucket, key, crop.jpeg, crop.jpeg.length, {
           'Content-Type': 'image/jpeg',
         });
-        if (this.publicUrl !== undefined) return `${this.publicUrl}/${key}`;
-        return await this.client.presignedGetObject(this.bucket, key, this.urlTtlS);
+        return key;
       } catch (err) {
         throw new StorageError(`could not upload ${key}: ${reasonOf(err)}`, { cause: err });
       }
     });
+  }
+
+  async read(key: string): Promise<Readable | undefined> {
+    if (!CROP_KEY_PATTERN.test(key)) return undefined;
+    try {
+      return await this.client.getObject(this.bucket, key);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NoSuchKey') return undefined;
+      throw new StorageError(`could not read ${key}: ${reasonOf(err)}`, { cause: err });
+    }
   }
 
   async check(): Promise<void> {

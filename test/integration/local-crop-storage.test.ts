@@ -13,10 +13,14 @@ import {
   LocalCropStorage,
   type LocalCropStorageOptions,
 } from '../../shared/storage/local-crop-storage.repository.js';
+import { CropLinkSigner, type LinkSecrets } from '../../shared/storage/crop-link-signer.js';
 
 const logger = createLogger('silent', 'test');
 const TTL_S = 3600;
 const NOT_FOUND = { error_code: 1, error_msg: 'Crop not found or expired', faces_obj: {} };
+const SECRET = 'local-crop-storage-test-secret-0123456789';
+const signer = (secrets: LinkSecrets, ttlS = TTL_S) =>
+  new CropLinkSigner({ secrets: () => Promise.resolve(secrets), ttlS });
 
 function jpeg(background: string, width = 40, height = 30): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background } })
@@ -53,7 +57,10 @@ async function age(file: string, ageS: number): Promise<void> {
 }
 
 async function listFiles(dir: string): Promise<string[]> {
-  const all = await readdir(dir, { recursive: true, withFileTypes: true });
+  // A sweep running meanwhile may delete a folder between listing and reading it: look again.
+  const all = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() =>
+    readdir(dir, { recursive: true, withFileTypes: true }),
+  );
   return all.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
@@ -62,8 +69,10 @@ describe('LocalCropStorage with the crops router', function () {
   let dataDir: string;
   let server: http.Server;
   let port: number;
-  let baseUrl: string;
   let storage: LocalCropStorage;
+  const links = signer([SECRET]);
+  /** The path and query of the signed link of `key`. */
+  const link = (key: string) => links.sign(key);
   const extra: LocalCropStorage[] = [];
 
   function another(options: Partial<LocalCropStorageOptions>): LocalCropStorage {
@@ -79,9 +88,9 @@ describe('LocalCropStorage with the crops router', function () {
     server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
-    baseUrl = `http://127.0.0.1:${port}`;
-    storage = new LocalCropStorage({ dataDir, publicBaseUrl: `${baseUrl}/`, urlTtlS: TTL_S, logger });
-    app.use(createCropsRouter(storage));
+    storage = new LocalCropStorage({ dataDir, urlTtlS: TTL_S, logger });
+    // The router checks links against the current secret and, during a rotation, a previous one.
+    app.use(createCropsRouter(storage, signer([SECRET, 'an-earlier-secret-that-is-still-accepted'])));
     await storage.init();
   });
 
@@ -92,18 +101,19 @@ describe('LocalCropStorage with the crops router', function () {
     await rm(tmp, { recursive: true, force: true });
   });
 
-  it('when crops are stored, then each is a file under the data dir and its URL serves the exact JPEG', async () => {
+  it('when crops are stored, then each is a file under the data dir and its signed link serves the exact JPEG', async () => {
     const images = await Promise.all([jpeg('#c00'), jpeg('#0c0', 24, 60)]);
-    const urls = await storage.putCrops('job-1', [
+    const keys = await storage.putCrops('job-1', [
       { frame: 'f0', face: 0, jpeg: images[0] },
       { frame: 'f4', face: 1, jpeg: images[1] },
     ]);
-    expect(urls).to.have.length(2);
-    for (const [i, url] of urls.entries()) {
-      expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/crops\/\d{4}-\d{2}-\d{2}\/job-1\/f\d_\d\.jpg$/);
-      const key = url.slice(baseUrl.length + 1);
+    expect(keys).to.have.length(2);
+    for (const [i, key] of keys.entries()) {
+      expect(key).to.match(/^crops\/\d{4}-\d{2}-\d{2}\/job-1\/f\d_\d\.jpg$/);
       expect((await readFile(path.join(dataDir, key))).equals(images[i]!)).to.equal(true);
-      const got = await get(port, new URL(url).pathname);
+      const signed = await link(key);
+      expect(signed).to.match(/^\/crops\/\S+\.jpg\?exp=\d+&sig=[\w-]{43}$/);
+      const got = await get(port, signed);
       expect(got.status).to.equal(200);
       expect(got.headers['content-type']).to.equal('image/jpeg');
       const maxAge = Number(/^private, max-age=(\d+)$/.exec(got.headers['cache-control'] ?? '')?.[1]);
@@ -113,35 +123,73 @@ describe('LocalCropStorage with the crops router', function () {
     expect((await listFiles(dataDir)).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
   });
 
-  it('when no public base URL is set, then URLs are relative paths the router serves', async () => {
-    const relative = another({ dataDir });
+  it('when a link is bare, tampered, for another key, or expired, then 403 says why and nothing is served', async () => {
     const image = await jpeg('#00c');
-    const [url] = await relative.putCrops('job-2', [{ frame: 'f0', face: 0, jpeg: image }]);
-    expect(url).to.match(/^\/crops\/\d{4}-\d{2}-\d{2}\/job-2\/f0_0\.jpg$/);
-    const got = await get(port, url!);
-    expect(got.status).to.equal(200);
-    expect(got.body.equals(image)).to.equal(true);
+    const [key, other] = await storage.putCrops('job-2', [
+      { frame: 'f0', face: 0, jpeg: image },
+      { frame: 'f0', face: 1, jpeg: image },
+    ]);
+    const signed = await link(key!);
+    const sig = new URL(signed, 'http://x').searchParams.get('sig')!;
+    const exp = new URL(signed, 'http://x').searchParams.get('exp')!;
+    const flipped = `${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+    const refusals = [
+      `/${key}`,
+      `/${key}?exp=${exp}`,
+      `/${key}?exp=${exp}&sig=${flipped}`,
+      `/${key}?exp=${Number(exp) + 1}&sig=${sig}`,
+      `/${other}?exp=${exp}&sig=${sig}`,
+      await signer(['a-secret-this-service-never-had-0123456789']).sign(key!),
+    ];
+    for (const attempt of refusals) {
+      const got = await get(port, attempt);
+      expect(got.status, attempt).to.equal(403);
+      expect(JSON.parse(got.body.toString()).error_msg, attempt).to.match(
+        /not signed, or its signature does not match/,
+      );
+    }
+    const expired = await links.sign(key!, Date.now() - (TTL_S + 60) * 1000);
+    const late = await get(port, expired);
+    expect(late.status).to.equal(403);
+    expect(JSON.parse(late.body.toString()).error_msg).to.match(/has expired/);
+    expect((await get(port, signed)).body.equals(image)).to.equal(true);
+  });
+
+  it('when the secret is rotated, then links of the previous one work while it is kept, and fail once it is dropped', async () => {
+    const image = await jpeg('#0c0');
+    const [key] = await storage.putCrops('job-9', [{ frame: 'f0', face: 0, jpeg: image }]);
+    const byPrevious = await signer(['an-earlier-secret-that-is-still-accepted']).sign(key!);
+    expect((await get(port, byPrevious)).status).to.equal(200);
+    const dropped = express().use(createCropsRouter(storage, signer([SECRET])));
+    const later = http.createServer(dropped);
+    await new Promise<void>((resolve) => later.listen(0, '127.0.0.1', resolve));
+    try {
+      expect((await get((later.address() as AddressInfo).port, byPrevious)).status).to.equal(403);
+    } finally {
+      later.closeAllConnections();
+      await new Promise<void>((resolve) => later.close(() => resolve()));
+    }
   });
 
   it('when a crop is older than the TTL, then it is not served and the sweep deletes it and its folder', async () => {
     const image = await jpeg('#999');
     const [stale] = await storage.putCrops('job-3', [{ frame: 'f0', face: 0, jpeg: image }]);
     const [fresh] = await storage.putCrops('job-4', [{ frame: 'f0', face: 0, jpeg: image }]);
-    const staleFile = path.join(dataDir, stale!.slice(baseUrl.length + 1));
+    const staleFile = path.join(dataDir, stale!);
     await age(staleFile, TTL_S + 1);
 
-    const refused = await get(port, new URL(stale!).pathname);
+    const refused = await get(port, await link(stale!));
     expect(refused.status).to.equal(404);
     expect(JSON.parse(refused.body.toString())).to.deep.equal(NOT_FOUND);
 
     expect(await storage.sweepExpired()).to.equal(1);
     const left = await listFiles(dataDir);
     expect(left).to.not.include(path.relative(dataDir, staleFile));
-    expect(left).to.include(fresh!.slice(baseUrl.length + 1));
+    expect(left).to.include(fresh!);
     expect(await readdir(path.dirname(path.dirname(staleFile)))).to.not.include(
       path.basename(path.dirname(staleFile)),
     );
-    expect((await get(port, new URL(fresh!).pathname)).status).to.equal(200);
+    expect((await get(port, await link(fresh!))).status).to.equal(200);
   });
 
   it('when a day folder is older than yesterday and only holds expired crops, then the sweep removes it', async () => {
@@ -168,10 +216,11 @@ describe('LocalCropStorage with the crops router', function () {
     expect(await listFiles(path.join(tmp, 'scheduled'))).to.deep.equal([]);
   });
 
-  it('when a path tries to leave the crops folder, then the answer is the JSON 404', async () => {
-    await writeFile(path.join(dataDir, 'secret.jpg'), await jpeg('#f0f'));
-    const [url] = await storage.putCrops('job-7', [{ frame: 'f0', face: 0, jpeg: await jpeg('#0ff') }]);
-    const jobPath = path.posix.dirname(new URL(url!).pathname);
+  it('when a path tries to leave the crops folder, signed or not, then it is refused and nothing is served', async () => {
+    const secret = await jpeg('#f0f');
+    await writeFile(path.join(dataDir, 'secret.jpg'), secret);
+    const [key] = await storage.putCrops('job-7', [{ frame: 'f0', face: 0, jpeg: await jpeg('#0ff') }]);
+    const jobPath = `/${path.posix.dirname(key!)}`;
     const attempts = [
       '/crops/../../etc/passwd',
       '/crops/../secret.jpg',
@@ -188,11 +237,16 @@ describe('LocalCropStorage with the crops router', function () {
       '/crops/2024-01-01/job-1-AAAAAAAAAAAAAAAAAAAAAA/f0_0.jpg',
     ];
     for (const attempt of attempts) {
-      const got = await get(port, attempt);
-      expect(got.status, attempt).to.equal(404);
-      expect(JSON.parse(got.body.toString()), attempt).to.deep.equal(NOT_FOUND);
+      // Unsigned, and signed for exactly the key the path spells: the key pattern still refuses it.
+      const signedToo = await link(decodeURIComponent(attempt.slice(1)));
+      for (const tried of [attempt, `${attempt}${signedToo.slice(signedToo.indexOf('?'))}`]) {
+        const got = await get(port, tried);
+        expect([403, 404], tried).to.include(got.status);
+        expect(got.body.equals(secret), tried).to.equal(false);
+        if (got.status === 404) expect(JSON.parse(got.body.toString()), tried).to.deep.equal(NOT_FOUND);
+      }
     }
-    expect((await get(port, new URL(url!).pathname)).status).to.equal(200);
+    expect((await get(port, await link(key!))).status).to.equal(200);
   });
 
   it('when the data dir cannot be created, then init and check fail with a StorageError', async () => {

@@ -154,9 +154,9 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
 
     expectConforms('/healthz', 'get', await getJson(`${svc.url}/healthz`));
     expectConforms('/readyz', 'get', await getJson(`${svc.url}/readyz`));
-    const missingCrop = await getJson(`${svc.url}/crops/2024-01-01/job-1-AAAAAAAAAAAAAAAAAAAAAA/f0_0.jpg`);
-    expect(missingCrop.status).to.equal(404);
-    expectConforms('/crops/{path}', 'get', missingCrop);
+    const unsignedCrop = await getJson(`${svc.url}/crops/2024-01-01/job-1-AAAAAAAAAAAAAAAAAAAAAA/f0_0.jpg`);
+    expect(unsignedCrop.status).to.equal(403);
+    expectConforms('/crops/{path}', 'get', unsignedCrop);
   });
 
   it('when /docs is fetched, then it renders every operation, field and status offline under a strict CSP', async () => {

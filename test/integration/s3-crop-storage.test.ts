@@ -8,7 +8,18 @@ import path from 'node:path';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { StorageError } from '../../shared/errors/errors.js';
+import express from 'express';
+import type { Readable } from 'node:stream';
+import { createCropsRouter } from '../../api/routes/crops.router.js';
 import { S3CropStorage, type S3CropStorageOptions } from '../../shared/storage/s3-crop-storage.repository.js';
+import { CropLinkSigner, type LinkSecrets } from '../../shared/storage/crop-link-signer.js';
+
+async function readAll(stream: Readable | undefined): Promise<Buffer> {
+  if (!stream) expect.fail('the crop was not found');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
 const BUCKET = 'face-crops';
 const KEY_RE = /^crops\/(\d{4}-\d{2}-\d{2})\/(job-7)\/f(\d+)_(\d+)\.jpg$/;
@@ -111,48 +122,62 @@ describe('S3CropStorage against s3rver', function () {
     await racers[0]!.check();
   });
 
-  it('when no public URL is set, then each presigned URL downloads the exact JPEG, in input order', async () => {
-    const crops = storage({ urlTtlS: 600 });
+  it('when crops are stored, then each key reads back the exact JPEG, in input order', async () => {
+    const crops = storage();
     await crops.init();
     const images = await Promise.all([jpeg('#c00'), jpeg('#0c0', 32, 48), jpeg('#00c', 64, 20)]);
-    const urls = await crops.putCrops(
+    const keys = await crops.putCrops(
       'job-7',
       images.map((img, i) => ({ frame: 'f0', face: i, jpeg: img })),
     );
-    expect(urls).to.have.length(3);
-    for (const [i, url] of urls.entries()) {
-      // s3rver does not verify SigV4 signatures, so only the URL's shape can show it is presigned.
-      const parsed = new URL(url);
-      expect(parsed.searchParams.get('X-Amz-Algorithm')).to.equal('AWS4-HMAC-SHA256');
-      expect(parsed.searchParams.get('X-Amz-Credential')).to.match(
-        /^S3RVER\/\d{8}\/us-east-1\/s3\/aws4_request$/,
-      );
-      expect(parsed.searchParams.get('X-Amz-Signature')).to.match(/^[0-9a-f]{64}$/);
-      expect(parsed.searchParams.get('X-Amz-Expires')).to.equal('600');
-      expect(parsed.pathname).to.match(new RegExp(`/${BUCKET}/crops/.+/f0_${i}\\.jpg$`));
-      const got = await download(url);
-      expect(got.status).to.equal(200);
-      expect(got.type).to.equal('image/jpeg');
-      expect(got.body.equals(images[i]!)).to.equal(true);
+    expect(keys).to.have.length(3);
+    for (const [i, key] of keys.entries()) {
+      expect(key).to.match(new RegExp(`^crops/.+/f0_${i}\\.jpg$`));
+      const body = await readAll(await crops.read(key));
+      expect(body.equals(images[i]!)).to.equal(true);
     }
+    expect(await crops.read('crops/2001-01-01/job-7/f0_0.jpg')).to.equal(undefined);
+    expect(await crops.read('secrets/../crops/x.jpg')).to.equal(undefined);
   });
 
-  it('when a public URL is set, then URLs are that base plus the key, and they resolve', async () => {
-    const publicUrl = `http://127.0.0.1:${s3.port}/${BUCKET}`;
-    const crops = storage({ publicUrl: `${publicUrl}/` });
+  it('when the gateway serves S3 crops, then signed links work as returned, and bare, tampered, expired or retired ones get 403', async () => {
+    const crops = storage();
     await crops.init();
     const image = await jpeg('#fa0');
-    const [url] = await crops.putCrops('job-7', [{ frame: 'f3', face: 2, jpeg: image }]);
-    expect(url!.startsWith(`${publicUrl}/crops/`)).to.equal(true);
-    expect(url!.slice(publicUrl.length + 1)).to.match(KEY_RE);
-    const got = await download(url!);
-    expect(got.status).to.equal(200);
-    expect(got.body.equals(image)).to.equal(true);
+    const [key] = await crops.putCrops('job-7', [{ frame: 'f3', face: 2, jpeg: image }]);
+    const links = (secrets: LinkSecrets) =>
+      new CropLinkSigner({ secrets: () => Promise.resolve(secrets), ttlS: 600 });
+    const current = 'the-current-crop-link-secret-0123456789';
+    const previous = 'the-previous-crop-link-secret-0123456789';
+    const serve = async (secrets: LinkSecrets, paths: string[]) => {
+      const server = http.createServer(express().use(createCropsRouter(crops, links(secrets))));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        return await Promise.all(
+          paths.map(async (p) => {
+            const res = await fetch(`${base}${p}`);
+            return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+          }),
+        );
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    };
+    const signed = await links([current]).sign(key!);
+    const byPrevious = await links([previous]).sign(key!);
+    const expired = await links([current]).sign(key!, Date.now() - 3_600_000);
+    const tampered = signed.replace(/sig=./, (m) => (m.endsWith('A') ? 'sig=B' : 'sig=A'));
+    const rotating = await serve([current, previous], [signed, byPrevious, `/${key}`, tampered, expired]);
+    expect(rotating.map((r) => r.status)).to.deep.equal([200, 200, 403, 403, 403]);
+    expect(rotating[0]!.body.equals(image)).to.equal(true);
+    const rotated = await serve([current], [signed, byPrevious]);
+    expect(rotated.map((r) => r.status)).to.deep.equal([200, 403]);
   });
 
   it("when crops are stored, then keys group a job's crops under today's date and the job id", async () => {
-    const publicUrl = 'https://cdn.example.com/bucket';
-    const crops = storage({ publicUrl });
+    const crops = storage();
     await crops.init();
     const image = await jpeg('#333');
     const first = await crops.putCrops('job-7', [
@@ -161,7 +186,7 @@ describe('S3CropStorage against s3rver', function () {
     ]);
     const again = await crops.putCrops('job-7', [{ frame: 'f0', face: 0, jpeg: image }]);
     const [a, b, c] = [...first, ...again].map((u) => {
-      const match = KEY_RE.exec(u.slice(publicUrl.length + 1));
+      const match = KEY_RE.exec(u);
       expect(match, u).to.not.equal(null);
       return match!;
     }) as [RegExpExecArray, RegExpExecArray, RegExpExecArray];
@@ -243,11 +268,5 @@ describe('S3CropStorage against s3rver', function () {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
-  });
-
-  it('when the presigned TTL exceeds what SigV4 allows, then the constructor refuses it unless URLs are public', () => {
-    expect(() => new S3CropStorage(options(1, { urlTtlS: 604_801 }))).to.throw(RangeError, /urlTtlS/);
-    const publicUrl = 'https://cdn.example.com/bucket';
-    expect(() => storage({ urlTtlS: 2_592_000, publicUrl }, 1)).to.not.throw();
   });
 });

@@ -50,6 +50,23 @@ describe('tenants: a job belongs to the key that submitted it', function () {
     expect(theirs.body.faces_obj).to.deep.equal({});
   });
 
+  it("when key A asks for crops, then its links work, and key B gets neither A's job nor A's crops by path", async () => {
+    const submitted = await postJson(
+      `${svc.url}/detect`,
+      { img: obama, async: true, return_face_url: true },
+      as(KEY_A),
+    );
+    const done = await finished(`${svc.url}/jobs/${submitted.body.job_id}`, KEY_A);
+    const [link] = done.result.faces_obj['0'].face_urls as string[];
+    expect((await fetch(link!)).status).to.equal(200);
+    expect((await getJson(`${svc.url}/jobs/${submitted.body.job_id}`, as(KEY_B))).status).to.equal(404);
+    // The path follows from the job id; without the link's signature it reads nothing, with any key.
+    const bare = link!.slice(0, link!.indexOf('?'));
+    for (const headers of [{}, as(KEY_A), as(KEY_B)]) {
+      expect((await fetch(bare, { headers })).status).to.equal(403);
+    }
+  });
+
   it('when a job is stored, then Redis holds an owner id of the key, never the key itself', async () => {
     const submitted = await postJson(`${svc.url}/detect`, { img: obama, async: true }, as(KEY_B));
     await finished(`${svc.url}/jobs/${submitted.body.job_id}`, KEY_B);

@@ -1,5 +1,6 @@
 import type { FrameFaces, Point, Region } from '../../shared/contract/api-contract.js';
 import type { Crop, CropStorage } from '../../shared/storage/crop-storage.js';
+import type { CropLinkSigner } from '../../shared/storage/crop-link-signer.js';
 import { expandRegion, relativeTo } from '../detection/crop-geometry.js';
 import type { RawImage } from '../detection/input-tensor.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
@@ -13,6 +14,7 @@ export class CropService {
   constructor(
     private readonly decoder: ImageDecoder,
     private readonly storage: CropStorage,
+    private readonly links: Pick<CropLinkSigner, 'sign'>,
   ) {}
 
   /**
@@ -33,7 +35,8 @@ export class CropService {
     const sources = regions.map((r) => scaleRegion(r, pixels, displayed));
     const jpegs = await this.decoder.encodeCrops(pixels, sources, regions);
     const crops: Crop[] = jpegs.map((jpeg, face) => ({ frame: frameKey, face, jpeg }));
-    frame.face_urls = await this.storage.putCrops(jobId, crops);
+    const keys = await this.storage.putCrops(jobId, crops);
+    frame.face_urls = await Promise.all(keys.map((key) => this.links.sign(key)));
     frame.crop_region = regions;
     frame.crop_landmarks = frame.landmarks.map((points: Point[], i) => relativeTo(points, regions[i]!));
   }

@@ -1,0 +1,81 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export type LinkSecrets = [current: string, ...previous: string[]];
+
+export interface CropLinkSignerOptions {
+  /**
+   * The secret links are signed with, then earlier ones still accepted while links signed with them live.
+   * Asked for on first use and kept: it may come from Redis, which need not be up when a process starts.
+   */
+  secrets: () => Promise<LinkSecrets>;
+  /** How long a link is valid after it was made, in seconds (CROP_URL_TTL_S). */
+  ttlS: number;
+  /** Prefix of the links handed out: PUBLIC_BASE_URL, or '' for gateway-relative links. */
+  base?: string;
+}
+
+export type LinkCheck = 'valid' | 'expired' | 'invalid';
+
+/**
+ * Crop links are capabilities: `/crops/<key>?exp=<unix s>&sig=<HMAC-SHA256 of key and exp>`. Whoever holds
+ * one may read that one crop until it expires, and nothing else; a bare key, a changed key or expiry, or a
+ * signature of a retired secret is refused. One form for every store: the gateway checks and serves.
+ */
+export class CropLinkSigner {
+  private readonly base: string;
+  private secrets: Promise<LinkSecrets> | undefined;
+
+  constructor(private readonly options: CropLinkSignerOptions) {
+    this.base = (options.base ?? '').replace(/\/+$/, '');
+  }
+
+  async sign(key: string, nowMs = Date.now()): Promise<string> {
+    const [current] = await this.loadSecrets();
+    const exp = Math.floor(nowMs / 1000) + this.options.ttlS;
+    return `${this.base}/${key}?exp=${exp}&sig=${mac(current, key, exp)}`;
+  }
+
+  async check(key: string, exp: unknown, sig: unknown, nowMs = Date.now()): Promise<LinkCheck> {
+    if (typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,12}$/.test(exp)) return 'invalid';
+    const given = Buffer.from(sig, 'base64url');
+    const secrets = await this.loadSecrets();
+    const signed = secrets.some((secret) => {
+      const expected = Buffer.from(mac(secret, key, Number(exp)), 'base64url');
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
+    if (!signed) return 'invalid';
+    return Number(exp) * 1000 < nowMs ? 'expired' : 'valid';
+  }
+
+  private loadSecrets(): Promise<LinkSecrets> {
+    this.secrets ??= this.options.secrets().catch((err: unknown) => {
+      this.secrets = undefined;
+      throw err;
+    });
+    return this.secrets;
+  }
+}
+
+function mac(secret: string, key: string, exp: number): string {
+  return createHmac('sha256', secret).update(`${key}\n${exp}`).digest('base64url');
+}
+
+/**
+ * The signing secrets: CROP_URL_SECRET (and CROP_URL_SECRET_PREVIOUS) when configured. Otherwise one made
+ * at random by the first process to start and kept in Redis, so the gateway and every worker of the
+ * deployment share it without setup; it cannot be rotated, so production should configure its own.
+ */
+export async function cropLinkSecrets(
+  configured: { current?: string; previous?: string },
+  redis: Redis,
+  prefix: string,
+): Promise<LinkSecrets> {
+  if (configured.current)
+    return configured.previous ? [configured.current, configured.previous] : [configured.current];
+  const key = `${prefix}:crop-link-secret`;
+  await redis.set(key, randomBytes(32).toString('base64url'), 'NX');
+  const secret = await redis.get(key);
+  if (!secret) throw new Error(`Redis lost ${key} as soon as it was set`);
+  return [secret];
+}
