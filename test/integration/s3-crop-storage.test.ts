@@ -77,15 +77,6 @@ function jpeg(background: string, width = 40, height = 30): Promise<Buffer> {
     .toBuffer();
 }
 
-async function download(url: string): Promise<{ status: number; type: string | null; body: Buffer }> {
-  const res = await fetch(url);
-  return {
-    status: res.status,
-    type: res.headers.get('content-type'),
-    body: Buffer.from(await res.arrayBuffer()),
-  };
-}
-
 describe('S3CropStorage against s3rver', function () {
   let dir: string;
   let s3: FakeS3;
