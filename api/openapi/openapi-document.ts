@@ -198,7 +198,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
         get: {
           operationId: 'getJob',
           summary: 'Where a job stands, and its answer once done',
-          description: `Poll the \`status_url\` of a 202 answer until \`status\` is \`completed\` (the answer is in \`result\`) or \`failed\` (the reason is in \`error_msg\`). Results are kept for \`RESULT_TTL_S\` (a day by default).`,
+          description: `Poll the \`status_url\` of a 202 answer until \`status\` is \`completed\` (the answer is in \`result\`) or \`failed\` (the reason is in \`error_msg\`). Results are kept for \`RESULT_TTL_S\` (a day by default). With API keys, a job is readable only with the key that submitted it.`,
           tags: ['detection'],
           security: keyed,
           parameters: [
@@ -213,7 +213,9 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           responses: {
             '200': { description: 'The job, by status.', content: json('JobStatusAnswer') },
             '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
-            '404': failure('No such job, or its result expired.'),
+            '404': failure(
+              'No such job, its result expired, or it belongs to another API key (answered the same way, so ids do not leak).',
+            ),
             '429': {
               ...failure('Too many requests: polls count against `RATE_LIMIT_PER_MIN` too.'),
               headers: retryAfter,
