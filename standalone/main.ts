@@ -48,6 +48,7 @@ export async function start(options: StandaloneStartOptions = {}) {
     api,
     worker,
     async stop() {
+      worker.expectExit();
       await api.stop();
       await worker.stop();
     },

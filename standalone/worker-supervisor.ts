@@ -68,6 +68,14 @@ export class WorkerSupervisor {
     });
   }
 
+  /**
+   * From now on an exit is expected, not restarted: a Ctrl-C reaches the child (same process group) while
+   * the gateway still drains.
+   */
+  expectExit(): void {
+    this.stopping = true;
+  }
+
   /** Asks the child to drain and stop (SIGTERM), killing it if it takes longer than allowed. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -96,6 +104,8 @@ export class WorkerSupervisor {
       firstStart?.();
       firstStart = undefined;
     });
+    // A fork or kill that fails emits 'error'; unhandled, it would take the gateway down with it.
+    child.on('error', (err) => this.options.log.error({ err }, 'worker process error'));
     child.once('exit', (code, signal) => {
       const reason = `the worker process exited (${signal ?? `code ${code}`})`;
       this.current = { up: false, reason, restarts: this.restarts };

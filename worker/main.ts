@@ -135,6 +135,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       scoreThreshold: config.detector.scoreThreshold,
       workerName: config.worker.name,
       videoTimeoutMs: config.video.jobTimeoutMs,
+      ffmpegIdleTimeoutMs: config.video.idleTimeoutMs,
     },
     metrics,
   );

@@ -21,9 +21,8 @@ export interface PublicBaseOptions {
 export function publicBase({ configured, trustProxy, listening }: PublicBaseOptions): PublicBase {
   return (req) => {
     if (configured) return configured;
-    // Express reads X-Forwarded-Host into req.host only when the request came from a trusted proxy.
     const forwarded = req.get('x-forwarded-host')?.split(',')[0]?.trim();
-    if (trustProxy && forwarded && req.host === forwarded) return `${req.protocol}://${forwarded}`;
+    if (trustProxy && forwarded && fromTrustedProxy(req)) return `${req.protocol}://${forwarded}`;
     return listening();
   };
 }
@@ -40,4 +39,11 @@ export function absolutizeFaceUrls(facesObj: FacesObj, base: string): FacesObj {
       : frame;
   }
   return out;
+}
+
+/** Whether the connection's peer is one of the proxies TRUST_PROXY names (Express's own trust function). */
+function fromTrustedProxy(req: Request): boolean {
+  const trust = req.app.get('trust proxy fn') as ((address: string, hop: number) => boolean) | undefined;
+  const peer = req.socket.remoteAddress;
+  return peer !== undefined && trust !== undefined && trust(peer, 0);
 }

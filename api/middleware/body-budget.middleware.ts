@@ -31,6 +31,8 @@ export function bodyBudget(maxInFlightBytes: number, maxBodyBytes: number): Requ
       if (released) return;
       released = true;
       inFlight -= bytes;
+      // A kept-alive connection carries many requests: each one's listener goes with it.
+      req.socket.off('close', release);
     };
     // 'close' fires once the request is answered, aborted or timed out: every way a body stops mattering.
     req.once('close', release);

@@ -17,6 +17,8 @@ export interface CropLinkSignerOptions {
 
 export type LinkCheck = 'valid' | 'expired' | 'invalid';
 
+const RELOAD_AFTER_MS = 10_000;
+
 /**
  * Crop links are capabilities: `/crops/<key>?exp=<unix s>&sig=<HMAC-SHA256 of key and exp>`. Whoever holds
  * one may read that one crop until it expires, and nothing else; a bare key, a changed key or expiry, or a
@@ -25,6 +27,7 @@ export type LinkCheck = 'valid' | 'expired' | 'invalid';
 export class CropLinkSigner {
   private readonly base: string;
   private secrets: Promise<LinkSecrets> | undefined;
+  private loadedAt = 0;
 
   constructor(private readonly options: CropLinkSignerOptions) {
     this.base = (options.base ?? '').replace(/\/+$/, '');
@@ -39,16 +42,23 @@ export class CropLinkSigner {
   async check(key: string, exp: unknown, sig: unknown, nowMs = Date.now()): Promise<LinkCheck> {
     if (typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,12}$/.test(exp)) return 'invalid';
     const given = Buffer.from(sig, 'base64url');
-    const secrets = await this.loadSecrets();
-    const signed = secrets.some((secret) => {
-      const expected = Buffer.from(mac(secret, key, Number(exp)), 'base64url');
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    });
+    const signedBy = (secrets: LinkSecrets) =>
+      secrets.some((secret) => {
+        const expected = Buffer.from(mac(secret, key, Number(exp)), 'base64url');
+        return expected.length === given.length && timingSafeEqual(expected, given);
+      });
+    let signed = signedBy(await this.loadSecrets());
+    // A secret kept in Redis may have been made anew (Redis lost it): look again, at most every 10 s.
+    if (!signed && Date.now() - this.loadedAt > RELOAD_AFTER_MS) {
+      this.secrets = undefined;
+      signed = signedBy(await this.loadSecrets());
+    }
     if (!signed) return 'invalid';
     return Number(exp) * 1000 < nowMs ? 'expired' : 'valid';
   }
 
   private loadSecrets(): Promise<LinkSecrets> {
+    if (!this.secrets) this.loadedAt = Date.now();
     this.secrets ??= this.options.secrets().catch((err: unknown) => {
       this.secrets = undefined;
       throw err;

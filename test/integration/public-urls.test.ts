@@ -97,6 +97,23 @@ describe('public URLs come from configuration, never from the Host header', func
     });
   });
 
+  describe('behind a trusted proxy that is not the client (TRUST_PROXY=10.0.0.1)', () => {
+    let svc: TestService;
+    before(async () => {
+      svc = await startService({ TRUST_PROXY: '10.0.0.1' });
+    });
+    after(async () => svc.stop());
+
+    it('when a client connects directly with matching Host and X-Forwarded-Host, then neither is believed', async () => {
+      const direct = await post(
+        `${svc.url}/detect`,
+        { img: obama, async: true },
+        { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+      );
+      expect(direct.status_url).to.equal(`${svc.url}/jobs/${direct.job_id}`);
+    });
+  });
+
   describe('with PUBLIC_BASE_URL', () => {
     let svc: TestService;
     before(async () => {

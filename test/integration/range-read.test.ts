@@ -137,7 +137,7 @@ describe('long videos read by range: only what the sampled frames need, through 
       });
       expect(status).to.equal(413);
       expect(body.error_msg).to.equal(
-        'Media at the URL is larger than the 1048576-byte limit (MAX_VIDEO_BYTES); use a smaller file',
+        'Reading the video by range took more than the 1048576-byte budget (MAX_VIDEO_BYTES); send a shorter video or fewer frames',
       );
     } finally {
       await small.stop();

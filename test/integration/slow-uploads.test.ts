@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import http from 'node:http';
 import net from 'node:net';
 import { startService, type TestService } from '../support/service.js';
 import { treeRss } from '../support/resource-monitor.js';
@@ -90,6 +91,35 @@ describe('slow and heavy uploads: bodies are bounded in time and in total', func
     expect(status).to.equal(503);
     expect(refused.answer()).to.match(/\r\nRetry-After: 5\r\n/i);
     expect(refused.answer()).to.match(/MAX_INFLIGHT_BODY_BYTES/);
+  });
+
+  it('when one kept-alive connection carries many requests, then each releases its share and no listener piles up', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = http.request(`${svc.url}/detect`, {
+            method: 'POST',
+            agent,
+            headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          });
+          req.on('response', (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end('{}');
+        });
+        expect(status).to.equal(400);
+      }
+    } finally {
+      agent.destroy();
+      process.off('warning', onWarning);
+    }
+    expect(warnings).to.not.include('MaxListenersExceededWarning');
   });
 
   it('when 40 uploads of 20 MB stall, then all are cut and the memory returns to within 100 MB of where it was', async () => {

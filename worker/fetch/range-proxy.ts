@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../shared/errors/app-error.js';
-import { DownloadFailedError } from '../../shared/errors/errors.js';
-import { tooLarge, type ByteLimit } from './fetch-errors.js';
+import { DownloadFailedError, PayloadTooLargeError } from '../../shared/errors/errors.js';
+import type { ByteLimit } from './fetch-errors.js';
 import { keepAliveAgents, type GuardedHttpClient } from './guarded-http-client.js';
 import { contentRangeTotal } from './media-fetcher.js';
 
@@ -48,6 +48,11 @@ export class RangeProxy {
   private readonly cache = new Map<number, Promise<Buffer>>();
   /** Connections to the origin are kept between pieces: over TLS, a handshake per piece would dominate. */
   private readonly agents = keepAliveAgents();
+  /** Ends every read in progress, or read ahead, when the job ends or the proxy closes. */
+  private readonly stopped = new AbortController();
+  private readonly signal: AbortSignal;
+  /** When a piece was last asked of the origin or answered by it: ffmpeg waiting on a slow origin looks hung. */
+  lastOriginActivity = 0;
 
   private constructor(
     private readonly server: http.Server,
@@ -60,6 +65,7 @@ export class RangeProxy {
     this.pieceBytes = options.pieceBytes ?? 256 * 1024;
     // Every byte of the budget, piece by piece, and no more.
     this.maxRequests = Math.ceil(options.maxBytes / this.pieceBytes) + 1;
+    this.signal = AbortSignal.any([options.signal, this.stopped.signal]);
   }
 
   static async open(client: GuardedHttpClient, options: RangeProxyOptions): Promise<RangeProxy> {
@@ -74,6 +80,7 @@ export class RangeProxy {
   }
 
   async close(): Promise<void> {
+    this.stopped.abort(new Error('the range proxy closed'));
     this.agents.http.destroy();
     this.agents.https.destroy();
     this.server.closeAllConnections();
@@ -102,7 +109,9 @@ export class RangeProxy {
     try {
       const piece = await this.piece(index);
       // ffmpeg reads on from here more often than not: the next piece is read while it takes this one.
-      if ((index + 1) * this.pieceBytes < total) void this.piece(index + 1).catch(() => undefined);
+      if ((index + 1) * this.pieceBytes < total && !this.signal.aborted) {
+        void this.piece(index + 1).catch(() => undefined);
+      }
       const from = start - index * this.pieceBytes;
       const asked = range[2] ? Number(range[2]) - start + 1 : Infinity;
       const body = piece.subarray(from, from + Math.min(asked, piece.length - from));
@@ -118,6 +127,13 @@ export class RangeProxy {
         err instanceof AppError ? err : new DownloadFailedError('range read failed', true, { cause: err });
       res.destroy();
     }
+  }
+
+  /** Re-reads and reads ahead count too: the budget bounds what the origin is asked for, not the file. */
+  private overBudget(): PayloadTooLargeError {
+    return new PayloadTooLargeError(
+      `Reading the video by range took more than the ${this.options.maxBytes}-byte budget (${this.options.limitName ?? 'MAX_VIDEO_BYTES'}); send a shorter video or fewer frames`,
+    );
   }
 
   /** Piece `index` from the cache, or read once however many of ffmpeg's processes ask at the same time. */
@@ -142,11 +158,10 @@ export class RangeProxy {
    * ffmpeg decodes; it is at most `pieceBytes` long.
    */
   private async fetchPiece(first: number, last: number): Promise<Buffer> {
-    if (++this.requests > this.maxRequests) {
-      throw new DownloadFailedError(`more than ${this.maxRequests} range requests for one video`, false);
-    }
+    if (++this.requests > this.maxRequests) throw this.overBudget();
     const length = last - first + 1;
-    return this.client.withDeadline(this.client.stallTimeoutMs, this.options.signal, async (transfer) => {
+    this.lastOriginActivity = Date.now();
+    return this.client.withDeadline(this.client.stallTimeoutMs, this.signal, async (transfer) => {
       const { response } = await this.client.get(
         this.options.url,
         { range: `bytes=${first}-${last}`, 'accept-encoding': 'identity' },
@@ -168,7 +183,8 @@ export class RangeProxy {
           chunk.copy(piece, filled);
           filled += chunk.length;
           this.bytesRead += chunk.length;
-          if (this.bytesRead > this.options.maxBytes) throw tooLarge(this.options);
+          this.lastOriginActivity = Date.now();
+          if (this.bytesRead > this.options.maxBytes) throw this.overBudget();
         }
         if (filled < length)
           throw new DownloadFailedError('connection closed before the body was complete', true);

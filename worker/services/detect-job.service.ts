@@ -15,6 +15,8 @@ import type { CropService } from './crop.service.js';
 import type { MediaSourceService } from './media-source.service.js';
 import type { VideoDetectionService } from './video-detection.service.js';
 import { VideoTimeoutError } from '../video/video-timeout.error.js';
+import { MediaTimeoutError } from '../video/media-timeout.error.js';
+import { DownloadFailedError } from '../../shared/errors/errors.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 
 export interface DetectJobServiceOptions {
@@ -24,6 +26,8 @@ export interface DetectJobServiceOptions {
   workerName: string;
   /** Longest a video job may take, all frames together. */
   videoTimeoutMs: number;
+  /** FFMPEG_TIMEOUT_MS: how long an ffmpeg child may stay silent. */
+  ffmpegIdleTimeoutMs: number;
 }
 
 /** Runs one detection job: gets the media, detects faces, and builds the answer's `faces_obj`. */
@@ -87,7 +91,16 @@ export class DetectJobService {
       return await this.video.detect(job, { kind: 'proxy', url: proxy.url }, options, signal);
     } catch (err) {
       // ffmpeg only sees a broken read; the proxy knows whether the origin or a limit broke it.
-      throw proxy.failure ?? err;
+      if (proxy.failure) throw proxy.failure;
+      // ffmpeg waits silently while the proxy waits on the origin: a "hung" child that was still being fed
+      // was waiting on a slow origin, which is worth another try, not a refusal of the video.
+      if (
+        err instanceof MediaTimeoutError &&
+        Date.now() - proxy.lastOriginActivity < this.options.ffmpegIdleTimeoutMs
+      ) {
+        throw new DownloadFailedError('the origin sent the video too slowly', true, { cause: err });
+      }
+      throw err;
     } finally {
       this.metrics.downloadBytes.inc(proxy.bytesRead);
       await proxy.close();

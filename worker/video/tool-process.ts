@@ -21,7 +21,9 @@ const STDERR_TAIL_CHARS = 4000;
  * built for another glibc, and the process dies with SIGSEGV. A search path that holds no module makes the
  * conversion fail cleanly instead. Distribution builds only lose the conversion of names we never read.
  */
-const CHILD_ENV = { ...process.env, GCONV_PATH: '/nonexistent/facedetect-no-gconv' };
+const CHILD_ENV: NodeJS.ProcessEnv = { ...process.env, GCONV_PATH: '/nonexistent/facedetect-no-gconv' };
+// ffmpeg honours http_proxy for its reads of the range proxy on loopback, which an egress proxy cannot reach.
+for (const name of Object.keys(CHILD_ENV)) if (/^(https?|all|no)_proxy$/i.test(name)) delete CHILD_ENV[name];
 
 /**
  * One ffmpeg or ffprobe child: stdout as chunks under an idle timeout, the exit explained as a typed error,
