@@ -91,3 +91,16 @@ export async function measureHostile(
   ]);
   return { name, status, seconds: (performance.now() - started) / 1000, gatewayHealthMs, workerHealthMs };
 }
+
+/** Each hostile file in turn, so one file's work never overlaps another's measurement. */
+export async function measureHostileFiles(
+  names: string[],
+  serviceUrl: string,
+  workerHealthUrl: string,
+  fileUrl: (name: string) => string,
+): Promise<HostileResult[]> {
+  const results: HostileResult[] = [];
+  for (const name of names)
+    results.push(await measureHostile(name, serviceUrl, workerHealthUrl, fileUrl(name)));
+  return results;
+}

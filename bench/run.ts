@@ -18,13 +18,14 @@ import { BenchService } from './service.js';
 import { median } from './stats.js';
 import {
   naiveSampling,
+  shortAndLong,
   timeVideoRequest,
   videoOverhead,
   videoResult,
   type VideoOverhead,
 } from './video-bench.js';
 import { ensureVideos } from './video-fixtures.js';
-import { hostileFiles, measureHostile, type HostileResult } from './hostile-bench.js';
+import { hostileFiles, measureHostileFiles } from './hostile-bench.js';
 
 /**
  * `npm run bench`: every figure of BENCHMARKS.md, measured side by side in one run, so that ratios hold
@@ -182,26 +183,20 @@ async function bench(): Promise<void> {
       overheads.long.push(await videoOverhead(binaries, longUrl, maxBytes));
     }
     log('video: num_frames=5 on an hour of 640×360 read by range, and on its 10-s segment, in turns');
-    const sdShortUrl = files.url('ten-seconds-360p.mp4');
-    const hourUrl = files.url('an-hour-360p.mp4');
-    await timeVideoRequest(service.url, sdShortUrl, 5);
-    const sdShortRuns: number[] = [];
-    const hourRuns: number[] = [];
-    const hourRead: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      sdShortRuns.push(await timeVideoRequest(service.url, sdShortUrl, 5));
-      const hour = await readBytes('an-hour-360p.mp4', () => timeVideoRequest(service.url, hourUrl, 5));
-      hourRuns.push(hour.seconds);
-      hourRead.push(hour.bytes);
-    }
+    const sd = await shortAndLong(
+      service.url,
+      files.url('ten-seconds-360p.mp4'),
+      files.url('an-hour-360p.mp4'),
+      () => files.bytesSent('an-hour-360p.mp4'),
+    );
     log('hostile files: the slowest /healthz of gateway and worker while each is refused');
     const workerPort = /"metricsPort":(\d+)/.exec(worker.log())?.[1];
-    const hostileResults: HostileResult[] = [];
-    for (const name of Object.keys(hostile)) {
-      hostileResults.push(
-        await measureHostile(name, service.url, `http://127.0.0.1:${workerPort}/healthz`, files.url(name)),
-      );
-    }
+    const hostileResults = await measureHostileFiles(
+      Object.keys(hostile),
+      service.url,
+      `http://127.0.0.1:${workerPort}/healthz`,
+      (name) => files.url(name),
+    );
     const medianOverhead = (list: VideoOverhead[]): VideoOverhead => ({
       downloadS: median(list.map((o) => o.downloadS)),
       timelineS: median(list.map((o) => o.timelineS)),
@@ -263,9 +258,9 @@ async function bench(): Promise<void> {
         shortFive: videoResult(5, shortRuns),
         longFive: videoResult(5, longRuns),
         longReadBytes: median(longRead),
-        sdShortFive: videoResult(5, sdShortRuns),
-        hourFive: videoResult(5, hourRuns),
-        hourReadBytes: median(hourRead),
+        sdShortFive: videoResult(5, sd.shortRuns),
+        hourFive: videoResult(5, sd.longRuns),
+        hourReadBytes: median(sd.longBytes),
         overhead: { short: medianOverhead(overheads.short), long: medianOverhead(overheads.long) },
         longHundred,
         naive,

@@ -39,6 +39,27 @@ export async function timeVideoRequest(
   return seconds;
 }
 
+/**
+ * num_frames=5 on a short and a long video in turns, three rounds after a warm-up of the short one, with
+ * the bytes the origin sent for each long request (`bytesSent` counts them).
+ */
+export async function shortAndLong(
+  serviceUrl: string,
+  shortUrl: string,
+  longUrl: string,
+  bytesSent: () => number,
+): Promise<{ shortRuns: number[]; longRuns: number[]; longBytes: number[] }> {
+  await timeVideoRequest(serviceUrl, shortUrl, 5);
+  const runs = { shortRuns: [] as number[], longRuns: [] as number[], longBytes: [] as number[] };
+  for (let i = 0; i < 3; i++) {
+    runs.shortRuns.push(await timeVideoRequest(serviceUrl, shortUrl, 5));
+    const before = bytesSent();
+    runs.longRuns.push(await timeVideoRequest(serviceUrl, longUrl, 5));
+    runs.longBytes.push(bytesSent() - before);
+  }
+  return runs;
+}
+
 export function videoResult(numFrames: number, runs: number[]): VideoRequestResult {
   return { numFrames, seconds: median(runs), runs };
 }
