@@ -23,13 +23,6 @@ export interface LocalCropStorageOptions {
   logger: Logger;
 }
 
-export interface ResolvedCrop {
-  /** Absolute path of the JPEG. */
-  file: string;
-  /** Whole seconds the crop is still served. */
-  remainingS: number;
-}
-
 /** Crops on local disk, served by the gateway's crops router until they expire. */
 export class LocalCropStorage implements CropStorage {
   private readonly dataDir: string;
@@ -114,28 +107,17 @@ export class LocalCropStorage implements CropStorage {
     await this.sweeping?.catch(() => undefined);
   }
 
-  async read(key: string): Promise<Readable | undefined> {
-    const crop = await this.resolve(key);
-    return crop && createReadStream(crop.file);
-  }
-
   /**
    * The crop behind a key, or undefined when the key is not one this storage makes, the file is missing,
    * or it has expired. Checking the whole key against the pattern before touching the disk is what rules
    * out traversal: the pattern cannot spell `..`.
    */
-  async resolve(key: string): Promise<ResolvedCrop | undefined> {
+  async read(key: string): Promise<Readable | undefined> {
     if (!CROP_KEY_PATTERN.test(key)) return undefined;
     const file = path.join(this.dataDir, key);
-    let info;
-    try {
-      info = await stat(file);
-    } catch {
-      return undefined;
-    }
-    const remainingMs = info.mtimeMs + this.ttlMs - Date.now();
-    if (!info.isFile() || remainingMs <= 0) return undefined;
-    return { file, remainingS: Math.floor(remainingMs / 1000) };
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile() || info.mtimeMs + this.ttlMs <= Date.now()) return undefined;
+    return createReadStream(file);
   }
 
   /**

@@ -38,7 +38,7 @@ export class RangeProxy {
   /** Bytes received from the origin so far, over every request. */
   bytesRead = 0;
   /** Requests made to the origin so far. */
-  requests = 0;
+  private requests = 0;
   /** The first failure of the origin or of a limit; it explains why ffmpeg's read failed. */
   failure: AppError | undefined;
   readonly url: string;
