@@ -100,6 +100,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
         maxImageBytes: config.limits.maxImageBytes,
         blobTtlS: BLOB_TTL_S,
         maxQueueDepth: config.limits.maxQueueDepth,
+        autoRotate: config.detector.autoRotate,
       },
     ),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),

@@ -1,9 +1,11 @@
 import type { Config } from '../shared/config/config.js';
 import { FaceDetectionService } from '../worker/detection/face-detection.service.js';
-import { toYunetTensor, type RawImage } from '../worker/detection/input-tensor.js';
+import type { RawImage } from '../worker/detection/face-types.js';
+import { toYunetTensor } from '../worker/yunet/yunet-tensor.js';
 import { planScales } from '../worker/detection/scale-plan.js';
 import { InferencePool } from '../worker/inference/inference-pool.js';
-import { YunetSession } from '../worker/inference/yunet-session.js';
+import { YunetSession } from '../worker/yunet/yunet-session.js';
+import { YUNET_THREAD_URL } from '../worker/yunet/yunet-thread-url.js';
 import { ImageDecoder } from '../worker/media/image-decoder.repository.js';
 import { runLoad, type LoadOptions, type LoadSample } from './http-load.js';
 import { median } from './stats.js';
@@ -96,10 +98,12 @@ export class InProcessPipeline {
   private constructor(
     readonly pool: InferencePool,
     readonly detector: FaceDetectionService,
+    private readonly autoRotate: boolean,
   ) {}
 
   static async start(config: Config): Promise<InProcessPipeline> {
     const pool = await InferencePool.start({
+      threadUrl: YUNET_THREAD_URL,
       modelPath: config.detector.modelPath,
       threads: config.detector.inferenceThreads,
     });
@@ -109,13 +113,13 @@ export class InProcessPipeline {
       scoreThreshold: config.detector.scoreThreshold,
       nmsIou: config.detector.nmsIou,
     });
-    return new InProcessPipeline(pool, detector);
+    return new InProcessPipeline(pool, detector, config.detector.autoRotate);
   }
 
   /** Decode, resize, infer, post-process of `bytes`, as a closed loop of `concurrency` callers. */
   load(bytes: Buffer, options: LoadOptions, expectedFaces: number): Promise<LoadSample> {
     return runLoad(options, async () => {
-      const { faces } = await this.detector.detectEncoded(bytes);
+      const { faces } = await this.detector.detectEncoded(bytes, { autoRotate: this.autoRotate });
       if (faces.length !== expectedFaces)
         throw new Error(`in-process pipeline found ${faces.length} faces, expected ${expectedFaces}`);
     });

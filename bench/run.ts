@@ -99,7 +99,8 @@ async function bench(): Promise<void> {
   const inProcess = await InProcessPipeline.start(config);
   try {
     const worker = await service.startWorker('worker', { inferenceThreads: threads, imageConcurrency });
-    const faces = (await inProcess.detector.detectEncoded(bytes)).faces.length;
+    const faces = (await inProcess.detector.detectEncoded(bytes, { autoRotate: config.detector.autoRotate }))
+      .faces.length;
     const check = (answer: { faces_obj: Record<string, { region: number[][] }> }) => {
       const found = answer.faces_obj['0']?.region.length;
       if (found !== faces)
@@ -330,7 +331,8 @@ async function profile(): Promise<void> {
 async function profileTarget(): Promise<void> {
   const bytes = await readFile(IMAGE);
   const inProcess = await InProcessPipeline.start(config);
-  const faces = (await inProcess.detector.detectEncoded(bytes)).faces.length;
+  const faces = (await inProcess.detector.detectEncoded(bytes, { autoRotate: config.detector.autoRotate }))
+    .faces.length;
   const r = pool([await inProcess.load(bytes, profileLoad, faces)]);
   log(`${r.perSecond.toFixed(1)} img/s`);
   await inProcess.close();

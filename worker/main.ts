@@ -16,6 +16,9 @@ import { DetectWorkerRepository } from './queue/detect-worker.repository.js';
 import { DetectJobService } from './services/detect-job.service.js';
 import { CropService } from './services/crop.service.js';
 import { VideoDetectionService } from './services/video-detection.service.js';
+import { MediaDetectionService } from './services/media-detection.service.js';
+import { FrameStepService } from './services/frame-step.service.js';
+import { YUNET_THREAD_URL } from './yunet/yunet-thread-url.js';
 import { FfmpegRepository } from './video/ffmpeg.repository.js';
 import { binaryVersions, resolveFfmpegBinaries } from './video/ffmpeg-binaries.js';
 import { FramePipeline } from './video/frame-pipeline.js';
@@ -53,6 +56,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   const registry = createRegistry();
   const metrics = new WorkerMetrics(registry);
   const pool = await InferencePool.start({
+    threadUrl: YUNET_THREAD_URL,
     modelPath: config.detector.modelPath,
     threads: config.detector.inferenceThreads,
     onRun: (seconds) => metrics.inference.observe(seconds),
@@ -102,10 +106,11 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     maxFrames: config.limits.maxVideoFrames,
     onFrame: (seconds) => metrics.extraction.observe(seconds),
   });
-  const video = new VideoDetectionService(pipeline, detector, crops, metrics, {
-    scoreThreshold: config.detector.scoreThreshold,
-    parallelFrames: pool.size,
-  });
+  const frames = new MediaDetectionService(
+    new FrameStepService(crops, metrics, { scoreThreshold: config.detector.scoreThreshold }),
+    { parallelFrames: pool.size },
+  );
+  const video = new VideoDetectionService(pipeline, detector, frames);
   const blobs = new MediaBlobRepository(redis, config.queuePrefix);
   const bitmaps = new BitmapConverter({
     binaries,
@@ -116,7 +121,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     detector,
     decoder,
     bitmaps,
-    crops,
+    frames,
     video,
     blobs,
     new MediaSourceService(
@@ -132,7 +137,6 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     fetcher.client,
     {
       maxVideoBytes: config.limits.maxVideoBytes,
-      scoreThreshold: config.detector.scoreThreshold,
       workerName: config.worker.name,
       videoTimeoutMs: config.video.jobTimeoutMs,
       ffmpegIdleTimeoutMs: config.video.idleTimeoutMs,

@@ -20,6 +20,8 @@ export interface DetectServiceOptions {
   blobTtlS: number;
   /** Waiting jobs in a queue beyond which requests are refused (MAX_QUEUE_DEPTH). */
   maxQueueDepth: number;
+  /** `auto_rotate` when a request does not say (AUTO_ROTATE). */
+  autoRotate: boolean;
 }
 
 /** How long a client refused for a full queue is asked to wait; workers drain a queue in seconds. */
@@ -60,6 +62,9 @@ export class DetectService {
         minConfidence: req.min_confidence,
         returnFaceUrl: req.return_face_url,
         expandRatio: req.expand_ratio,
+        autoRotate: req.auto_rotate ?? this.options.autoRotate,
+        minFaceSize: req.min_face_size,
+        maxFaces: req.max_faces,
       },
       callbackUrl: req.callback_url,
       ...(owner ? { owner } : {}),

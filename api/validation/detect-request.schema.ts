@@ -32,6 +32,18 @@ export const detectRequestSchema = z.object({
   expand_ratio: bounded('expand_ratio', 0, 2)
     .default(0.3)
     .describe('Crop margin on every side, as a fraction of the face box.'),
+  auto_rotate: z
+    .boolean({ error: "'auto_rotate' must be a boolean (true or false)" })
+    .optional()
+    .describe(
+      "Find faces whatever the quarter turn of the picture (a phone photo whose EXIF was stripped); landmarks stay in the subject's order. Default: the service setting AUTO_ROTATE (on).",
+    ),
+  min_face_size: bounded('min_face_size', 0, 100000, true)
+    .default(0)
+    .describe('Faces whose box is smaller than this many pixels on its shorter side are dropped.'),
+  max_faces: bounded('max_faces', 1, 1000, true)
+    .optional()
+    .describe('At most this many faces per frame, largest first.'),
   callback_url: text('callback_url').describe(
     'URL that receives the final answer by POST, signed with X-Signature.',
   ),

@@ -56,6 +56,7 @@ const envSchema = z.object({
   DETECT_MAX_SIDE: int(64, 4096).default(1280),
   SCORE_THRESHOLD: unit.default(0.6),
   NMS_IOU: unit.default(0.3),
+  AUTO_ROTATE: bool.default(true),
   INFERENCE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism()))),
   IMAGE_CONCURRENCY: int(1, 256).default(4),
   VIDEO_CONCURRENCY: int(1, 64).default(1),
@@ -130,6 +131,8 @@ export interface Config {
     maxSide: number;
     scoreThreshold: number;
     nmsIou: number;
+    /** Requests without `auto_rotate` search every quarter turn of the picture. */
+    autoRotate: boolean;
     inferenceThreads: number;
   };
   storage: {
@@ -260,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSide: e.DETECT_MAX_SIDE,
       scoreThreshold: e.SCORE_THRESHOLD,
       nmsIou: e.NMS_IOU,
+      autoRotate: e.AUTO_ROTATE,
       inferenceThreads: e.INFERENCE_THREADS,
     },
     storage: {

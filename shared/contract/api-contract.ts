@@ -9,6 +9,8 @@ import type {
   jobStatusAnswerSchema,
   jobStatusSchema,
   pointSchema,
+  poseSchema,
+  qualitySchema,
   regionSchema,
 } from './api-schemas.js';
 
@@ -25,6 +27,10 @@ export type Point = z.infer<typeof pointSchema>;
 export type Region = z.infer<typeof regionSchema>;
 
 export type FrameFaces = z.infer<typeof frameFacesSchema>;
+
+export type Pose = z.infer<typeof poseSchema>;
+
+export type Quality = z.infer<typeof qualitySchema>;
 
 export type FacesObj = z.infer<typeof facesObjSchema>;
 

@@ -16,12 +16,34 @@ export const regionSchema = z
   .tuple([pixel, pixel, pixel, pixel])
   .describe('`[x, y, w, h]` in integer pixels of the displayed image.');
 
+const degrees = (what: string) => z.number().min(-180).max(180).describe(what);
+const unit = (what: string) => z.number().min(0).max(1).describe(what);
+
+export const poseSchema = z
+  .strictObject({
+    yaw: degrees('Degrees; positive when the face turns toward image-right.'),
+    pitch: degrees('Degrees; positive when the face tilts up.'),
+    roll: degrees(
+      'Degrees the face is turned from upright, positive clockwise as seen in the picture; ±180 upside down.',
+    ),
+  })
+  .describe('Head pose, fitted from the five landmarks to a generic 3-D face: expect ±10° near frontal.');
+
+export const qualitySchema = z
+  .strictObject({
+    sharpness: unit(
+      'Focus of the face at 64×64: 0 a smear, 1 crisp. Below about 0.3 a face is too blurred for recognition.',
+    ),
+    brightness: unit('Mean luma of the face: 0 black, 1 white. About 0.15–0.85 is usable.'),
+  })
+  .describe('Image quality of the face region.');
+
 export const frameFacesSchema = z
   .strictObject({
     landmarks: z
       .array(z.array(pointSchema))
       .describe(
-        'Per face: left eye, right eye, nose tip, mouth centre, left mouth corner, right mouth corner (left and right as seen in the image).',
+        "Per face: left eye, right eye, nose tip, mouth centre, left mouth corner, right mouth corner, in the subject's order: left is image-left with the face seen upright, whatever the picture's turn.",
       ),
     landmarks_str: z
       .array(z.string())
@@ -49,6 +71,13 @@ export const frameFacesSchema = z
       .array(z.array(pointSchema))
       .nullable()
       .describe('Per face: the landmarks in pixels of its crop, with `face_urls`.'),
+    pose: z.array(poseSchema).describe('Per face: head pose.'),
+    quality: z.array(qualitySchema).describe('Per face: sharpness and brightness.'),
+    rotation: z
+      .union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)])
+      .describe(
+        'The clockwise quarter turn applied to the picture to find its faces upright (`auto_rotate`); 0 when it is upright or `auto_rotate` is off. Coordinates are always in the picture as sent.',
+      ),
   })
   .describe('The faces of one frame. Every per-face array lists faces by area, largest first.');
 

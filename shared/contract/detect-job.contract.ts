@@ -27,6 +27,12 @@ export interface DetectOptions {
   returnFaceUrl: boolean;
   /** Crop margin, as a fraction of the face box's size on every side. */
   expandRatio: number;
+  /** Search every quarter turn of the picture, not only upright. */
+  autoRotate: boolean;
+  /** Faces whose box's shorter side is below this many pixels are dropped. */
+  minFaceSize: number;
+  /** At most this many faces per frame, largest first; undefined for all. */
+  maxFaces?: number;
 }
 
 export interface DetectJobData {

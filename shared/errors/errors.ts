@@ -105,3 +105,56 @@ export const URL_REFUSALS = {
   credentials:
     'it carries a user name or password (user:pass@host); credentials are not accepted in URLs, use a signed or public URL',
 } as const;
+
+/** The model run failed. A thread that died is replaced, so its job is worth another try. */
+export class InferenceFailedError extends AppError {
+  constructor(reason: string, threadDied: boolean) {
+    super(
+      'INFERENCE_FAILED',
+      500,
+      threadDied ? `Face detection thread failed: ${reason}` : `Face detection failed: ${reason}`,
+      threadDied,
+    );
+  }
+}
+
+/** A whole video job ran past its time budget (VIDEO_TIMEOUT_MS); a retry would run just as long. */
+export class VideoTimeoutError extends AppError {
+  constructor(ms: number) {
+    super(
+      'MEDIA_TIMEOUT',
+      422,
+      `Processing the video took longer than ${ms} ms; send a shorter video or fewer num_frames`,
+    );
+  }
+}
+
+/**
+ * ffmpeg or ffprobe stopped producing output and was killed. A hang on one frame points at the media
+ * (a crafted or pathological file) rather than at a passing fault, so the job is not retried.
+ */
+export class MediaTimeoutError extends AppError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'MEDIA_TIMEOUT',
+      422,
+      'Decoding the video took too long; send a shorter video or one in a common format such as H.264 MP4',
+      false,
+      options,
+    );
+  }
+}
+
+/** An uploaded image was dropped from Redis (its TTL) before a worker took its job. */
+export class MediaExpiredError extends AppError {
+  constructor() {
+    super('MEDIA_EXPIRED', 410, 'The uploaded image expired before a worker reached it; send it again');
+  }
+}
+
+/** The callback URL answered with a non-2xx status; deliveries are retried with backoff. */
+export class CallbackRejectedError extends AppError {
+  constructor(status: number) {
+    super('CALLBACK_REJECTED', 502, `callback answered HTTP ${status}`, true);
+  }
+}

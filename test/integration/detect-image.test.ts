@@ -39,8 +39,11 @@ describe('POST /detect with images', function () {
         'frame_time',
         'landmarks',
         'landmarks_str',
+        'pose',
+        'quality',
         'region',
         'removed',
+        'rotation',
         'scores',
       ].sort(),
     );
@@ -75,6 +78,13 @@ describe('POST /detect with images', function () {
     expect(frame.face_urls).to.equal(null);
     expect(frame.crop_region).to.equal(null);
     expect(frame.crop_landmarks).to.equal(null);
+    expect(frame.rotation).to.equal(0);
+    expect(frame.pose).to.have.length(1);
+    const { yaw, pitch, roll } = frame.pose[0];
+    expect([yaw, pitch, roll].map((v: number) => Math.abs(v) <= 20)).to.deep.equal([true, true, true]);
+    expect(frame.quality).to.have.length(1);
+    expect(frame.quality[0].sharpness).to.be.within(0.5, 1);
+    expect(frame.quality[0].brightness).to.be.within(0.2, 0.8);
   });
 
   it('when faces are upright, then landmarks come as left eye, right eye, nose, mouth centre, left and right mouth corner', async () => {

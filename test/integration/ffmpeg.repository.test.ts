@@ -7,7 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { UnsupportedMediaError } from '../../shared/errors/errors.js';
 import { FfmpegRepository, type VideoProbe } from '../../worker/video/ffmpeg.repository.js';
-import { MediaTimeoutError } from '../../worker/video/media-timeout.error.js';
+import { MediaTimeoutError } from '../../shared/errors/errors.js';
 import {
   binaries,
   CLIP,

@@ -8,13 +8,23 @@ import { ImageDecoder } from '../../worker/media/image-decoder.repository.js';
 import type { DetectJob } from '../../worker/queue/detect-worker.repository.js';
 import type { CropService } from '../../worker/services/crop.service.js';
 import { VideoDetectionService } from '../../worker/services/video-detection.service.js';
+import { MediaDetectionService } from '../../worker/services/media-detection.service.js';
+import { FrameStepService } from '../../worker/services/frame-step.service.js';
+import { YUNET_THREAD_URL } from '../../worker/yunet/yunet-thread-url.js';
 import { FfmpegRepository } from '../../worker/video/ffmpeg.repository.js';
 import { FramePipeline } from '../../worker/video/frame-pipeline.js';
 import { testConfig } from '../support/service.js';
 import { binaries, CLIP } from '../support/video-fixtures.js';
 import { TEST_VIDEO_LIMITS } from '../support/video-fixtures.js';
 
-const options: DetectOptions = { numFrames: 12, singleFace: false, returnFaceUrl: false, expandRatio: 0.3 };
+const options: DetectOptions = {
+  numFrames: 12,
+  singleFace: false,
+  returnFaceUrl: false,
+  expandRatio: 0.3,
+  autoRotate: true,
+  minFaceSize: 0,
+};
 
 function job(progress: DetectJobProgress[]): DetectJob {
   return {
@@ -40,7 +50,11 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
   let detector: FaceDetectionService;
 
   before(async () => {
-    pool = await InferencePool.start({ modelPath: config.detector.modelPath, threads: 2 });
+    pool = await InferencePool.start({
+      threadUrl: YUNET_THREAD_URL,
+      modelPath: config.detector.modelPath,
+      threads: 2,
+    });
     detector = new FaceDetectionService(pool, new ImageDecoder({ maxPixels: 40_000_000 }), {
       maxSide: 640,
       scoreThreshold: 0.6,
@@ -52,10 +66,14 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
   });
 
   const service = (parallelFrames: number, faces = detector) =>
-    new VideoDetectionService(pipeline, faces, crops, new WorkerMetrics(new Registry()), {
-      scoreThreshold: 0.6,
-      parallelFrames,
-    });
+    new VideoDetectionService(
+      pipeline,
+      faces,
+      new MediaDetectionService(
+        new FrameStepService(crops, new WorkerMetrics(new Registry()), { scoreThreshold: 0.6 }),
+        { parallelFrames },
+      ),
+    );
 
   it('when frames are detected several at once, then faces, ids and progress are those of one at a time', async () => {
     const progressOne: DetectJobProgress[] = [];
@@ -78,7 +96,13 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
         const call = calls;
         if (call === 2) throw new Error('frame 2 failed');
         await new Promise((resolve) => setTimeout(resolve, call === 1 ? 300 : 10));
-        return [];
+        return {
+          width: 1,
+          height: 1,
+          faces: [],
+          turn: 0,
+          pixels: { data: new Uint8Array(3), width: 1, height: 1, channels: 3 },
+        };
       },
     } as unknown as FaceDetectionService;
     const unhandled: unknown[] = [];

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { placeFace, selectFaces, toFrameFaces, landmarksString } from '../../worker/detection/frame-faces.js';
-import { confirmWithMirror, unmirror } from '../../worker/detection/flip-refinement.js';
-import { TensorBuffers, toYunetTensor } from '../../worker/detection/input-tensor.js';
+import { confirmWithMirror } from '../../worker/detection/flip-refinement.js';
+import { faceToPicture } from '../../worker/detection/view-transform.js';
 
 const face = (x: number, y: number, w: number, h: number, score = 0.9) => ({
   x,
@@ -73,13 +73,36 @@ describe('selectFaces', () => {
     ]);
   });
 
+  it('when min_face_size and max_faces are set, then small faces go and at most that many largest stay', () => {
+    expect(
+      selectFaces(faces, { singleFace: false, minConfidence: 0, minFaceSize: 30 }).map((f) => f.region[2]),
+    ).to.deep.equal([50, 30]);
+    expect(
+      selectFaces(faces, { singleFace: false, minConfidence: 0, maxFaces: 2 }).map((f) => f.region[2]),
+    ).to.deep.equal([50, 30]);
+    expect(
+      selectFaces(faces, { singleFace: false, minConfidence: 0, minFaceSize: 31, maxFaces: 2 }),
+    ).to.have.length(1);
+  });
+
   it('when a frame is assembled, then every array follows the same face order', () => {
     const sorted = selectFaces(faces, { singleFace: false, minConfidence: 0 });
-    const frame = toFrameFaces(sorted, { faceIds: [7, 8, 9], removed: [3], frameTime: 1.5 });
+    const pose = [0, 1, 2].map((roll) => ({ yaw: 0, pitch: 0, roll }));
+    const quality = [0, 1, 2].map((n) => ({ sharpness: n / 2, brightness: 0.5 }));
+    const frame = toFrameFaces(sorted, {
+      faceIds: [7, 8, 9],
+      removed: [3],
+      frameTime: 1.5,
+      pose,
+      quality,
+      rotation: 0,
+    });
     expect(frame.region.map((r) => r[2])).to.deep.equal([50, 30, 10]);
     expect(frame.scores).to.deep.equal([0.7, 0.5, 0.95]);
     expect(frame.landmarks_str[0]).to.equal(landmarksString(frame.landmarks[0]!));
     expect(frame).to.include({ frame_time: 1.5, face_urls: null, crop_region: null, crop_landmarks: null });
+    expect(frame.pose).to.equal(pose);
+    expect(frame.quality).to.equal(quality);
   });
 });
 
@@ -102,7 +125,7 @@ describe('mirror refinement', () => {
         original.landmarks[7]!,
       ],
     };
-    const back = unmirror(mirrored, 100);
+    const back = faceToPicture(mirrored, { turn: 0, mirror: true }, 100, 100);
     expect(back.x).to.be.closeTo(10, 1e-9);
     back.landmarks.forEach((v, i) => expect(v).to.be.closeTo(original.landmarks[i]!, 1e-9));
   });
@@ -121,59 +144,5 @@ describe('mirror refinement', () => {
     expect(confirmWithMirror([large, small], [face(400, 400, 10, 10)], { confirmBelow: 64 })).to.deep.equal([
       large,
     ]);
-  });
-});
-
-describe('toYunetTensor', () => {
-  it('when an RGB image is converted, then the tensor is planar BGR padded to multiples of 32', () => {
-    const data = new Uint8Array([10, 20, 30, 40, 50, 60]);
-    const { tensor, width, height } = toYunetTensor({ data, width: 2, height: 1, channels: 3 });
-    expect([width, height]).to.deep.equal([32, 32]);
-    const plane = 32 * 32;
-    expect([tensor[0], tensor[1], tensor[2]]).to.deep.equal([30, 60, 0]);
-    expect([tensor[plane], tensor[plane + 1]]).to.deep.equal([20, 50]);
-    expect([tensor[2 * plane], tensor[2 * plane + 1]]).to.deep.equal([10, 40]);
-  });
-
-  it('when mirrored, then columns are reversed within the image, not the padded canvas', () => {
-    const data = new Uint8Array([10, 20, 30, 40, 50, 60]);
-    const { tensor } = toYunetTensor({ data, width: 2, height: 1, channels: 3 }, true);
-    expect([tensor[0], tensor[1], tensor[2]]).to.deep.equal([60, 30, 0]);
-  });
-
-  it('when buffers are reused across sizes and mirroring, then every tensor equals a freshly made one', () => {
-    const image = (width: number, height: number, seed: number) => ({
-      data: Uint8Array.from({ length: width * height * 3 }, (_, i) => (i * 7 + seed) % 251),
-      width,
-      height,
-      channels: 3,
-    });
-    const buffers = new TensorBuffers();
-    const sequence = [
-      image(40, 20, 1),
-      image(20, 40, 2),
-      image(40, 20, 3),
-      image(40, 20, 4),
-      image(33, 1, 5),
-    ];
-    for (const [i, img] of sequence.entries()) {
-      for (const mirror of [false, true]) {
-        const buffer = buffers.take(img);
-        const reused = toYunetTensor(img, mirror, buffer);
-        expect(Array.from(reused.tensor), `image ${i}, mirror ${mirror}`).to.deep.equal(
-          Array.from(toYunetTensor(img, mirror).tensor),
-        );
-        buffers.give(img, buffer);
-      }
-    }
-  });
-
-  it('when kept buffers exceed the byte limit, then the least recently used are let go', () => {
-    const buffers = new TensorBuffers(2 * 3 * 32 * 32 * 4);
-    const [a, b, c] = [1, 2, 3].map((w) => ({ width: w, height: 1 }));
-    const arrays = [a!, b!, c!].map((img) => buffers.take(img));
-    [a!, b!, c!].forEach((img, i) => buffers.give(img, arrays[i]!));
-    expect(buffers.take(a!)).to.not.equal(arrays[0]);
-    expect(buffers.take(c!)).to.equal(arrays[2]);
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { FaceBox } from '../../worker/detection/face-box.js';
+import type { FaceBox } from '../../worker/detection/face-types.js';
 import { nms } from '../../worker/detection/nms.js';
-import { mergeScales, planScales, selectAndMap } from '../../worker/detection/scale-plan.js';
+import { mergeScales, passesFor, planScales, selectAndMap } from '../../worker/detection/scale-plan.js';
 
 const box = (x: number, y: number, w: number, h: number, score = 0.9): FaceBox => ({
   x,
@@ -69,5 +69,17 @@ describe('nms and mergeScales', () => {
       [0, 300],
       [400, 30],
     ]);
+  });
+});
+
+describe('passesFor', () => {
+  it('when min_face_size is larger than what the fine passes answer for, then only coarser passes run', () => {
+    const passes = planScales(1920, 1080, { maxSide: 1280 });
+    expect(passes).to.have.length(3);
+    expect(passesFor(passes, 1920, 0).map((p) => p.index)).to.deep.equal([0, 1, 2]);
+    // The finest pass answers for faces up to 200 of its pixels, 300 of the picture's.
+    expect(passesFor(passes, 1920, 299).map((p) => p.index)).to.deep.equal([0, 1, 2]);
+    expect(passesFor(passes, 1920, 301).map((p) => p.index)).to.deep.equal([1, 2]);
+    expect(passesFor(passes, 1920, 100_000).map((p) => p.index)).to.deep.equal([2]);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeYunet, YUNET_STRIDES } from '../../worker/detection/yunet-decoder.js';
+import { decodeYunet, YUNET_STRIDES } from '../../worker/yunet/yunet-decoder.js';
 
 /** Zeroed outputs for a `w`×`h` input, with one cell of one stride set. */
 function outputs(w: number, h: number) {

@@ -1,9 +1,11 @@
-import type { FaceBox } from './face-box.js';
-import { confirmWithMirror } from './flip-refinement.js';
-import type { RawImage } from './input-tensor.js';
-import { mergeScales, planScales, selectAndMap, type ScalePass } from './scale-plan.js';
-import type { InferencePool } from '../inference/inference-pool.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
+import type { Detector } from './detector.js';
+import type { FaceBox, RawImage } from './face-types.js';
+import { ImagePyramid } from './image-pyramid.js';
+import { OrientationSearch, type OrientationLock } from './orientation-search.js';
+import { PyramidSearch } from './pyramid-search.js';
+import { planScales } from './scale-plan.js';
+import type { QuarterTurn } from './view-transform.js';
 
 export interface FaceDetectionOptions {
   /** Longest side of the finest detection pass (DETECT_MAX_SIDE). */
@@ -12,88 +14,88 @@ export interface FaceDetectionOptions {
   scoreThreshold: number;
   nmsIou: number;
   /**
-   * Faces smaller than this (input pixels, finest pass) must be confirmed by a mirrored pass, which also
-   * refines their landmarks.
+   * Faces smaller than this (input pixels, finest pass) must be confirmed by a mirrored pass.
    * @defaultValue 64
    */
   confirmBelow?: number;
 }
 
-export interface DetectedImage {
+export interface PictureRequest {
+  minConfidence?: number;
+  /** Search every quarter turn of the picture, not only upright. */
+  autoRotate: boolean;
+  /** Faces whose shorter side is below this many picture pixels are not wanted. */
+  minFaceSize?: number;
+}
+
+export interface DetectedPicture {
+  /** The picture the faces are reported in. */
   width: number;
   height: number;
-  /** Faces in the displayed image's pixels, unordered. */
+  /** Faces in the reported picture's pixels, unordered. */
   faces: FaceBox[];
-  /** The decoded pixels of the finest pass (the full image when it was no larger than `maxSide`). */
+  /** The clockwise quarter turn under which they were found upright. */
+  turn: QuarterTurn;
+  /** The pixels of the finest pass (the whole picture when it was no larger than `maxSide`). */
   pixels: RawImage;
 }
 
-/**
- * Multi-scale YuNet detection of one picture. The image is decoded once at the finest pass's size; the
- * coarser passes are resized from that. The finest pass and the coarser ones run as two requests, so that
- * one picture alone can use two inference threads.
- */
+/** Face detection of one picture: multi-scale, at any quarter turn when asked. */
 export class FaceDetectionService {
-  constructor(
-    private readonly pool: InferencePool,
-    private readonly decoder: ImageDecoder,
-    private readonly options: FaceDetectionOptions,
-  ) {}
+  private readonly pyramids: PyramidSearch;
+  private readonly orientations: OrientationSearch;
 
-  /** Detects faces in an encoded image (JPEG, PNG, …). */
-  async detectEncoded(bytes: Buffer, minConfidence?: number): Promise<DetectedImage> {
+  constructor(
+    detector: Detector,
+    private readonly decoder: Pick<ImageDecoder, 'probe' | 'decode' | 'resizeRaw'>,
+    private readonly options: FaceDetectionOptions,
+  ) {
+    this.pyramids = new PyramidSearch(detector, options);
+    this.orientations = new OrientationSearch(detector, this.pyramids, options);
+  }
+
+  /**
+   * Detects faces in an encoded image (JPEG, PNG, …), decoded once at the finest pass's size, so JPEG
+   * shrink-on-load applies.
+   */
+  async detectEncoded(bytes: Buffer, request: PictureRequest): Promise<DetectedPicture> {
     const { width, height } = await this.decoder.probe(bytes);
     const passes = planScales(width, height, { maxSide: this.options.maxSide });
     const finest = await this.decoder.decode(bytes, passes[0]!.width, passes[0]!.height);
-    const faces = await this.detectPasses(finest, passes, width, height, minConfidence);
-    return { width, height, faces, pixels: finest };
+    const pyramid = new ImagePyramid(width, height, passes, finest, this.resize);
+    return this.detectPyramid(pyramid, request);
   }
 
-  /** Detects faces in decoded pixels (a video frame), reported in the pixels of `fullWidth`×`fullHeight`. */
+  /**
+   * Detects faces in decoded pixels (a video frame), reported in the pixels of `width`×`height`. Frames
+   * of one video share `lock`, so the turn is searched for until it is clear, then kept.
+   */
   async detectRaw(
     image: RawImage,
-    fullWidth: number,
-    fullHeight: number,
-    minConfidence?: number,
-  ): Promise<FaceBox[]> {
-    const passes = planScales(image.width, image.height, { maxSide: this.options.maxSide });
-    const finest =
-      passes[0]!.width === image.width && passes[0]!.height === image.height
-        ? image
-        : await this.decoder.resizeRaw(image, passes[0]!.width, passes[0]!.height);
-    return this.detectPasses(finest, passes, fullWidth, fullHeight, minConfidence);
-  }
-
-  private async detectPasses(
-    finest: RawImage,
-    passes: ScalePass[],
     width: number,
     height: number,
-    minConfidence: number | undefined,
-  ): Promise<FaceBox[]> {
-    const threshold = minConfidence ?? this.options.scoreThreshold;
-    // The finest pass is most of the model's work: it starts while the coarser images are resized, and
-    // they go as a second request, which another inference thread can take.
-    const finestRun = this.pool.run([{ image: finest, mirror: false }], threshold);
-    finestRun.catch(() => {}); // awaited below; a failure meanwhile must not count as unhandled
-    const coarser = [];
-    for (const pass of passes.slice(1))
-      coarser.push({ image: await this.decoder.resizeRaw(finest, pass.width, pass.height), mirror: false });
-    const [[finestFound], coarserFound] = await Promise.all([
-      finestRun,
-      coarser.length > 0 ? this.pool.run(coarser, threshold) : [],
-    ]);
-
-    let finestFaces = finestFound!;
-    const confirmBelow = this.options.confirmBelow ?? 64;
-    if (finestFaces.some((f) => Math.sqrt(f.w * f.h) < confirmBelow)) {
-      const [mirrored] = await this.pool.run([{ image: finest, mirror: true }], threshold);
-      finestFaces = confirmWithMirror(finestFaces, mirrored!, { confirmBelow });
-    }
-
-    const all = passes.flatMap((pass, i) =>
-      selectAndMap(i === 0 ? finestFaces : coarserFound[i - 1]!, pass, width, height),
-    );
-    return mergeScales(all, this.options.nmsIou);
+    request: PictureRequest,
+    lock?: OrientationLock,
+  ): Promise<DetectedPicture> {
+    const pyramid = await ImagePyramid.of(image, width, height, this.options.maxSide, this.resize);
+    return this.detectPyramid(pyramid, request, lock);
   }
+
+  private async detectPyramid(
+    pyramid: ImagePyramid,
+    request: PictureRequest,
+    lock?: OrientationLock,
+  ): Promise<DetectedPicture> {
+    const search = {
+      threshold: request.minConfidence ?? this.options.scoreThreshold,
+      minFaceSize: request.minFaceSize,
+    };
+    const { faces, turn } = request.autoRotate
+      ? await this.orientations.detect(pyramid, search, lock)
+      : { ...(await this.pyramids.search(pyramid, { ...search, turn: 0 })), turn: 0 as const };
+    return { width: pyramid.width, height: pyramid.height, faces, turn, pixels: pyramid.finest };
+  }
+
+  private readonly resize = (image: RawImage, width: number, height: number) =>
+    this.decoder.resizeRaw(image, width, height);
 }

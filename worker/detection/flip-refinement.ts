@@ -1,18 +1,4 @@
-import { iou, type FaceBox } from './face-box.js';
-
-/**
- * Maps a face found in a horizontally mirrored image back into the unmirrored one. Mirroring swaps which
- * eye and mouth corner is image-left, so the pairs swap too.
- */
-export function unmirror(face: FaceBox, imageWidth: number): FaceBox {
-  const l = face.landmarks;
-  const m = (x: number) => imageWidth - x;
-  return {
-    ...face,
-    x: imageWidth - face.x - face.w,
-    landmarks: [m(l[2]!), l[3]!, m(l[0]!), l[1]!, m(l[4]!), l[5]!, m(l[8]!), l[9]!, m(l[6]!), l[7]!],
-  };
-}
+import { iou, type FaceBox } from './face-types.js';
 
 export interface MirrorCheckOptions {
   /** Faces smaller than this (√(w·h), same pixels as the boxes) must be confirmed by the mirrored view. */

@@ -1,12 +1,15 @@
-import type { FrameFaces, Point, Region } from '../../shared/contract/api-contract.js';
-import type { FaceBox } from './face-box.js';
+import type { FrameFaces, Point, Pose, Quality, Region } from '../../shared/contract/api-contract.js';
+import type { FaceBox } from './face-types.js';
+import type { QuarterTurn } from './view-transform.js';
 
 /** A face in the answer's integer pixel space, before ids are assigned. */
 export interface PlacedFace {
   region: Region;
-  /** left eye, right eye, nose tip, mouth centre, left mouth corner, right mouth corner (image-left/right). */
+  /** left eye, right eye, nose tip, mouth centre, left mouth corner, right mouth corner (subject's order). */
   landmarks: Point[];
   score: number;
+  /** The detector's face it was placed from, unrounded. */
+  source: FaceBox;
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
@@ -33,6 +36,7 @@ export function placeFace(face: FaceBox, width: number, height: number): PlacedF
       pt(l[8]!, l[9]!),
     ],
     score: Math.round(face.score * 10_000) / 10_000,
+    source: face,
   };
 }
 
@@ -41,14 +45,19 @@ export interface SelectOptions {
   singleFace: boolean;
   /** Drop faces scoring below this. */
   minConfidence: number;
+  /** Drop faces whose region's shorter side is below this. */
+  minFaceSize?: number;
+  /** Keep at most this many, largest first. */
+  maxFaces?: number;
 }
 
 /** Orders faces by region area, largest first (ties: higher score first), then applies the request's filters. */
 export function selectFaces(faces: readonly PlacedFace[], options: SelectOptions): PlacedFace[] {
+  const minSide = Math.max(1, options.minFaceSize ?? 0);
   const kept = faces
-    .filter((f) => f.score >= options.minConfidence && f.region[2] > 0 && f.region[3] > 0)
+    .filter((f) => f.score >= options.minConfidence && Math.min(f.region[2], f.region[3]) >= minSide)
     .sort((a, b) => b.region[2] * b.region[3] - a.region[2] * a.region[3] || b.score - a.score);
-  return options.singleFace ? kept.slice(0, 1) : kept;
+  return kept.slice(0, options.singleFace ? 1 : (options.maxFaces ?? kept.length));
 }
 
 export function landmarksString(landmarks: readonly Point[]): string {
@@ -62,6 +71,10 @@ export interface FrameExtras {
   faceIds: number[];
   removed: number[];
   frameTime: number | null;
+  /** Per face, in the order of the faces. */
+  pose: Pose[];
+  quality: Quality[];
+  rotation: QuarterTurn;
 }
 
 /** Assembles one frame of the answer; every per-face array follows the order of `faces`. */
@@ -77,5 +90,8 @@ export function toFrameFaces(faces: readonly PlacedFace[], extras: FrameExtras):
     face_urls: null,
     crop_region: null,
     crop_landmarks: null,
+    pose: extras.pose,
+    quality: extras.quality,
+    rotation: extras.rotation,
   };
 }

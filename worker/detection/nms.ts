@@ -1,4 +1,4 @@
-import { iou, type FaceBox } from './face-box.js';
+import { iou, type FaceBox } from './face-types.js';
 
 /** Greedy non-maximum suppression: keeps the best-scoring box of every group overlapping above `iouThreshold`. */
 export function nms(boxes: readonly FaceBox[], iouThreshold: number): FaceBox[] {

@@ -1,4 +1,4 @@
-import { area, type FaceBox } from './face-box.js';
+import { area, coverage, faceSize, type FaceBox } from './face-types.js';
 import { nms } from './nms.js';
 
 /**
@@ -72,7 +72,7 @@ export function selectAndMap(
   const sy = imageHeight / pass.height;
   return faces
     .filter((f) => {
-      const size = Math.sqrt(area(f));
+      const size = faceSize(f);
       return size >= pass.minFace && size < pass.maxFace;
     })
     .map((f) => ({
@@ -93,13 +93,21 @@ export function mergeScales(faces: readonly FaceBox[], nmsIou: number): FaceBox[
   const kept = nms(faces, nmsIou);
   return kept.filter(
     (small) =>
-      !kept.some((big) => big !== small && area(small) < 0.25 * area(big) && covered(small, big) > 0.5),
+      !kept.some((big) => big !== small && area(small) < 0.25 * area(big) && coverage(small, big) > 0.5),
   );
 }
 
-function covered(inner: FaceBox, outer: FaceBox): number {
-  const ix = Math.max(0, Math.min(inner.x + inner.w, outer.x + outer.w) - Math.max(inner.x, outer.x));
-  const iy = Math.max(0, Math.min(inner.y + inner.h, outer.y + outer.h) - Math.max(inner.y, outer.y));
-  const a = area(inner);
-  return a > 0 ? (ix * iy) / a : 0;
+/**
+ * The passes that can find a face whose shorter side is at least `minFaceSize` picture pixels. A pass
+ * answers for faces below its `maxFace` (its own pixels); a face's shorter side is at most √(w·h), so a
+ * pass whose largest face is smaller than `minFaceSize` in the picture can only find faces that would be
+ * dropped. The coarsest pass is always kept.
+ */
+export function passesFor(passes: readonly ScalePass[], imageWidth: number, minFaceSize: number) {
+  return passes
+    .map((pass, index) => ({ pass, index }))
+    .filter(
+      ({ pass, index }) =>
+        index === passes.length - 1 || pass.maxFace * (imageWidth / pass.width) >= minFaceSize,
+    );
 }

@@ -1,16 +1,15 @@
 import { Worker } from 'node:worker_threads';
-import { ModelError } from '../../shared/errors/errors.js';
-import { AppError } from '../../shared/errors/app-error.js';
-import type { FaceBox } from '../detection/face-box.js';
-import type {
-  InferenceInput,
-  InferenceReply,
-  InferenceRequest,
-  ThreadInit,
-  ThreadReady,
-} from './inference-protocol.js';
+import { InferenceFailedError, ModelError } from '../../shared/errors/errors.js';
+import type { Detector, DetectorInput } from '../detection/detector.js';
+import type { FaceBox } from '../detection/face-types.js';
+import type { InferenceReply, InferenceRequest, ThreadInit, ThreadReady } from './inference-protocol.js';
 
 export interface InferencePoolOptions {
+  /**
+   * The model's thread entry: it loads `modelPath`, answers {@link InferenceRequest}s, and says when it is
+   * ready (see ../yunet/yunet.thread.ts).
+   */
+  threadUrl: URL;
   modelPath: string;
   /**
    * Worker threads, each holding one onnxruntime session with one intra-op thread.
@@ -32,14 +31,12 @@ interface Slot {
   task?: Task & { id: number };
 }
 
-const THREAD_URL = new URL('./inference.thread.js', import.meta.url);
-
 /**
- * A fixed set of inference threads and a FIFO of requests. Each request (all scales of one image) runs on
- * one thread; different images run in parallel on different threads. A thread that dies fails only its own
- * request and is replaced.
+ * A fixed set of inference threads and a FIFO of requests: the {@link Detector} the worker runs. Each
+ * request (several scales or views of one picture) runs on one thread; different requests run in parallel
+ * on different threads. A thread that dies fails only its own request and is replaced.
  */
-export class InferencePool {
+export class InferencePool implements Detector {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -63,8 +60,7 @@ export class InferencePool {
     return this.slots.length;
   }
 
-  /** Runs the model on each input and returns the faces per input, in input pixels. */
-  run(inputs: InferenceInput[], scoreThreshold: number): Promise<FaceBox[][]> {
+  detect(inputs: DetectorInput[], scoreThreshold: number): Promise<FaceBox[][]> {
     if (this.closed) return Promise.reject(new Error('inference pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ req: { inputs, scoreThreshold }, resolve, reject });
@@ -80,7 +76,7 @@ export class InferencePool {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(THREAD_URL, {
+      const worker = new Worker(this.options.threadUrl, {
         workerData: { modelPath: this.options.modelPath } satisfies ThreadInit,
       });
       const slot: Slot = { worker };
@@ -124,7 +120,7 @@ export class InferencePool {
       for (const ms of reply.runMs) this.options.onRun?.(ms / 1000);
       task.resolve(reply.faces);
     } else {
-      task.reject(new AppError('INFERENCE_FAILED', 500, `Face detection failed: ${reply.message}`));
+      task.reject(new InferenceFailedError(reply.message, false));
     }
     this.dispatch();
   }
@@ -133,9 +129,7 @@ export class InferencePool {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
-    slot.task?.reject(
-      new AppError('INFERENCE_FAILED', 500, `Face detection thread failed: ${err.message}`, true),
-    );
+    slot.task?.reject(new InferenceFailedError(err.message, true));
     if (this.closed) return;
     void slot.worker.terminate();
     this.spawn().catch((spawnErr: unknown) => {

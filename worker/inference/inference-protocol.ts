@@ -1,15 +1,9 @@
-import type { FaceBox } from '../detection/face-box.js';
-import type { RawImage } from '../detection/input-tensor.js';
-
-/** One model run: an image at one scale, optionally mirrored. */
-export interface InferenceInput {
-  image: RawImage;
-  mirror: boolean;
-}
+import type { DetectorInput } from '../detection/detector.js';
+import type { FaceBox } from '../detection/face-types.js';
 
 export interface InferenceRequest {
   id: number;
-  inputs: InferenceInput[];
+  inputs: DetectorInput[];
   scoreThreshold: number;
 }
 

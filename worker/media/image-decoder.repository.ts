@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { Region } from '../../shared/contract/api-contract.js';
 import { sniffMedia } from '../../shared/media/media-sniffer.js';
-import type { RawImage } from '../detection/input-tensor.js';
+import type { RawImage } from '../detection/face-types.js';
 
 export interface ImageDecoderOptions {
   /** Largest decoded image accepted, in pixels: the defence against decompression bombs. */

@@ -2,7 +2,7 @@ import type { FrameFaces, Point, Region } from '../../shared/contract/api-contra
 import type { Crop, CropStorage } from '../../shared/storage/crop-storage.js';
 import type { CropLinkSigner } from '../../shared/storage/crop-link-signer.js';
 import { expandRegion, relativeTo } from '../detection/crop-geometry.js';
-import type { RawImage } from '../detection/input-tensor.js';
+import type { RawImage } from '../detection/face-types.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 
 /**

@@ -5,23 +5,19 @@ import type { FacesObj } from '../../shared/contract/api-contract.js';
 import type { DetectJobResult, DetectOptions } from '../../shared/contract/detect-job.contract.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import type { FaceDetectionService } from '../detection/face-detection.service.js';
-import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
 import type { GuardedHttpClient } from '../fetch/guarded-http-client.js';
 import { RangeProxy } from '../fetch/range-proxy.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import type { BitmapConverter } from '../media/bitmap-converter.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
-import type { CropService } from './crop.service.js';
+import type { MediaDetectionService } from './media-detection.service.js';
 import type { MediaSourceService } from './media-source.service.js';
 import type { VideoDetectionService } from './video-detection.service.js';
-import { VideoTimeoutError } from '../video/video-timeout.error.js';
-import { MediaTimeoutError } from '../video/media-timeout.error.js';
-import { DownloadFailedError } from '../../shared/errors/errors.js';
+import { DownloadFailedError, MediaTimeoutError, VideoTimeoutError } from '../../shared/errors/errors.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 
 export interface DetectJobServiceOptions {
   maxVideoBytes: number;
-  scoreThreshold: number;
   /** Names this process in results (host:pid). */
   workerName: string;
   /** Longest a video job may take, all frames together. */
@@ -36,7 +32,7 @@ export class DetectJobService {
     private readonly detector: FaceDetectionService,
     private readonly decoder: ImageDecoder,
     private readonly bitmaps: Pick<BitmapConverter, 'toDecodable'>,
-    private readonly crops: CropService,
+    private readonly frames: MediaDetectionService,
     private readonly video: VideoDetectionService,
     private readonly blobs: MediaBlobRepository,
     private readonly media: MediaSourceService,
@@ -121,22 +117,23 @@ export class DetectJobService {
     }
   }
 
-  private async detectImage(jobId: string, bytes: Buffer, options: DetectOptions): Promise<FacesObj> {
-    const { width, height, faces, pixels } = await this.detector.detectEncoded(bytes, options.minConfidence);
-    const placed = selectFaces(
-      faces.map((f) => placeFace(f, width, height)),
-      { singleFace: options.singleFace, minConfidence: options.minConfidence ?? this.options.scoreThreshold },
+  /** An image is a video of one frame, decoded straight to the finest pass's size. */
+  private detectImage(jobId: string, bytes: Buffer, options: DetectOptions): Promise<FacesObj> {
+    return this.frames.detect(
+      jobId,
+      [
+        {
+          key: '0',
+          time: null,
+          detect: (request) => this.detector.detectEncoded(bytes, request),
+          // Crops come from the full picture, decoded again only when detection ran on a smaller copy.
+          cropSource: ({ pixels, width, height }) =>
+            pixels.width === width && pixels.height === height
+              ? Promise.resolve(pixels)
+              : this.decoder.decode(bytes, width, height),
+        },
+      ],
+      options,
     );
-    const frame = toFrameFaces(placed, { faceIds: placed.map((_, i) => i), removed: [], frameTime: null });
-    this.metrics.frames.inc();
-    this.metrics.faces.inc(placed.length);
-    if (options.returnFaceUrl) {
-      const full =
-        pixels.width === width && pixels.height === height
-          ? pixels
-          : await this.decoder.decode(bytes, width, height);
-      await this.crops.cropFrame(jobId, '0', frame, full, options.expandRatio);
-    }
-    return { '0': frame };
   }
 }

@@ -1,8 +1,11 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DetectJobData } from '../../shared/contract/detect-job.contract.js';
-import { AppError } from '../../shared/errors/app-error.js';
-import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import {
+  MediaExpiredError,
+  PayloadTooLargeError,
+  UnsupportedMediaError,
+} from '../../shared/errors/errors.js';
 import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
@@ -38,11 +41,7 @@ export class MediaSourceService {
     if (source.kind === 'blob') {
       const bytes = await this.blobs.get(source.key);
       if (!bytes) {
-        throw new AppError(
-          'MEDIA_EXPIRED',
-          410,
-          'The uploaded image expired before a worker reached it; send it again',
-        );
+        throw new MediaExpiredError();
       }
       return { kind: 'image', bytes };
     }

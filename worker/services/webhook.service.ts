@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { DetectSuccess, ErrorAnswer } from '../../shared/contract/api-contract.js';
 import type { DetectJobResult, WebhookJobData } from '../../shared/contract/detect-job.contract.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
-import { AppError } from '../../shared/errors/app-error.js';
+import type { AppError } from '../../shared/errors/app-error.js';
+import { CallbackRejectedError } from '../../shared/errors/errors.js';
 import type { WebhookPoster } from '../fetch/webhook-poster.js';
 import type { WebhookQueueRepository } from '../queue/webhook-queue.repository.js';
 
@@ -43,7 +44,7 @@ export class WebhookService {
     if (this.secret) headers['x-signature'] = signature(body, this.secret);
     const { status } = await this.poster.postJson(url, body, headers);
     if (status < 200 || status >= 300) {
-      throw new AppError('CALLBACK_REJECTED', 502, `callback answered HTTP ${status}`, true);
+      throw new CallbackRejectedError(status);
     }
   };
 }

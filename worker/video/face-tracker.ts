@@ -1,3 +1,5 @@
+import { boxOf, iou } from '../detection/face-types.js';
+
 /** A face as the detector reports it, in the displayed frame's pixels. */
 export interface TrackableFace {
   /** `[x, y, w, h]`, top-left corner and size. */
@@ -58,7 +60,7 @@ export class FaceTracker {
     const pairs: { track: number; face: number; cost: number }[] = [];
     this.tracks.forEach((track, t) => {
       faces.forEach((face, f) => {
-        const overlap = iou(track.face.box, face.box);
+        const overlap = iou(boxOf(track.face.box), boxOf(face.box));
         const shift = landmarkShift(track.face, face);
         if (overlap >= this.minIou && shift <= this.maxLandmarkShift) {
           pairs.push({ track: t, face: f, cost: 1 - overlap + shift });
@@ -83,14 +85,6 @@ export class FaceTracker {
     this.tracks = current;
     return { ids: current.map((track) => track.id), removed };
   }
-}
-
-function iou(a: TrackableFace['box'], b: TrackableFace['box']): number {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  const inter = ix * iy;
-  const union = a[2] * a[3] + b[2] * b[3] - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 /**

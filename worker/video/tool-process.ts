@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { AppError } from '../../shared/errors/app-error.js';
-import { MediaTimeoutError } from './media-timeout.error.js';
+import { MediaTimeoutError } from '../../shared/errors/errors.js';
 import { explainExit, unsupported, VIDEO_MESSAGES } from './video-messages.js';
 
 export interface ToolProcessOptions {

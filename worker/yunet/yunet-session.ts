@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../../shared/errors/errors.js';
-import type { YunetOutputs } from '../detection/yunet-decoder.js';
+import type { YunetOutputs } from './yunet-decoder.js';
 
 export interface YunetSessionOptions {
   /**

@@ -1,4 +1,4 @@
-import type { FaceBox } from './face-box.js';
+import type { FaceBox } from '../detection/face-types.js';
 
 export const YUNET_STRIDES = [8, 16, 32] as const;
 export type YunetStride = (typeof YUNET_STRIDES)[number];

@@ -1,35 +1,32 @@
-/** Raw interleaved 8-bit pixels as sharp or ffmpeg hand them over (RGB or RGBA). */
-export interface RawImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: number;
-}
+import type { RawImage } from '../detection/face-types.js';
+import { pixelMap, UPRIGHT, viewSize, type View } from '../detection/view-transform.js';
 
 export const alignUp = (v: number, multiple: number) => Math.ceil(v / multiple) * multiple;
 
 /**
  * Builds YuNet's input: planar BGR float32 in 0–255, no normalisation, padded with zeros at the bottom and
- * right to a canvas whose sides are multiples of 32 (the model's largest stride). `mirror` flips the image
- * horizontally while copying, which costs nothing extra. `out`, from {@link TensorBuffers}, is filled
- * instead of a new array; it must be zero outside this image's pixels.
+ * right to a canvas whose sides are multiples of 32 (the model's largest stride). The picture is read
+ * through `view` while copying (a turn or a mirror costs nothing extra). `out`, from {@link TensorBuffers},
+ * is filled instead of a new array; it must be zero outside this view's pixels.
  */
 export function toYunetTensor(
   img: RawImage,
-  mirror = false,
+  view: View = UPRIGHT,
   out?: Float32Array,
 ): { tensor: Float32Array; width: number; height: number } {
-  const cw = alignUp(img.width, 32);
-  const ch = alignUp(img.height, 32);
+  const { data, width, height, channels } = img;
+  const seen = viewSize(view.turn, width, height);
+  const cw = alignUp(seen.width, 32);
+  const ch = alignUp(seen.height, 32);
   const plane = cw * ch;
   if (out && out.length !== 3 * plane)
     throw new RangeError(`tensor buffer of ${out.length}, not ${3 * plane}`);
   out ??= new Float32Array(3 * plane);
-  const { data, width, height, channels } = img;
   for (let y = 0; y < height; y++) {
+    const { col0, row0, dCol, dRow } = pixelMap(view, width, height, y);
+    const step = dRow * cw + dCol;
     let src = y * width * channels;
-    let dst = y * cw + (mirror ? width - 1 : 0);
-    const step = mirror ? -1 : 1;
+    let dst = row0 * cw + col0;
     for (let x = 0; x < width; x++, src += channels, dst += step) {
       out[dst] = data[src + 2]!;
       out[plane + dst] = data[src + 1]!;

@@ -1,18 +1,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../shared/errors/app-error.js';
-import { TensorBuffers, toYunetTensor, type RawImage } from '../detection/input-tensor.js';
-import { decodeYunet } from '../detection/yunet-decoder.js';
-import { unmirror } from '../detection/flip-refinement.js';
-import type { InferenceReply, InferenceRequest, ThreadInit, ThreadReady } from './inference-protocol.js';
+import type { DetectorInput } from '../detection/detector.js';
+import { faceToPicture, viewSize } from '../detection/view-transform.js';
+import type {
+  InferenceReply,
+  InferenceRequest,
+  ThreadInit,
+  ThreadReady,
+} from '../inference/inference-protocol.js';
+import { decodeYunet } from './yunet-decoder.js';
 import { YunetSession } from './yunet-session.js';
+import { TensorBuffers, toYunetTensor } from './yunet-tensor.js';
 
 /**
- * Runs in a worker thread: onnxruntime's run() blocks the thread it is called on, so it must never run on
+ * YuNet's inference thread: onnxruntime's run() blocks the thread it is called on, so it must never run on
  * the thread that serves HTTP or renews BullMQ locks. Tensor building and decoding happen here too, so the
  * main thread only resizes (libuv pool) and receives a few boxes.
  */
 const port = parentPort;
-if (!port) throw new Error('inference.thread must run as a worker thread');
+if (!port) throw new Error('yunet.thread must run as a worker thread');
 const { modelPath } = workerData as ThreadInit;
 const buffers = new TensorBuffers();
 
@@ -35,11 +41,12 @@ async function handle(session: YunetSession, req: InferenceRequest): Promise<Inf
   try {
     const faces = [];
     const runMs = [];
-    for (const { image, mirror } of req.inputs) {
-      const { outputs, width, height, ms } = await runOnce(session, image, mirror);
+    for (const input of req.inputs) {
+      const { outputs, width, height, ms } = await runOnce(session, input);
       runMs.push(ms);
+      const { image, view } = input;
       const found = decodeYunet(outputs, width, height, req.scoreThreshold);
-      faces.push(mirror ? found.map((f) => unmirror(f, image.width)) : found);
+      faces.push(found.map((f) => faceToPicture(f, view, image.width, image.height)));
     }
     return { id: req.id, ok: true, faces, runMs };
   } catch (err) {
@@ -47,14 +54,15 @@ async function handle(session: YunetSession, req: InferenceRequest): Promise<Inf
   }
 }
 
-async function runOnce(session: YunetSession, image: RawImage, mirror: boolean) {
-  const buffer = buffers.take(image);
+async function runOnce(session: YunetSession, { image, view }: DetectorInput) {
+  const seen = viewSize(view.turn, image.width, image.height);
+  const buffer = buffers.take(seen);
   try {
-    const { tensor, width, height } = toYunetTensor(image, mirror, buffer);
+    const { tensor, width, height } = toYunetTensor(image, view, buffer);
     const t0 = performance.now();
     const outputs = await session.run(tensor, width, height);
     return { outputs, width, height, ms: performance.now() - t0 };
   } finally {
-    buffers.give(image, buffer);
+    buffers.give(seen, buffer);
   }
 }

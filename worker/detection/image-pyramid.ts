@@ -1,0 +1,43 @@
+import type { RawImage } from './face-types.js';
+import { planScales, type ScalePass } from './scale-plan.js';
+
+export type Resize = (image: RawImage, width: number, height: number) => Promise<RawImage>;
+
+/**
+ * One picture at every scale of its pass plan. The finest is given; each coarser one is resized from it
+ * the first time a search asks for it and kept, so searches at several turns resize only once, and the
+ * first search's finest pass runs while the coarser pictures are being made.
+ */
+export class ImagePyramid {
+  readonly passes: ScalePass[];
+  private readonly images: Promise<RawImage>[] = [];
+
+  /** `width`×`height` is the picture the faces are reported in; `finest` is it at `passes[0]`'s size. */
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    passes: ScalePass[],
+    readonly finest: RawImage,
+    private readonly resize: Resize,
+  ) {
+    this.passes = passes;
+    this.images[0] = Promise.resolve(finest);
+  }
+
+  /** A pyramid of `image` (a decoded frame), whose faces are reported in `width`×`height` pixels. */
+  static async of(image: RawImage, width: number, height: number, maxSide: number, resize: Resize) {
+    const passes = planScales(image.width, image.height, { maxSide });
+    const finest =
+      passes[0]!.width === image.width && passes[0]!.height === image.height
+        ? image
+        : await resize(image, passes[0]!.width, passes[0]!.height);
+    return new ImagePyramid(width, height, passes, finest, resize);
+  }
+
+  image(index: number): Promise<RawImage> {
+    const pass = this.passes[index];
+    if (!pass) throw new RangeError(`no pass ${index}`);
+    this.images[index] ??= this.resize(this.finest, pass.width, pass.height);
+    return this.images[index];
+  }
+}
