@@ -28,6 +28,7 @@ const ui = {
   minConfidence: $('min-confidence'),
   singleFace: $('single-face'),
   returnFaceUrl: $('return-face-url'),
+  autoRotate: $('auto-rotate'),
   progress: $('progress'),
   status: $('status-text'),
   error: $('error'),
@@ -156,6 +157,7 @@ function requestBody(src) {
     [src.field]: src.value,
     single_face: ui.singleFace.checked,
     return_face_url: ui.returnFaceUrl.checked,
+    auto_rotate: ui.autoRotate.checked,
   };
   if (ui.numFrames.value !== '') body.num_frames = Number(ui.numFrames.value);
   if (ui.minConfidence.value !== '') body.min_confidence = Number(ui.minConfidence.value);
@@ -335,10 +337,47 @@ function addFrame(picture, width, height, { index, faces }, video) {
       ),
     );
   }
+  if (faces.rotation) {
+    caption.append(line(`found after turning the picture ${faces.rotation}° clockwise`, 'rotation'));
+  }
   figure.append(stage, caption);
+  if (faces.region.length > 0) figure.append(attributeTable(faces));
   if (faces.face_urls) figure.append(crops(faces));
   figure.dataset.drawn = 'true';
   ui.frames.append(figure);
+}
+
+/** Pose and quality per face, one row each, in the answer's order. */
+function attributeTable(faces) {
+  const table = element('table', { class: 'attributes' });
+  const head = element('tr');
+  for (const name of ['face', 'score', 'yaw', 'pitch', 'roll', 'sharpness', 'brightness'])
+    head.append(element('th', { scope: 'col' }, name));
+  table.append(head);
+  faces.region.forEach((_, i) => {
+    const { yaw, pitch, roll } = faces.pose[i];
+    const { sharpness, brightness } = faces.quality[i];
+    const row = element('tr', { 'data-face-id': faces.face_ids[i] });
+    const cells = [
+      `#${faces.face_ids[i]}`,
+      faces.scores[i].toFixed(2),
+      `${yaw.toFixed(0)}°`,
+      `${pitch.toFixed(0)}°`,
+      `${roll.toFixed(0)}°`,
+      sharpness.toFixed(2),
+      brightness.toFixed(2),
+    ];
+    for (const text of cells) row.append(element('td', {}, text));
+    table.append(row);
+  });
+  return table;
+}
+
+/** What a face's box says on hover. */
+function describeFace(faces, i) {
+  const { yaw, pitch, roll } = faces.pose[i];
+  const { sharpness, brightness } = faces.quality[i];
+  return `#${faces.face_ids[i]} score ${faces.scores[i].toFixed(2)} · yaw ${yaw.toFixed(0)}° pitch ${pitch.toFixed(0)}° roll ${roll.toFixed(0)}° · sharpness ${sharpness.toFixed(2)} brightness ${brightness.toFixed(2)}`;
 }
 
 /**
@@ -357,20 +396,23 @@ function overlay(faces, width, height, magnify) {
     const id = faces.face_ids[i];
     const color = faceColor(id);
     const score = faces.scores[i];
-    svg.append(
-      svgElement('rect', {
-        x,
-        y,
-        width: w,
-        height: h,
-        fill: 'none',
-        stroke: color,
-        'stroke-width': 3,
-        'vector-effect': 'non-scaling-stroke',
-        'data-face-id': id,
-        'data-score': score,
-      }),
-    );
+    const rect = svgElement('rect', {
+      x,
+      y,
+      width: w,
+      height: h,
+      fill: 'none',
+      stroke: color,
+      'stroke-width': 3,
+      'vector-effect': 'non-scaling-stroke',
+      'pointer-events': 'all',
+      'data-face-id': id,
+      'data-score': score,
+    });
+    const title = svgElement('title', {});
+    title.textContent = describeFace(faces, i);
+    rect.append(title);
+    svg.append(rect);
     const label = svgElement('text', {
       x,
       y: y > 3 * unit ? y - 0.6 * unit : y + h + 2.4 * unit,

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { image, VIDEOS } from '../support/fixtures.js';
 import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
 import { startService, type TestService } from '../support/service.js';
@@ -126,6 +127,18 @@ describe('the try-it page, driven in headless Chromium', function () {
     const raw = JSON.parse((await page.textContent('#raw-json')) ?? '{}');
     expect(boxes.map((b) => b.region)).to.deep.equal(raw.faces_obj['0'].region);
     expect(await page.textContent('#frames figcaption')).to.match(/#0 0\.\d\d · #1 0\.\d\d/);
+    const rows = await page.$$eval('#frames table.attributes tr[data-face-id]', (trs: PageNode[]) =>
+      trs.map((tr) => tr.textContent),
+    );
+    expect(rows).to.have.length(2);
+    const pose = raw.faces_obj['0'].pose[0];
+    expect(rows[0])
+      .to.contain(`${pose.yaw.toFixed(0)}°`)
+      .and.contain(raw.faces_obj['0'].quality[0].sharpness.toFixed(2));
+    const hover = await page.$$eval('#frames rect[data-face-id] title', (titles: PageNode[]) =>
+      titles.map((t) => t.textContent),
+    );
+    expect(hover[0]).to.match(/yaw -?\d+° pitch -?\d+° roll -?\d+° · sharpness 0\.\d\d brightness 0\.\d\d/);
 
     const landmarks = await page.$$eval('#frames circle[data-landmark]', (dots: PageNode[]) =>
       dots.map((d) => [d.getAttribute('data-landmark'), d.getAttribute('fill')]),
@@ -149,6 +162,20 @@ describe('the try-it page, driven in headless Chromium', function () {
 
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it('when a sideways photo is chosen, then its faces are drawn and the caption names the turn that found them', async () => {
+    await page.fill('#api-key', KEY);
+    const sideways = await sharp(await readFile(image('two_people.jpg')))
+      .rotate(90)
+      .jpeg()
+      .toBuffer();
+    await page.setInputFiles('#file', { name: 'sideways.jpg', mimeType: 'image/jpeg', buffer: sideways });
+    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await page.$$eval('#frames rect[data-face-id]', (rects: PageNode[]) => rects.length)).to.equal(2);
+    expect(await page.textContent('#frames .rotation')).to.equal(
+      'found after turning the picture 270° clockwise',
+    );
   });
 
   it('when the key is wrong, then the error says so in plain words and where to fix it', async () => {
