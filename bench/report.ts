@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import type { AutoRotateResults } from './orientation-bench.js';
 import * as prettier from 'prettier';
 import type { LoadResult } from './http-load.js';
 import type { ModelFloor } from './inprocess.js';
@@ -49,6 +50,7 @@ export interface Results {
   };
   memory: { gatewayMiB: number; workerMiB: number; oneThreadWorkersMiB: number[] };
   hostile: HostileResult[];
+  autoRotate?: AutoRotateResults;
 }
 
 type Row = [figure: string, value: string, comparison: string];
@@ -170,6 +172,20 @@ export function rows(r: Results): Row[] {
     ],
     ['Peak RSS, gateway', `${r.memory.gatewayMiB.toFixed(0)} MiB`, 'VmHWM'],
   );
+  const a = r.autoRotate;
+  if (a) {
+    for (const [label, cost, target] of [
+      [`the bench's photo, upright, a face`, a.upright, 'target ≤ 1.1×'],
+      ['a photo with no face (1920×1080)', a.noFace, 'target ≤ 2.5×'],
+      [`the bench's photo turned 90°, no EXIF`, a.turned90, 'printed, no target'],
+    ] as const) {
+      out.push([
+        `auto_rotate CPU per image, ${label}`,
+        `${cost.onMs.toFixed(0)} ms on, ${cost.offMs.toFixed(0)} ms off; faces ${cost.facesOn} on, ${cost.facesOff} off`,
+        `${x(cost.ratio)} off (${target})`,
+      ]);
+    }
+  }
   for (const h of r.hostile) {
     out.push([
       `Hostile ${h.name}: slowest /healthz, gateway / worker`,

@@ -26,6 +26,7 @@ import {
 } from './video-bench.js';
 import { ensureVideos } from './video-fixtures.js';
 import { hostileFiles, measureHostileFiles } from './hostile-bench.js';
+import { autoRotatePictures, measureAutoRotate } from './orientation-bench.js';
 
 /**
  * `npm run bench`: every figure of BENCHMARKS.md, measured side by side in one run, so that ratios hold
@@ -38,6 +39,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SHARED = path.resolve(process.env.SHARED_DIR ?? path.join(ROOT, '../shared'));
 const IMAGE = path.join(SHARED, 'fixtures/images/obama-1080p.jpg');
 const CLIP = path.join(SHARED, 'fixtures/video/short_hamilton_clip.mp4');
+/** The portrait whose lower part (suit, flag, no face) is the bench's photo without a face. */
+const PORTRAIT = path.join(SHARED, 'fixtures/images/obama.jpg');
 const CACHE = path.join(ROOT, 'bench/.cache');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONCURRENCIES = [1, 8];
@@ -158,6 +161,12 @@ async function bench(): Promise<void> {
     );
     const byConcurrency = (lists: LoadSample[][]) =>
       Object.fromEntries(CONCURRENCIES.map((c, i) => [String(c), pool(lists[i]!)]));
+    log('auto_rotate off and on, in-process, one image at a time');
+    const autoRotate = await measureAutoRotate(
+      inProcess.detector,
+      await autoRotatePictures(bytes, await readFile(PORTRAIT)),
+      { rounds: ROUNDS, perRound: quick ? 3 : 8 },
+    );
     await inProcess.close();
     await floorProbe.close();
 
@@ -268,6 +277,7 @@ async function bench(): Promise<void> {
       },
       memory: { gatewayMiB, workerMiB, oneThreadWorkersMiB },
       hostile: hostileResults,
+      autoRotate,
     };
     await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
     console.log(textTable(results));
