@@ -7,7 +7,7 @@ import { findCentredFace } from './turn-choice.js';
 export interface LandmarkRefinerOptions {
   /**
    * Side of the aligned square a face is seen again in, pixels; the face fills about half of it.
-   * @defaultValue 160
+   * @defaultValue 128
    */
   size?: number;
   /**
@@ -39,7 +39,7 @@ export class LandmarkRefiner {
   }
 
   private async refineOne(pyramid: ImagePyramid, face: FaceBox): Promise<FaceBox> {
-    const size = this.options.size ?? 160;
+    const size = this.options.size ?? 128;
     const scale = pyramid.finest.width / pyramid.width;
     const l = face.landmarks;
     const square: Square = {

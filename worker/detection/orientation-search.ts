@@ -17,7 +17,7 @@ export interface OrientationSearchOptions {
   candidates?: number;
   /**
    * Side of the square a candidate is checked in, pixels; the face fills about half of it.
-   * @defaultValue 128
+   * @defaultValue 96
    */
   checkSide?: number;
   /**
@@ -61,7 +61,7 @@ export interface OrientedRequest {
  * Finds faces whatever the picture's quarter turn, paying for the search only when the picture needs it:
  * - the upright search runs as without rotation;
  * - its best faces, or failing them its weakest candidates, are each checked in a small square at the four
- *   turns (four model runs of 128², a few percent of the upright search), and vote for a turn;
+ *   turns (four model runs of 96², a few percent of the upright search), and vote for a turn;
  * - nothing upright at all: cheap probes at the three other turns supply the candidates;
  * - the full search then runs at the winning turn only;
  * - each face's landmarks are then refined in an aligned view (see LandmarkRefiner).
@@ -130,17 +130,20 @@ export class OrientationSearch {
     );
   }
 
-  /** The strongest candidates of some searches: faces before hints, each best first. */
+  /**
+   * The strongest candidates of some searches, best first: their faces, or their hints when they found
+   * none (an upright face needs no weak company to vote, and each check costs four model runs).
+   */
   private candidates(searches: { turn: QuarterTurn; result: SearchResult }[]): FaceBox[] {
     const byScore = (a: FaceBox, b: FaceBox) => b.score - a.score;
-    const faces = searches.flatMap((s) => s.result.faces).sort(byScore);
-    const hints = searches.flatMap((s) => s.result.hints).sort(byScore);
-    return [...faces, ...hints].slice(0, this.options.candidates ?? 3);
+    const faces = searches.flatMap((s) => s.result.faces);
+    const pool = faces.length > 0 ? faces : searches.flatMap((s) => s.result.hints);
+    return pool.sort(byScore).slice(0, this.options.candidates ?? 3);
   }
 
   /** Each candidate, cut out of the finest picture and seen at the four turns, votes for one. */
   private check(pyramid: ImagePyramid, candidates: FaceBox[]): Promise<(TurnVote & { face: FaceBox })[]> {
-    const side = this.options.checkSide ?? 128;
+    const side = this.options.checkSide ?? 96;
     const { finest } = pyramid;
     const scale = finest.width / pyramid.width;
     return Promise.all(
