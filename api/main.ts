@@ -84,6 +84,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     log,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.limits.maxBodyBytes,
+    maxImageBytes: config.limits.maxImageBytes,
     maxInFlightBodyBytes: config.limits.maxInFlightBodyBytes,
     publicBase: publicBase({
       configured: config.publicBaseUrl,
