@@ -129,6 +129,9 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     },
     app,
   );
+  // Node would answer `Expect: 100-continue` itself, before any check; the app sends it once the request
+  // has passed authentication and its limits, so a refused client never sends its body.
+  server.on('checkContinue', app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

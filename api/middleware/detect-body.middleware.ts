@@ -42,7 +42,8 @@ function formOf(mediaType: string): BodyForm {
 /**
  * Reads the body of a detect request, once: JSON into `req.body` (by `json`), an uploaded image into
  * `req.upload` with the query parameters (and form fields) as its options. Runs after authentication, the
- * rate limit and the body budget, so a client they refuse has none of its body read.
+ * rate limit and the body budget, so a client they refuse has none of its body read; a client that waits
+ * for `100 Continue` gets it only here.
  */
 export function detectBody(limits: DetectBodyLimits, json: RequestHandler): RequestHandler {
   const image: ByteLimit = { bytes: limits.maxImageBytes, setting: 'MAX_IMAGE_BYTES' };
@@ -57,6 +58,7 @@ export function detectBody(limits: DetectBodyLimits, json: RequestHandler): Requ
         `The body is declared ${mediaType}; videos are accepted by 'url' only: host the file and send its URL`,
       );
     }
+    if (req.get('expect')?.toLowerCase() === '100-continue') res.writeContinue();
     if (form === 'json') {
       json(req, res, next);
       return;

@@ -64,7 +64,7 @@ function exchange(svc: TestService, head: Record<string, string>, target = '/det
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => {
     text += chunk;
-    const code = /^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1];
+    const code = /^(?:HTTP\/1\.1 100 Continue\r\n\r\n)?HTTP\/1\.1 (?!100 )(\d{3}) /.exec(text)?.[1];
     if (code) answered(Number(code));
   });
   socket.on('error', () => undefined);
@@ -380,6 +380,32 @@ describe('raw and multipart uploads: POST /detect takes the image itself', funct
       expect(await closesSoon(ex)).to.equal(true);
       expect(bodyOf(ex).error_msg).to.match(/^Missing API key/);
       expect(server.bytesRead).to.be.below(READ_SLACK);
+    });
+
+    it('when the client waits for 100 Continue, then a wrong key gets 401 without it and a right key gets it', async () => {
+      const refused = exchange(svc, {
+        authorization: 'Bearer wrong',
+        'content-type': 'image/jpeg',
+        'content-length': String(obama.length),
+        expect: '100-continue',
+      });
+      expect(await refused.status).to.equal(401);
+      await refused.closed;
+      expect(refused.received()).to.not.include('100 Continue');
+
+      const accepted = exchange(svc, {
+        ...AUTH,
+        'content-type': 'image/jpeg',
+        'content-length': String(obama.length),
+        connection: 'close',
+        expect: '100-continue',
+      });
+      while (!accepted.received().includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 10));
+      expect(accepted.received()).to.equal('HTTP/1.1 100 Continue\r\n\r\n');
+      await accepted.write(obama);
+      expect(await accepted.status).to.equal(200);
+      await accepted.closed;
+      expect(bodyOf(accepted).error_msg).to.equal('SUCCESS');
     });
   });
 });
