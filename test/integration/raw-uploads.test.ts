@@ -353,6 +353,40 @@ describe('raw and multipart uploads: POST /detect takes the image itself', funct
     });
   });
 
+  describe('the body budget', () => {
+    let small: TestService;
+    before(async () => {
+      small = await startService(
+        { API_KEYS: KEY, MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), MAX_INFLIGHT_BODY_BYTES: '1000000' },
+        { worker: false },
+      );
+    });
+    after(async () => small?.stop());
+
+    it('when raw and multipart uploads in flight fill MAX_INFLIGHT_BODY_BYTES, then the next is refused with 503 until they end', async () => {
+      const held = [
+        exchange(small, { ...AUTH, 'content-type': 'image/jpeg', 'content-length': '500000' }),
+        exchange(small, {
+          ...AUTH,
+          'content-type': 'multipart/form-data; boundary=b',
+          'content-length': '500000',
+        }),
+      ];
+      await Promise.all(held.map((ex) => ex.serverSocket));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const refused = exchange(small, { ...AUTH, 'content-type': 'image/jpeg', 'content-length': '1000' });
+      expect(await refused.status).to.equal(503);
+      expect(refused.received()).to.match(/\r\nRetry-After: 5\r\n/i);
+      for (const ex of [...held, refused]) ex.destroy();
+      await Promise.all(held.map((ex) => ex.closed));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const admitted = exchange(small, { ...AUTH, 'content-type': 'image/jpeg', 'content-length': '3' });
+      await admitted.write(Buffer.from('abc'));
+      expect(await admitted.status).to.equal(422);
+      admitted.destroy();
+    });
+  });
+
   describe('authentication comes before the body', () => {
     it('when the key is wrong and the body never comes, then 401 comes at once and nothing is read', async () => {
       const started = performance.now();
