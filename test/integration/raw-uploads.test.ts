@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import { image, VIDEOS } from '../support/fixtures.js';
+import { bodyOf, chunked, closesSoon, exchange, flood } from '../support/http-exchange.js';
 import { postJson, startService, type TestService } from '../support/service.js';
 
 const KEY = 'raw-uploads-key-0123';
@@ -39,68 +39,6 @@ function formWith(file: Buffer | undefined, fields: Record<string, string> = {},
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   return form;
 }
-
-/** One HTTP/1.1 request written by hand, so a test controls when, and whether, each body byte is sent. */
-interface Exchange {
-  /** The answer's status code once its status line arrived; undefined if the server closed first. */
-  status: Promise<number | undefined>;
-  /** What the server has sent so far. */
-  received(): string;
-  /** Resolves when the connection is closed, by either side. */
-  closed: Promise<void>;
-  /** Writes body bytes; false once the connection is gone. */
-  write(bytes: Buffer): Promise<boolean>;
-  /** The server side's socket, to count what the server read. */
-  serverSocket: Promise<net.Socket>;
-  destroy(): void;
-}
-
-function exchange(svc: TestService, head: Record<string, string>, target = '/detect'): Exchange {
-  const serverSocket = new Promise<net.Socket>((resolve) => svc.api.server.once('connection', resolve));
-  const socket = net.connect(svc.api.port, '127.0.0.1');
-  let text = '';
-  let answered: (code: number | undefined) => void = () => {};
-  const status = new Promise<number | undefined>((resolve) => (answered = resolve));
-  socket.setEncoding('latin1');
-  socket.on('data', (chunk: string) => {
-    text += chunk;
-    const code = /^(?:HTTP\/1\.1 100 Continue\r\n\r\n)?HTTP\/1\.1 (?!100 )(\d{3}) /.exec(text)?.[1];
-    if (code) answered(Number(code));
-  });
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  void closed.then(() => answered(undefined));
-  const headers = Object.entries({ host: 'x', ...head }).map(([k, v]) => `${k}: ${v}\r\n`);
-  socket.write(`POST ${target} HTTP/1.1\r\n${headers.join('')}\r\n`);
-  return {
-    status,
-    received: () => text,
-    closed,
-    serverSocket,
-    write: (bytes) =>
-      new Promise((resolve) => {
-        if (socket.destroyed) resolve(false);
-        else socket.write(bytes, (err) => resolve(!err));
-      }),
-    destroy: () => socket.destroy(),
-  };
-}
-
-/** Chunked transfer coding of one chunk. */
-const chunked = (bytes: Buffer) =>
-  Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
-
-/** Sends `total` bytes of `filler` in 64 KiB chunks, without waiting for the server, until it hangs up. */
-async function flood(ex: Exchange, total: number, frame: (b: Buffer) => Buffer = (b) => b): Promise<void> {
-  const chunk = Buffer.alloc(64 * 1024, 0xab);
-  for (let sent = 0; sent < total; sent += chunk.length) if (!(await ex.write(frame(chunk)))) return;
-}
-
-/** Whether the server hangs up within a second, rather than keeping the connection to read on. */
-const closesSoon = (ex: Exchange) =>
-  Promise.race([ex.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 1000))]);
-
-const bodyOf = (ex: Exchange) => JSON.parse(ex.received().slice(ex.received().indexOf('\r\n\r\n{') + 4));
 
 describe('raw and multipart uploads: POST /detect takes the image itself', function () {
   this.timeout(60_000);
@@ -308,7 +246,7 @@ describe('raw and multipart uploads: POST /detect takes the image itself', funct
     it('when a chunked raw body passes MAX_IMAGE_BYTES, then 413 comes and the server stops reading', async () => {
       const ex = exchange(svc, { ...AUTH, 'content-type': 'image/jpeg', 'transfer-encoding': 'chunked' });
       const server = await ex.serverSocket;
-      await flood(ex, 8 * MIB, chunked);
+      await flood(ex, 8 * MIB);
       expect(await ex.status).to.equal(413);
       expect(await closesSoon(ex)).to.equal(true);
       expect(server.bytesRead).to.be.below(MAX_IMAGE_BYTES + READ_SLACK);
@@ -332,7 +270,7 @@ describe('raw and multipart uploads: POST /detect takes the image itself', funct
           ),
         ),
       );
-      await flood(ex, 8 * MIB, chunked);
+      await flood(ex, 8 * MIB);
       expect(await ex.status).to.equal(413);
       expect(await closesSoon(ex)).to.equal(true);
       expect(server.bytesRead).to.be.below(MAX_IMAGE_BYTES + READ_SLACK);
@@ -409,7 +347,7 @@ describe('raw and multipart uploads: POST /detect takes the image itself', funct
         'transfer-encoding': 'chunked',
       });
       const server = await ex.serverSocket;
-      await flood(ex, 8 * MIB, chunked);
+      await flood(ex, 8 * MIB);
       expect(await ex.status).to.equal(401);
       expect(await closesSoon(ex)).to.equal(true);
       expect(bodyOf(ex).error_msg).to.match(/^Missing API key/);
