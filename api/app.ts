@@ -8,6 +8,7 @@ import { apiKeyAuth } from './middleware/auth.middleware.js';
 import { errorHandler } from './middleware/error-handler.middleware.js';
 import { rateLimit } from './middleware/rate-limit.middleware.js';
 import { bodyBudget } from './middleware/body-budget.middleware.js';
+import { detectBody } from './middleware/detect-body.middleware.js';
 import { requestId } from './middleware/request-id.middleware.js';
 import { createWebRouter } from './routes/web.router.js';
 import type { DetectService } from './services/detect.service.js';
@@ -23,6 +24,8 @@ export interface AppDeps {
   log: Logger;
   apiKeys: string[] | undefined;
   maxBodyBytes: number;
+  /** The largest image accepted, however it is sent (MAX_IMAGE_BYTES). */
+  maxImageBytes: number;
   /** Bodies received at once over all connections (MAX_INFLIGHT_BODY_BYTES). */
   maxInFlightBodyBytes: number;
   /** Where the absolute URLs of answers point. */
@@ -65,11 +68,12 @@ export function createApp(deps: AppDeps): Express {
   const limit = rateLimit(deps.rateLimiter, deps.log);
   // The limit comes before the body is read, so a client over its budget costs no JSON parsing.
   const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
+  const body = detectBody({ maxImageBytes: deps.maxImageBytes, maxBodyBytes: deps.maxBodyBytes }, json);
   const detect = new DetectController(deps.detect, deps.publicBase);
   const jobs = new JobsController(deps.jobs, deps.publicBase);
   const budget = bodyBudget(deps.maxInFlightBodyBytes, deps.maxBodyBytes);
   // Authentication and the rate limit come before the body is read, and so does the room for it.
-  for (const path of DETECT_PATHS) app.post(path, auth, limit, budget, json, detect.detect);
+  for (const path of DETECT_PATHS) app.post(path, auth, limit, budget, body, detect.detect);
   app.get('/jobs/:id', auth, limit, jobs.get);
   app.use(createCropsRouter(deps.crops, deps.cropLinks));
   app.use(createWebRouter());

@@ -84,6 +84,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     log,
     apiKeys: config.apiKeys,
     maxBodyBytes: config.limits.maxBodyBytes,
+    maxImageBytes: config.limits.maxImageBytes,
     maxInFlightBodyBytes: config.limits.maxInFlightBodyBytes,
     publicBase: publicBase({
       configured: config.publicBaseUrl,
@@ -129,6 +130,9 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     },
     app,
   );
+  // Node would answer `Expect: 100-continue` itself, before any check; the app sends it once the request
+  // has passed authentication and its limits, so a refused client never sends its body.
+  server.on('checkContinue', app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

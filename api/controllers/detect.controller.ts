@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { DetectService } from '../services/detect.service.js';
 import { parseDetectRequest } from '../validation/detect-request.schema.js';
+import { parseUploadRequest } from '../validation/upload-options.js';
 import { absolutizeFaceUrls, type PublicBase } from './public-url.js';
 
 export class DetectController {
@@ -10,7 +11,9 @@ export class DetectController {
   ) {}
 
   detect = async (req: Request, res: Response): Promise<void> => {
-    const request = parseDetectRequest(req.body ?? {});
+    const request = req.upload
+      ? parseUploadRequest(req.upload.fields, req.upload.image)
+      : parseDetectRequest(req.body ?? {});
     const base = this.publicBase(req);
     const answer = await this.service.detect(request, req.id, (id) => `${base}/jobs/${id}`, req.owner);
     if (answer.status === 200) answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);

@@ -29,6 +29,9 @@ export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHan
       next(err);
       return;
     }
+    // Refused before its body is all in (auth, rate limit, a size passed while streaming): the connection
+    // closes after the answer, rather than Node reading the rest of a body nobody wants.
+    if (!req.complete) res.setHeader('Connection', 'close');
     sendError(
       res,
       toAppError(err, maxBodyBytes, (e) => log.error({ err: e, requestId: req.id }, 'unhandled error')),

@@ -82,11 +82,11 @@ function renderOperation(path: string, method: string, op: Operation, doc: OpenA
       ),
     );
   }
-  const body = op.requestBody?.content['application/json']?.schema;
-  if (body) {
-    const name = refName(body);
-    const schema = name === undefined ? body : doc.components.schemas[name];
-    parts.push(`<h4>Request body (application/json${name ? `, ${schemaLink(name)}` : ''})</h4>`);
+  if (op.requestBody?.description) parts.push(`<p>${inline(op.requestBody.description)}</p>`);
+  for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) {
+    const name = media.schema && refName(media.schema);
+    parts.push(`<h4>Request body (${esc(type)}${name ? `, ${schemaLink(name)}` : ''})</h4>`);
+    const schema = name === undefined ? undefined : doc.components.schemas[name];
     if (schema) parts.push(renderSchema(schema));
   }
   parts.push(

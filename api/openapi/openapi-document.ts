@@ -19,6 +19,7 @@ export type JsonSchema = z.core.JSONSchema.BaseSchema;
 
 export interface MediaType {
   schema?: JsonSchema;
+  encoding?: Record<string, { contentType: string }>;
 }
 
 export interface ResponseObject {
@@ -42,7 +43,7 @@ export interface Operation {
   tags: string[];
   security?: Record<string, string[]>[];
   parameters?: Parameter[];
-  requestBody?: { required: boolean; content: Record<string, MediaType> };
+  requestBody?: { description?: string; required: boolean; content: Record<string, MediaType> };
   responses: Record<string, ResponseObject>;
 }
 
@@ -113,6 +114,47 @@ function requestSchema(): JsonSchema {
   };
 }
 
+/** The options of a request, each as its JSON field has it: what an upload sends beside the image. */
+function optionSchemas(): Record<string, JsonSchema> {
+  const { properties = {} } = z.toJSONSchema(detectRequestSchema.omit({ url: true, img: true }), {
+    io: 'input',
+    override: dropSafeIntegerBounds,
+  });
+  return Object.fromEntries(
+    Object.entries(properties).flatMap(([name, prop]) => (typeof prop === 'boolean' ? [] : [[name, prop]])),
+  );
+}
+
+/** The multipart form: the image in `file`, the options as fields. */
+function uploadFormSchema(): JsonSchema {
+  return {
+    type: 'object',
+    description:
+      'The image in a file part named `file` (exactly one), the options as fields, written as in a query string (`true`, `0.5`); the query parameters are read too, and a name sent twice is refused.',
+    properties: {
+      file: {
+        type: 'string',
+        contentMediaType: 'application/octet-stream',
+        description: 'The image file; its bytes decide its format.',
+      },
+      ...optionSchemas(),
+    },
+    required: ['file'],
+  };
+}
+
+/** The options as query parameters, read when the body is the image itself or a multipart form. */
+function uploadParameters(): Parameter[] {
+  return Object.entries(optionSchemas()).map(([name, { description, ...schema }]) => ({
+    name,
+    in: 'query',
+    required: false,
+    description:
+      `${description ?? ''} Read with an uploaded image (raw body or multipart), by the rules of the JSON field; a JSON body sends it as a field instead.`.trim(),
+    schema,
+  }));
+}
+
 /** zod bounds every integer to the safe range; JSON has no such limit and the bounds only add noise. */
 function dropSafeIntegerBounds({ jsonSchema }: { jsonSchema: JsonSchema }): void {
   if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
@@ -136,18 +178,36 @@ function detectOperation(operationId: string, note: string): Operation {
     description: `${note} Waits up to \`SYNC_TIMEOUT_MS\` (30 s by default) for the answer; a request not finished by then, or sent with \`"async": true\`, is answered 202 with a job to poll. Videos are accepted by \`url\` only; send them with \`"async": true\` and follow the progress on \`GET /jobs/{id}\`.`,
     tags: ['detection'],
     security: keyed,
-    requestBody: { required: true, content: json('DetectRequest') },
+    parameters: uploadParameters(),
+    requestBody: {
+      description:
+        'JSON with `url` or `img`; or the image itself as the body (`image/*` or `application/octet-stream`, options as query parameters); or a `multipart/form-data` form with the image in `file`. An uploaded image may be up to `MAX_IMAGE_BYTES`; its bytes decide its format, whatever type is declared.',
+      required: true,
+      content: {
+        ...json('DetectRequest'),
+        'image/*': { schema: { type: 'string', contentMediaType: 'image/*' } },
+        'application/octet-stream': {
+          schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+        },
+        'multipart/form-data': {
+          schema: ref('DetectUploadForm'),
+          encoding: { file: { contentType: 'image/*, application/octet-stream' } },
+        },
+      },
+    },
     responses: {
       '200': { description: 'The faces found.', content: json('DetectSuccess') },
       '202': { description: 'Accepted: poll `status_url` for the answer.', content: json('DetectPending') },
       '400': failure(
-        "Invalid request: a field breaks its rule, the body is not JSON, neither 'url' nor 'img' is sent, or the URL is not http(s).",
+        "Invalid request: a field or query parameter breaks its rule, the body is not JSON, neither 'url' nor 'img' is sent, the URL is not http(s), or a form has no `file` part, or more than one.",
       ),
       '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
       '413': failure(
-        'Too large: the body exceeds `MAX_BODY_BYTES`, the image `MAX_IMAGE_BYTES`, or the video `MAX_VIDEO_BYTES`.',
+        'Too large: the body exceeds `MAX_BODY_BYTES`, the image `MAX_IMAGE_BYTES` (an upload is refused as soon as it passes it, or at once when its Content-Length does), or the video `MAX_VIDEO_BYTES`.',
       ),
-      '422': failure('Not decodable media: a web page, a corrupt file, or data that is not what it claims.'),
+      '422': failure(
+        'Not decodable media: a web page, a corrupt file, or data that is not what it claims; an upload that holds no supported image, or a video (videos go by `url`).',
+      ),
       '429': {
         ...failure(
           'Too many requests: more than `RATE_LIMIT_PER_MIN` per minute for this API key (or address).',
@@ -186,7 +246,10 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
     ],
     paths: {
       '/detect': {
-        post: detectOperation('detect', 'Finds the faces in an image (`img` or `url`) or a video (`url`).'),
+        post: detectOperation(
+          'detect',
+          'Finds the faces in an image (`img`, `url`, or uploaded as the body or in a form) or a video (`url`).',
+        ),
       },
       '/interface/detect-api/detect_faces': {
         post: detectOperation(
@@ -296,7 +359,7 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       },
     },
     components: {
-      schemas: { DetectRequest: requestSchema(), ...answerSchemas() },
+      schemas: { DetectRequest: requestSchema(), DetectUploadForm: uploadFormSchema(), ...answerSchemas() },
       securitySchemes: {
         bearerAuth: {
           type: 'http',

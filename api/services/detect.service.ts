@@ -11,6 +11,7 @@ import { newJobId } from '../../shared/queue/job-id.js';
 import type { UrlGuard } from '../../shared/net/url-guard.js';
 import type { DetectQueueRepository } from '../repositories/detect-queue.repository.js';
 import { parseImagePayload } from '../validation/image-payload.js';
+import { checkUpload } from './upload-check.js';
 import type { DetectRequest } from '../validation/detect-request.schema.js';
 
 export interface DetectServiceOptions {
@@ -31,7 +32,8 @@ export type DetectAnswer = { status: 200; body: DetectSuccess } | { status: 202;
 
 /**
  * Turns a validated request into a job and waits for it within the sync budget. The gateway never decodes
- * images: it only decodes base64 and reads magic bytes to refuse what cannot be an image.
+ * images: it only decodes base64 and reads magic bytes to refuse what cannot be an image. Uploaded bytes
+ * take the same path as decoded `img` bytes: parked in Redis, then queued.
  */
 export class DetectService {
   constructor(
@@ -95,7 +97,7 @@ export class DetectService {
       await this.ensureRoom(kind);
       return { kind: 'url', url: req.url };
     }
-    const bytes = this.checkImage(req.img);
+    const bytes = req.media === 'img' ? this.checkImage(req.img) : await checkUpload(req.upload);
     await this.ensureRoom(kind);
     return { kind: 'blob', key: await this.blobs.put(bytes, this.options.blobTtlS), bytes: bytes.length };
   }

@@ -51,8 +51,25 @@ export const detectRequestSchema = z.object({
 
 export type DetectRequestBody = z.infer<typeof detectRequestSchema>;
 
-export type DetectRequest = Omit<DetectRequestBody, 'url' | 'img'> &
-  ({ media: 'url'; url: string } | { media: 'img'; img: string });
+/** Everything but the media: the options, which an upload sends as query parameters or form fields. */
+export type DetectOptions = Omit<DetectRequestBody, 'url' | 'img'>;
+
+/** An image sent as the request's body or as a multipart part rather than as base64 in JSON. */
+export interface ImageUpload {
+  bytes: Buffer;
+  /** The media type the client declared: the body's Content-Type, or the part's. */
+  declaredType: string;
+  /** How answers name it: "The body" or "The 'file' part". */
+  name: string;
+}
+
+export type DetectRequest = DetectOptions &
+  ({ media: 'url'; url: string } | { media: 'img'; img: string } | { media: 'upload'; upload: ImageUpload });
+
+/** Every violation reported, each naming its field and rule. */
+export function issuesMessage(error: z.ZodError): string {
+  return error.issues.map((i) => i.message).join('; ');
+}
 
 /** Validates a parsed JSON body; every violation is reported, each naming its field and rule. */
 export function parseDetectRequest(body: unknown): DetectRequest {
@@ -60,14 +77,9 @@ export function parseDetectRequest(body: unknown): DetectRequest {
     throw new InvalidRequestError('The request body must be a JSON object');
   }
   const parsed = detectRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new InvalidRequestError(parsed.error.issues.map((i) => i.message).join('; '));
-  }
+  if (!parsed.success) throw new InvalidRequestError(issuesMessage(parsed.error));
   const { url, img, ...rest } = parsed.data;
-  if (rest.callback_url !== undefined && !isHttpUrl(rest.callback_url)) {
-    throw new InvalidRequestError("'callback_url' must be an http or https URL");
-  }
-  if (rest.callback_url !== undefined) refuseCredentials('callback_url', rest.callback_url);
+  checkOptions(rest);
   if (url !== undefined) {
     if (!isHttpUrl(url)) throw new InvalidRequestError(MESSAGES.invalidUrl);
     refuseCredentials('url', url);
@@ -75,6 +87,15 @@ export function parseDetectRequest(body: unknown): DetectRequest {
   }
   if (img !== undefined) return { ...rest, media: 'img', img };
   throw new InvalidRequestError(MESSAGES.missingMedia);
+}
+
+/** The rules a schema cannot say, shared by JSON bodies and uploads. */
+export function checkOptions(options: DetectOptions): void {
+  if (options.callback_url === undefined) return;
+  if (!isHttpUrl(options.callback_url)) {
+    throw new InvalidRequestError("'callback_url' must be an http or https URL");
+  }
+  refuseCredentials('callback_url', options.callback_url);
 }
 
 export function isHttpUrl(value: string): boolean {

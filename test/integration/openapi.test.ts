@@ -105,6 +105,60 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
     expect(request.anyOf).to.deep.equal([{ required: ['url'] }, { required: ['img'] }]);
   });
 
+  it('when uploads are read, then raw and multipart bodies are declared, with the options as query parameters', () => {
+    const options = Object.keys(doc.components.schemas.DetectRequest.properties).filter(
+      (name) => name !== 'url' && name !== 'img',
+    );
+    for (const path of ['/detect', '/interface/detect-api/detect_faces']) {
+      const op = doc.paths[path].post;
+      expect(Object.keys(op.requestBody.content), path).to.deep.equal([
+        'application/json',
+        'image/*',
+        'application/octet-stream',
+        'multipart/form-data',
+      ]);
+      expect(op.parameters.map((p: any) => [p.name, p.in, p.required])).to.deep.equal(
+        options.map((name) => [name, 'query', false]),
+      );
+      expect(op.parameters.find((p: any) => p.name === 'num_frames').schema).to.include({
+        type: 'integer',
+        minimum: 1,
+        maximum: 100,
+      });
+    }
+    const form = doc.components.schemas.DetectUploadForm;
+    expect(form.required).to.deep.equal(['file']);
+    expect(Object.keys(form.properties)).to.deep.equal(['file', ...options]);
+  });
+
+  it('when uploads succeed or fail, then each answer matches the schema declared for its status', async () => {
+    const post = async (path: string, body: Buffer | string | FormData, headers: Record<string, string>) => {
+      const res = await fetch(`${svc.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, ...headers },
+        body,
+      });
+      return { status: res.status, headers: res.headers, body: await res.json() };
+    };
+    const obama = await readFile(image('obama.jpg'));
+    const form = new FormData();
+    form.append('file', new Blob([obama], { type: 'image/jpeg' }), 'obama.jpg');
+    form.append('single_face', 'true');
+    const answers = {
+      200: await post('/detect?single_face=true', obama, { 'content-type': 'image/jpeg' }),
+      400: await post('/detect?num_frames=0', obama, { 'content-type': 'image/jpeg' }),
+      413: await post('/detect', Buffer.alloc(400_001), { 'content-type': 'application/octet-stream' }),
+      422: await post('/detect', 'plain text', { 'content-type': 'image/png' }),
+    };
+    for (const [status, answer] of Object.entries(answers)) {
+      expect(answer.status).to.equal(Number(status));
+      expectConforms('/detect', 'post', answer);
+    }
+    const viaForm = await post('/interface/detect-api/detect_faces', form, {});
+    expect(viaForm.status).to.equal(200);
+    expectConforms('/interface/detect-api/detect_faces', 'post', viaForm);
+  });
+
   it('when auth is read, then both headers are documented and Authorization is said to take precedence', () => {
     const { bearerAuth, apiKeyHeader } = doc.components.securitySchemes;
     expect(bearerAuth).to.include({ type: 'http', scheme: 'bearer' });
@@ -174,6 +228,9 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
       expect(html, field).to.include(`<code>${field}</code>`);
     }
     expect(html).to.include('1 to 100').and.include('<code>429</code>').and.include('x-api-key');
+    for (const type of ['image/*', 'application/octet-stream', 'multipart/form-data']) {
+      expect(html, type).to.include(`<h4>Request body (${type}`);
+    }
     expect(html).to.not.match(/<script|https?:\/\/(?!json-schema)/);
   });
 });

@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -112,8 +113,20 @@ describe('the try-it page, driven in headless Chromium', function () {
 
   it('when a key is entered and two_people.jpg is chosen, then both faces are drawn over it with boxes, ids, scores and six named landmarks', async () => {
     await page.fill('#api-key', KEY);
+    const arrived: { type?: string; length: number }[] = [];
+    const record = (req: IncomingMessage) => {
+      if (req.method === 'POST')
+        arrived.push({ type: req.headers['content-type'], length: Number(req.headers['content-length']) });
+    };
+    svc.api.server.prependListener('request', record);
     await page.setInputFiles('#file', image('two_people.jpg'));
     expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    svc.api.server.off('request', record);
+    // The file goes as it is, in a form, not as base64 inside JSON (which would be a third larger).
+    const { size } = await stat(image('two_people.jpg'));
+    expect(arrived).to.have.length(1);
+    expect(arrived[0]!.type).to.match(/^multipart\/form-data; boundary=/);
+    expect(arrived[0]!.length).to.be.within(size, size + 2000);
 
     const boxes = await page.$$eval('#frames rect[data-face-id]', (rects: PageNode[]) =>
       rects.map((r) => ({
@@ -176,6 +189,15 @@ describe('the try-it page, driven in headless Chromium', function () {
     expect(await page.textContent('#frames .rotation')).to.equal(
       'found after turning the picture 270° clockwise',
     );
+  });
+
+  it('when single_face is ticked and two_people.jpg is chosen, then the form field is honoured and one face is drawn', async () => {
+    await page.fill('#api-key', KEY);
+    await page.check('#single-face');
+    await page.setInputFiles('#file', image('two_people.jpg'));
+    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await page.locator('#frames rect[data-face-id]').count()).to.equal(1);
+    expect(pageProblems).to.deep.equal([]);
   });
 
   it('when the key is wrong, then the error says so in plain words and where to fix it', async () => {

@@ -1,0 +1,76 @@
+import type { Request, RequestHandler } from 'express';
+import { UnsupportedMediaError } from '../../shared/errors/errors.js';
+import {
+  readMultipart,
+  readRawBody,
+  type ByteLimit,
+  type ReceivedUpload,
+} from '../uploads/upload-readers.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** An image sent as the body or as a multipart part, with its options; absent for JSON. */
+    upload?: ReceivedUpload;
+  }
+}
+
+export interface DetectBodyLimits {
+  /** MAX_IMAGE_BYTES: the image, however it comes. */
+  maxImageBytes: number;
+  /** MAX_BODY_BYTES: the whole request body. */
+  maxBodyBytes: number;
+}
+
+type BodyForm = 'raw' | 'multipart' | 'video' | 'json';
+
+/** The media type of the Content-Type header, without its parameters, lowercased. */
+export function mediaTypeOf(req: Request): string {
+  return (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * How a detect body is read, by its declared type. Anything not an upload is read as JSON, whatever it
+ * declares, as the original API did.
+ */
+function formOf(mediaType: string): BodyForm {
+  if (mediaType.startsWith('image/') || mediaType === 'application/octet-stream') return 'raw';
+  if (mediaType === 'multipart/form-data') return 'multipart';
+  if (mediaType.startsWith('video/')) return 'video';
+  return 'json';
+}
+
+/**
+ * Reads the body of a detect request, once: JSON into `req.body` (by `json`), an uploaded image into
+ * `req.upload` with the query parameters (and form fields) as its options. Runs after authentication, the
+ * rate limit and the body budget, so a client they refuse has none of its body read; a client that waits
+ * for `100 Continue` gets it only here.
+ */
+export function detectBody(limits: DetectBodyLimits, json: RequestHandler): RequestHandler {
+  const image: ByteLimit = { bytes: limits.maxImageBytes, setting: 'MAX_IMAGE_BYTES' };
+  const body: ByteLimit = { bytes: limits.maxBodyBytes, setting: 'MAX_BODY_BYTES' };
+  // A raw body is the image, so the tighter limit of the two binds it.
+  const raw = image.bytes <= body.bytes ? image : body;
+  return async (req, res, next) => {
+    const mediaType = mediaTypeOf(req);
+    const form = formOf(mediaType);
+    if (form === 'video') {
+      throw new UnsupportedMediaError(
+        `The body is declared ${mediaType}; videos are accepted by 'url' only: host the file and send its URL`,
+      );
+    }
+    if (req.get('expect')?.toLowerCase() === '100-continue') res.writeContinue();
+    if (form === 'json') {
+      json(req, res, next);
+      return;
+    }
+    const query = [...new URL(req.originalUrl, 'http://localhost').searchParams];
+    req.upload =
+      form === 'raw'
+        ? {
+            image: { bytes: await readRawBody(req, raw), declaredType: mediaType, name: 'The body' },
+            fields: query,
+          }
+        : await readMultipart(req, { file: image, body }, query);
+    next();
+  };
+}
