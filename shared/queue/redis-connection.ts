@@ -55,9 +55,10 @@ function nodeOptions(settings: RedisSettings, role: RedisRole, connectionName: s
           enableTLSForSentinelMode: settings.tls !== undefined,
           sentinelTLS: settings.tls ? { ca: settings.tls.ca } : undefined,
           sentinelRetryStrategy: retryStrategy,
-          // Sentinel announces a new primary on +switch-master; without listening, a client finds it only
-          // when its connection to the old one breaks.
-          failoverDetector: true,
+          // A primary demoted while still up (a manual failover, a partition healed) refuses writes as a
+          // replica: reconnecting asks the sentinels for the new one. A primary that died breaks the
+          // connection anyway. (ioredis's failoverDetector ended connections for good in our failover test.)
+          reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
         }
       : {}),
   };
@@ -72,6 +73,11 @@ function clusterOptions(settings: RedisSettings, role: RedisRole, connectionName
     clusterRetryStrategy: retryStrategy,
     enableOfflineQueue: role === 'worker',
     enableReadyCheck: true,
+    // While a replica takes over (about twice `cluster-node-timeout`), a worker's command is retried every
+    // half second for about 30 s rather than failing its job; a gateway's fails at once, for a quick 503.
+    ...(role === 'worker'
+      ? { retryDelayOnClusterDown: 500, retryDelayOnFailover: 500, maxRedirections: 60 }
+      : { retryDelayOnClusterDown: 0, retryDelayOnFailover: 0 }),
     // Resolved here, a node's name would reach TLS as an address that its certificate does not name
     // (ioredis's advice for TLS clusters such as ElastiCache).
     ...(settings.tls ? { dnsLookup: (address, lookup) => lookup(null, address) } : {}),

@@ -105,15 +105,17 @@ describe('createRedis', () => {
     expect(worker.options.redisOptions).to.include({ maxRetriesPerRequest: null, password: 'pw' });
   });
 
-  it('when the topology is Sentinel, then the client asks the sentinels for the primary and listens for failovers', () => {
+  it('when the topology is Sentinel, then the client asks the sentinels for the primary, again when a demoted one refuses a write', () => {
     const { redis } = loadConfig({ REDIS_SENTINELS: '127.0.0.1:1', REDIS_SENTINEL_NAME: 'faces' });
     const client = createRedis(redis, 'gateway', 'g', lazy) as Redis;
     expect(client).to.be.instanceOf(Redis);
     expect(client.options).to.deep.include({
       sentinels: [{ host: '127.0.0.1', port: 1 }],
       name: 'faces',
-      failoverDetector: true,
       enableOfflineQueue: false,
     });
+    const reconnect = client.options.reconnectOnError!;
+    expect(reconnect(new Error("READONLY You can't write against a read only replica."))).to.equal(true);
+    expect(reconnect(new Error('WRONGTYPE Operation against a key'))).to.equal(false);
   });
 });
