@@ -74,10 +74,13 @@ function clusterOptions(settings: RedisSettings, role: RedisRole, connectionName
     enableOfflineQueue: role === 'worker',
     enableReadyCheck: true,
     // While a replica takes over (about twice `cluster-node-timeout`), a worker's command is retried every
-    // half second for about 30 s rather than failing its job; a gateway's fails at once, for a quick 503.
+    // half second for about 30 s rather than failing its job; a gateway's gives up after three tries 100 ms
+    // apart, for a quick 503. Each retry refreshes the slot map, as does the timer, so the client finds the
+    // new primary even when no command of its own fails.
     ...(role === 'worker'
       ? { retryDelayOnClusterDown: 500, retryDelayOnFailover: 500, maxRedirections: 60 }
-      : { retryDelayOnClusterDown: 0, retryDelayOnFailover: 0 }),
+      : { maxRedirections: 3 }),
+    slotsRefreshInterval: 5000,
     // Resolved here, a node's name would reach TLS as an address that its certificate does not name
     // (ioredis's advice for TLS clusters such as ElastiCache).
     ...(settings.tls ? { dnsLookup: (address, lookup) => lookup(null, address) } : {}),

@@ -107,7 +107,7 @@ function failoverSuite(name: string, start: () => Promise<Topology>) {
         },
         60_000,
       ).catch(async (err) => {
-        console.log('DEBUG', JSON.stringify((await getJson(`${svc.url}/readyz`)).body));
+        console.log('readiness:', JSON.stringify((await getJson(`${svc.url}/readyz`)).body));
         for (const w of workers) console.log(w.logs.map((l) => JSON.stringify(l)).join('\n'));
         throw err;
       });

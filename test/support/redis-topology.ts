@@ -1,16 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 
 /**
- * Real Redis topologies on loopback for a test (redis-cluster-topology.ts, redis-sentinel-topology.ts). Each node is a redis-server child of the test, with the production settings of
- * the README (AOF every second, noeviction) and a password; timeouts are short so a failover takes
- * seconds. `stop()` kills every node and removes their files.
+ * Real Redis topologies on loopback for a test (redis-cluster-topology.ts, redis-sentinel-topology.ts).
+ * Each node is a redis-server child of the test, with a password and the settings deployers are given
+ * (deploy/redis/redis.conf); timeouts are short so a failover takes seconds. `stop()` kills every node and
+ * removes their files.
  */
 
 export const PASSWORD = 'topology-test-password';
-const SETTINGS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
+const SETTINGS = path.resolve('deploy/redis/redis.conf');
 const AUTH = ['--requirepass', PASSWORD, '--masterauth', PASSWORD];
 
 interface Node {
@@ -115,16 +116,29 @@ export abstract class Topology {
   /** Starts a node in a folder of its own (AOF, cluster state, a sentinel's rewritten config). */
   protected async spawn(port: number, args: string[], password: string | undefined = PASSWORD) {
     await mkdir(this.nodeDir(port), { recursive: true });
+    // A node's own copy: Redis rewrites its config file on a failover.
+    await copyFile(SETTINGS, path.join(this.nodeDir(port), 'redis.conf'));
     const child = spawn('redis-server', args, { cwd: this.nodeDir(port), stdio: 'ignore' });
     this.nodes.push({ port, child });
-    await waitFor(`redis-server on ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited with ${child.exitCode}`);
-      return (await onNode(port, (r) => r.ping(), password)) === 'PONG';
-    });
+    const exited = () => child.exitCode !== null;
+    await waitFor(
+      `redis-server on ${port}`,
+      async () => exited() || (await onNode(port, (r) => r.ping(), password)) === 'PONG',
+    );
+    if (exited()) throw new Error(`redis-server on ${port} exited with ${child.exitCode}`);
   }
 
   protected nodeArgs(port: number): string[] {
-    return ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.nodeDir(port), ...SETTINGS, ...AUTH];
+    return [
+      path.join(this.nodeDir(port), 'redis.conf'),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.nodeDir(port),
+      ...AUTH,
+    ];
   }
 
   protected nodeDir(port: number): string {
