@@ -48,14 +48,14 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     log.warn('API_KEYS is not set: authentication is OFF and anyone who reaches this port can use it');
 
   const queue = await DetectQueueRepository.connect({
-    redisUrl: config.redisUrl,
+    redis: config.redis,
     prefix: config.queuePrefix,
     attempts: config.jobs.attempts,
     backoffMs: config.jobs.backoffMs,
     resultTtlS: config.jobs.resultTtlS,
   });
   await waitUntilReady(queue.redis, 5000).catch(() =>
-    log.warn({ redis: config.redisUrl }, 'Redis is not reachable yet; answering 503 until it is'),
+    log.warn({ redis: config.redis.display }, 'Redis is not reachable yet; answering 503 until it is'),
   );
   const blobs = new MediaBlobRepository(queue.redis, config.queuePrefix);
   const storage = cropStorageFromConfig(config, log);

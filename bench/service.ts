@@ -1,3 +1,4 @@
+import { loadConfig } from '../shared/config/config.js';
 import { deleteKeysWithPrefix } from '../shared/queue/delete-prefix.js';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -79,7 +80,10 @@ export class BenchService {
   async stop(): Promise<void> {
     await Promise.all([...this.workers.keys()].map((name) => this.stopWorker(name)));
     await this.gateway.stop();
-    await deleteKeysWithPrefix(this.options.redisUrl, this.options.prefix);
+    await deleteKeysWithPrefix(
+      loadConfig({ REDIS_URL: this.options.redisUrl }).redis,
+      `{${this.options.prefix}}`,
+    );
     await rm(this.options.dataDir, { recursive: true, force: true });
   }
 }

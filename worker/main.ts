@@ -67,7 +67,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     scoreThreshold: config.detector.scoreThreshold,
     nmsIou: config.detector.nmsIou,
   });
-  const redis = createRedis(config.redisUrl, 'worker', 'facedetect-worker-blobs');
+  const redis = createRedis(config.redis, 'worker', 'facedetect-worker-blobs');
   const guard = {
     allowPrivateAddresses: config.security.allowPrivateUrls,
     timeoutMs: config.limits.downloadTimeoutMs,
@@ -144,14 +144,14 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     metrics,
   );
   const webhookQueue = new WebhookQueueRepository(
-    { redisUrl: config.redisUrl, prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS },
+    { redis: config.redis, prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS },
     log,
   );
   const webhooks = new WebhookService(webhookQueue, new WebhookPoster(guard), config.webhookSecret);
   await webhookQueue.start(webhooks.deliver);
   const consumers = new DetectWorkerRepository(
     {
-      redisUrl: config.redisUrl,
+      redis: config.redis,
       prefix: config.queuePrefix,
       concurrency: { image: config.worker.imageConcurrency, video: config.worker.videoConcurrency },
       lockDurationMs: config.worker.lockDurationMs,

@@ -1,5 +1,4 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   DETECT_JOB_NAME,
   QUEUES,
@@ -10,10 +9,12 @@ import {
 } from '../../shared/contract/detect-job.contract.js';
 import type { AppError } from '../../shared/errors/app-error.js';
 import { decodeJobError } from '../../shared/errors/job-error-codec.js';
-import { createRedis, gatewayCommand, redisOptions } from '../../shared/queue/redis-connection.js';
+import type { RedisSettings } from '../../shared/config/redis-config.js';
+import { createRedis, gatewayCommand, type RedisClient } from '../../shared/queue/redis-connection.js';
 
 export interface DetectQueueOptions {
-  redisUrl: string;
+  redis: RedisSettings;
+  /** Starts every key; a hash tag, so that in a Cluster all of them share the slot of the queues. */
   prefix: string;
   /** Tries per job; transient failures retry with exponential backoff. */
   attempts: number;
@@ -57,7 +58,7 @@ export class DetectQueueRepository {
 
   private constructor(
     private readonly options: DetectQueueOptions,
-    private readonly client: Redis,
+    private readonly clients: { gateway: RedisClient; events: RedisClient },
     private readonly queues: Record<QueueKind, Queue<DetectJobData, DetectJobResult>>,
     private readonly events: QueueEvents[],
   ) {
@@ -75,7 +76,7 @@ export class DetectQueueRepository {
   }
 
   static async connect(options: DetectQueueOptions): Promise<DetectQueueRepository> {
-    const client = createRedis(options.redisUrl, 'gateway', 'facedetect-gateway');
+    const client = createRedis(options.redis, 'gateway', 'facedetect-gateway');
     const defaultJobOptions = {
       attempts: options.attempts,
       backoff: { type: 'exponential', delay: options.backoffMs },
@@ -94,21 +95,29 @@ export class DetectQueueRepository {
         defaultJobOptions,
       }),
     };
-    const eventConnection = redisOptions(options.redisUrl, 'worker', 'facedetect-gateway-events');
+    // Each QueueEvents listens on a copy of this client, so the client itself never needs to connect.
+    const eventsClient = createRedis(options.redis, 'worker', 'facedetect-gateway-events', {
+      lazyConnect: true,
+    });
     const events = Object.values(QUEUES).map(
-      (name) => new QueueEvents(name, { connection: eventConnection, prefix: options.prefix }),
+      (name) => new QueueEvents(name, { connection: eventsClient, prefix: options.prefix }),
     );
     for (const q of Object.values(queues)) q.on('error', () => undefined);
     for (const ev of events) ev.on('error', () => undefined);
-    const repo = new DetectQueueRepository(options, client, queues, events);
+    const repo = new DetectQueueRepository(
+      options,
+      { gateway: client, events: eventsClient },
+      queues,
+      events,
+    );
     // Listening must have begun before the first job is added, or a fast completion is missed.
     await Promise.all(events.map((ev) => ev.waitUntilReady()));
     return repo;
   }
 
   /** The gateway's own Redis connection, for the other gateway features (blobs, rate limits, readiness). */
-  get redis(): Redis {
-    return this.client;
+  get redis(): RedisClient {
+    return this.clients.gateway;
   }
 
   /**
@@ -183,8 +192,12 @@ export class DetectQueueRepository {
     return Object.fromEntries(kinds.map((kind, i) => [kind, counts[i]])) as Record<QueueKind, number>;
   }
 
+  /**
+   * Reads a key of the queues rather than sending PING: a Cluster answers a PING from any node, but this
+   * read only from the primary that holds the queues.
+   */
   async ping(): Promise<void> {
-    await this.command(this.client.ping());
+    await this.command(this.clients.gateway.exists(`${this.options.prefix}:${QUEUES.image}:meta`));
   }
 
   async close(): Promise<void> {
@@ -195,7 +208,8 @@ export class DetectQueueRepository {
       ...this.events.map((ev) => ev.close()),
     ]);
     // BullMQ leaves a connection it was handed open on close.
-    this.client.disconnect();
+    this.clients.gateway.disconnect();
+    this.clients.events.disconnect();
   }
 
   private async add(kind: QueueKind, jobId: string, data: DetectJobData): Promise<void> {

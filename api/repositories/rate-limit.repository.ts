@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { gatewayCommand } from '../../shared/queue/redis-connection.js';
+import { gatewayCommand, type RedisClient } from '../../shared/queue/redis-connection.js';
 
 export interface RateLimitOptions {
   /** Requests a client may make per minute. */
@@ -42,7 +41,7 @@ return {count, ttl}
  */
 export class RateLimitRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     readonly options: RateLimitOptions,
   ) {}

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { endpointList, redisSettings, redisUrl, type RedisSettings } from './redis-config.js';
 
 /**
  * The one place that reads the environment. `loadConfig` validates every variable at start and throws a
@@ -28,8 +29,21 @@ const envSchema = z.object({
   NODE_ENV: z.string().default('production'),
   PORT: int(0, 65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
-  REDIS_URL: z.url({ message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().min(1).default('facedetect'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: endpointList.optional(),
+  REDIS_SENTINELS: endpointList.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: bool.default(false),
+  REDIS_CA_FILE: z.string().optional(),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[^{}]+$/, {
+      message: 'must not contain braces: the service adds them (a Redis Cluster hash tag)',
+    })
+    .default('facedetect'),
   PUBLIC_BASE_URL: z.url({ message: 'must be an absolute URL such as https://faces.example.com' }).optional(),
   TRUST_PROXY: z
     .string()
@@ -113,7 +127,11 @@ export interface Config {
   /** The gateway's GET /metrics, on a port of its own: metrics are not served on the public port. */
   gatewayMetricsPort: number;
   host: string;
-  redisUrl: string;
+  redis: RedisSettings;
+  /**
+   * QUEUE_PREFIX in braces, `{facedetect}`: the start of every key the service writes. The braces make it
+   * a Redis Cluster hash tag, so all keys share one slot and multi-key commands never cross slots.
+   */
   queuePrefix: string;
   /**
    * Base of the absolute URLs the gateway hands out (status and crop URLs). Unset: the forwarded scheme and
@@ -239,15 +257,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `HEADERS_TIMEOUT_MS=${e.HEADERS_TIMEOUT_MS}: must not exceed BODY_TIMEOUT_MS (${e.BODY_TIMEOUT_MS}), which bounds the whole request`,
     );
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  const redis = redisSettings(e, raw.REDIS_URL !== undefined, problems);
+  if (problems.length > 0 || !redis) throw new ConfigError(problems);
   const modelFile = e.MODEL_NAME === 'yunet_n' ? 'yunet_n_dynamic.onnx' : 'yunet_s_dynamic.onnx';
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     gatewayMetricsPort: e.GATEWAY_METRICS_PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL,
-    queuePrefix: e.QUEUE_PREFIX,
+    redis,
+    queuePrefix: `{${e.QUEUE_PREFIX}}`,
     publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
     trustProxy: trustProxySetting(e.TRUST_PROXY),
     apiKeys: e.API_KEYS && e.API_KEYS.length > 0 ? e.API_KEYS : undefined,

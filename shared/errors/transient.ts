@@ -15,6 +15,13 @@ const TRANSIENT_CODES = new Set([
 /** ioredis's names for a connection that is down or gave up on a command. */
 const REDIS_FAULTS = new Set(['MaxRetriesPerRequestError']);
 const REDIS_CLOSED = /^Connection is closed\.?$|^Stream isn't writeable/;
+/**
+ * A Redis failover in progress: a Cluster with a slot whose primary is gone (CLUSTERDOWN, TRYAGAIN, and
+ * ioredis giving up on redirections or on its slot map), or a node that is loading, or no longer or not yet
+ * the primary (READONLY, MASTERDOWN). The replica that takes over answers the same command.
+ */
+const REDIS_FAILOVER =
+  /^(CLUSTERDOWN|TRYAGAIN|LOADING|READONLY|MASTERDOWN)\b|^Too many Cluster redirections|^Failed to refresh slots cache|^Cluster isn't ready/;
 
 /**
  * Whether a failure is worth another attempt: our own errors say so themselves (network resets, storage
@@ -26,5 +33,5 @@ export function isTransient(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code;
   if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
-  return REDIS_FAULTS.has(err.name) || REDIS_CLOSED.test(err.message);
+  return REDIS_FAULTS.has(err.name) || REDIS_CLOSED.test(err.message) || REDIS_FAILOVER.test(err.message);
 }

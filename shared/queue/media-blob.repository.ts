@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { gatewayCommand } from './redis-connection.js';
+import { gatewayCommand, type RedisClient } from './redis-connection.js';
 
 const PUT_TIMEOUT_MS = 2000;
 
@@ -10,7 +9,7 @@ const PUT_TIMEOUT_MS = 2000;
  */
 export class MediaBlobRepository {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

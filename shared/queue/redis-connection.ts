@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisSettings } from '../config/redis-config.js';
 import { QueueUnavailableError } from '../errors/errors.js';
 import { withTimeout } from './timeout.js';
 
@@ -9,36 +10,85 @@ import { withTimeout } from './timeout.js';
  */
 export type RedisRole = 'worker' | 'gateway';
 
+/** One Redis node, or a Redis Cluster: both take the same commands. */
+export type RedisClient = Redis | Cluster;
+
+const retryStrategy = (times: number) => Math.min(times * 200, 2000);
+
 /**
- * Connection options from a redis:// or rediss:// URL. BullMQ is given options rather than connections:
- * it then owns the connections it opens and closes them all on close().
+ * A client for the configured topology. BullMQ is handed these clients too, since it cannot open a
+ * Cluster from options; it leaves a client it was handed open, so its owner disconnects it after closing
+ * the queue, worker or listener.
  */
-export function redisOptions(url: string, role: RedisRole, connectionName: string): RedisOptions {
-  const u = new URL(url);
+export function createRedis(
+  settings: RedisSettings,
+  role: RedisRole,
+  connectionName: string,
+  { lazyConnect = false } = {},
+): RedisClient {
+  const redis =
+    settings.topology.mode === 'cluster'
+      ? new Cluster(settings.topology.nodes, {
+          ...clusterOptions(settings, role, connectionName),
+          lazyConnect,
+        })
+      : new Redis({ ...nodeOptions(settings, role, connectionName), lazyConnect });
+  // Without a listener ioredis reports every failed reconnect as an unhandled error event.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+function nodeOptions(settings: RedisSettings, role: RedisRole, connectionName: string): RedisOptions {
+  const { topology } = settings;
   const common: RedisOptions = {
-    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port: u.port ? Number(u.port) : 6379,
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
+    username: settings.username,
+    password: settings.password,
+    tls: settings.tls ? { ca: settings.tls.ca } : undefined,
     connectionName,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
+    retryStrategy,
+    ...(topology.mode === 'single' ? { host: topology.host, port: topology.port, db: topology.db } : {}),
+    ...(topology.mode === 'sentinel'
+      ? {
+          sentinels: topology.sentinels,
+          name: topology.name,
+          sentinelPassword: topology.sentinelPassword,
+          enableTLSForSentinelMode: settings.tls !== undefined,
+          sentinelTLS: settings.tls ? { ca: settings.tls.ca } : undefined,
+          sentinelRetryStrategy: retryStrategy,
+          // A primary demoted while still up (a manual failover, a partition healed) refuses writes as a
+          // replica: reconnecting asks the sentinels for the new one. A primary that died breaks the
+          // connection anyway. (ioredis's failoverDetector ended connections for good in our failover test.)
+          reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
+        }
+      : {}),
   };
   return role === 'worker'
     ? { ...common, maxRetriesPerRequest: null, enableReadyCheck: true }
     : { ...common, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000 };
 }
 
-export function createRedis(url: string, role: RedisRole, connectionName: string): Redis {
-  const redis = new Redis(redisOptions(url, role, connectionName));
-  // Without a listener ioredis reports every failed reconnect as an unhandled error event.
-  redis.on('error', () => undefined);
-  return redis;
+function clusterOptions(settings: RedisSettings, role: RedisRole, connectionName: string): ClusterOptions {
+  return {
+    redisOptions: nodeOptions(settings, role, connectionName),
+    clusterRetryStrategy: retryStrategy,
+    enableOfflineQueue: role === 'worker',
+    enableReadyCheck: true,
+    // While a replica takes over (about twice `cluster-node-timeout`), a worker's command is retried every
+    // half second for about 30 s rather than failing its job; a gateway's gives up after three tries 100 ms
+    // apart, for a quick 503. Each retry refreshes the slot map, as does the timer, so the client finds the
+    // new primary even when no command of its own fails.
+    ...(role === 'worker'
+      ? { retryDelayOnClusterDown: 500, retryDelayOnFailover: 500, maxRedirections: 60 }
+      : { maxRedirections: 3 }),
+    slotsRefreshInterval: 5000,
+    // Resolved here, a node's name would reach TLS as an address that its certificate does not name
+    // (ioredis's advice for TLS clusters such as ElastiCache).
+    ...(settings.tls ? { dnsLookup: (address, lookup) => lookup(null, address) } : {}),
+  };
 }
 
 /** Resolves once the connection is ready, or rejects after `timeoutMs`. */
-export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
+export function waitUntilReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 
 export type LinkSecrets = [current: string, ...previous: string[]];
 
@@ -78,7 +78,7 @@ function mac(secret: string, key: string, exp: number): string {
  */
 export async function cropLinkSecrets(
   configured: { current?: string; previous?: string },
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
 ): Promise<LinkSecrets> {
   if (configured.current)

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { RateLimitRepository } from '../../api/repositories/rate-limit.repository.js';
 import { rateLimit } from '../../api/middleware/rate-limit.middleware.js';
 import { errorHandler } from '../../api/middleware/error-handler.middleware.js';
+import { loadConfig } from '../../shared/config/config.js';
 import { createRedis } from '../../shared/queue/redis-connection.js';
 import { AnswerLog, expectError, expectNoLeaks, expectStillDetects } from '../support/hostile.js';
 import { REDIS_URL, startService, type TestService } from '../support/service.js';
@@ -59,9 +60,9 @@ describe('hostile clients: rate limit per API key, shared across gateways', func
   it('when the limiter counts, then Redis holds digests, never the API keys', async () => {
     const redis = new Redis(REDIS_URL);
     try {
-      const keys = await redis.keys(`${prefix}:ratelimit:*`);
+      const keys = await redis.keys(`{${prefix}}:ratelimit:*`);
       expect(keys).to.have.length(3);
-      for (const key of keys) expect(key).to.match(new RegExp(`^${prefix}:ratelimit:[0-9a-f]{64}$`));
+      for (const key of keys) expect(key).to.match(new RegExp(`^\\{${prefix}\\}:ratelimit:[0-9a-f]{64}$`));
       for (const key of keys) expect(await redis.pttl(key)).to.be.within(1, 60_000);
     } finally {
       redis.disconnect();
@@ -94,7 +95,11 @@ describe('rate limit without API keys', function () {
 
 describe('rate limit when Redis is unreachable', function () {
   it('when Redis cannot count, then the request goes through instead of failing', async () => {
-    const redis = createRedis('redis://127.0.0.1:1', 'gateway', 'facedetect-test-unreachable');
+    const redis = createRedis(
+      loadConfig({ REDIS_URL: 'redis://127.0.0.1:1' }).redis,
+      'gateway',
+      'facedetect-test-unreachable',
+    );
     const server = express()
       .get(
         '/',

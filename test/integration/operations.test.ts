@@ -3,9 +3,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Job, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { QUEUES, type QueueKind } from '../../shared/contract/detect-job.contract.js';
-import type { Config } from '../../shared/config/config.js';
+import { loadConfig, type Config } from '../../shared/config/config.js';
+import { createRedis } from '../../shared/queue/redis-connection.js';
 import { start as startStandalone } from '../../standalone/main.js';
 import { start as startWorker } from '../../worker/main.js';
 import { image } from '../support/fixtures.js';
@@ -50,7 +50,7 @@ async function pollQueue(
 
 /** BullMQ's own record of a job: how often it was started and found stalled. */
 async function jobRecord(config: Config, kind: QueueKind, jobId: string) {
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = createRedis(config.redis, 'worker', 'facedetect-test-records');
   const queue = new Queue(QUEUES[kind], { connection, prefix: config.queuePrefix });
   try {
     const job = await Job.fromId(queue, jobId);
@@ -140,7 +140,7 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
     let svc: TestService;
     const workers: WorkerProcess[] = [];
     const spawnWorker = async (name: string, env: Record<string, string> = {}) => {
-      const worker = await startWorkerProcess(svc.config, name, env);
+      const worker = await startWorkerProcess(svc, name, env);
       workers.push(worker);
       return worker;
     };
@@ -246,8 +246,8 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
       svc = await startService({}, { worker: false });
       const single = { IMAGE_CONCURRENCY: '1', INFERENCE_THREADS: '1' };
       workers = await Promise.all([
-        startWorkerProcess(svc.config, 'w1', single),
-        startWorkerProcess(svc.config, 'w2', single),
+        startWorkerProcess(svc, 'w1', single),
+        startWorkerProcess(svc, 'w2', single),
       ]);
     });
     after(async () => {
@@ -350,7 +350,7 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
         expect(body.faces_obj['0'].region).to.have.length(1);
       } finally {
         await app.stop();
-        await deleteKeys(env.QUEUE_PREFIX ?? '');
+        await deleteKeys(loadConfig(env).queuePrefix);
         await rm(env.DATA_DIR ?? '', { recursive: true, force: true });
       }
     });

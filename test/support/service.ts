@@ -10,6 +10,8 @@ import { start as startWorker, type WorkerHandle } from '../../worker/main.js';
 export interface TestService {
   url: string;
   config: Config;
+  /** The environment behind `config`, for child processes of the same deployment. */
+  env: Record<string, string>;
   api: ApiHandle;
   worker?: WorkerHandle;
   stop(): Promise<void>;
@@ -51,7 +53,8 @@ export async function startService(
   env: Record<string, string> = {},
   opts: { worker?: boolean; isAllowedAddress?: (ip: string) => boolean } = {},
 ): Promise<TestService> {
-  const config = testConfig(env);
+  const fullEnv = testEnv(env);
+  const config = loadConfig(fullEnv);
   const worker =
     opts.worker === false
       ? undefined
@@ -60,19 +63,20 @@ export async function startService(
   return {
     url: `http://127.0.0.1:${api.port}`,
     config,
+    env: fullEnv,
     api,
     worker,
     async stop() {
       await api.stop();
       await worker?.stop();
-      await deleteKeys(config.queuePrefix);
+      await deleteKeysWithPrefix(config.redis, config.queuePrefix);
       await rm(config.storage.dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** Removes every Redis key a test's queue prefix made. */
-export const deleteKeys = (prefix: string) => deleteKeysWithPrefix(REDIS_URL, prefix);
+/** Removes every key under a test's queue prefix (`config.queuePrefix`) from the test Redis. */
+export const deleteKeys = (prefix: string) => deleteKeysWithPrefix(loadConfig({ REDIS_URL }).redis, prefix);
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, {

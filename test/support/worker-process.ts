@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../shared/config/config.js';
+import type { TestService } from './service.js';
 
 // The tests run from dist/test/support; the worker's entry point is compiled beside them.
 const WORKER_MAIN = fileURLToPath(new URL('../../worker/main.js', import.meta.url));
@@ -23,20 +23,27 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** The settings a worker must share with its gateway: where Redis is, and the queue prefix. */
+function deploymentEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => name.startsWith('REDIS_') || name === 'QUEUE_PREFIX'),
+  );
+}
+
 /**
  * Runs `node dist/worker/main.js` as a real child process against a test's Redis prefix and data folder,
  * with one inference thread and info logs, and resolves once it logs 'worker ready'.
  */
 export async function startWorkerProcess(
-  config: Config,
+  service: Pick<TestService, 'config' | 'env'>,
   name: string,
   env: Record<string, string> = {},
 ): Promise<WorkerProcess> {
+  const { config } = service;
   const child = spawn(process.execPath, [WORKER_MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
-      REDIS_URL: config.redisUrl,
-      QUEUE_PREFIX: config.queuePrefix,
+      ...deploymentEnv(service.env),
       DATA_DIR: config.storage.dataDir,
       MODELS_DIR: path.dirname(config.detector.modelPath),
       HOST: '127.0.0.1',

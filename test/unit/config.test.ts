@@ -5,7 +5,8 @@ describe('loadConfig', () => {
   it('when the environment is empty, then the documented defaults apply', () => {
     const config = loadConfig({});
     expect(config.port).to.equal(3000);
-    expect(config.redisUrl).to.equal('redis://127.0.0.1:6379');
+    expect(config.redis.topology).to.deep.equal({ mode: 'single', host: '127.0.0.1', port: 6379, db: 0 });
+    expect(config.queuePrefix).to.equal('{facedetect}');
     expect(config.jobs.syncTimeoutMs).to.equal(30_000);
     expect(config.detector.maxSide).to.equal(1280);
     expect(config.apiKeys).to.equal(undefined);

@@ -12,7 +12,8 @@ import { InternalError } from '../../shared/errors/errors.js';
 import { encodeJobError } from '../../shared/errors/job-error-codec.js';
 import { isTransient } from '../../shared/errors/transient.js';
 import type { Logger } from '../../shared/logging/logger.js';
-import { redisOptions } from '../../shared/queue/redis-connection.js';
+import type { RedisSettings } from '../../shared/config/redis-config.js';
+import { createRedis, type RedisClient } from '../../shared/queue/redis-connection.js';
 
 /** What a handler sees of a BullMQ job. */
 export interface DetectJob {
@@ -25,7 +26,8 @@ export interface DetectJob {
 export type DetectJobHandler = (job: DetectJob) => Promise<DetectJobResult>;
 
 export interface DetectWorkerOptions {
-  redisUrl: string;
+  redis: RedisSettings;
+  /** Starts every key; a hash tag, so that in a Cluster all of them share the slot of the queues. */
   prefix: string;
   /** Jobs one process runs at once, per queue. */
   concurrency: Record<QueueKind, number>;
@@ -53,6 +55,7 @@ export interface DetectWorkerOptions {
  */
 export class DetectWorkerRepository {
   private readonly workers: Worker<DetectJobData, DetectJobResult>[] = [];
+  private readonly clients: RedisClient[] = [];
 
   constructor(
     private readonly options: DetectWorkerOptions,
@@ -62,11 +65,13 @@ export class DetectWorkerRepository {
 
   async start(): Promise<void> {
     for (const kind of Object.keys(QUEUES) as QueueKind[]) {
+      const connection = createRedis(this.options.redis, 'worker', `facedetect-worker-${kind}`);
+      this.clients.push(connection);
       const worker = new Worker<DetectJobData, DetectJobResult>(
         QUEUES[kind],
         (job) => this.process(kind, job),
         {
-          connection: redisOptions(this.options.redisUrl, 'worker', `facedetect-worker-${kind}`),
+          connection,
           prefix: this.options.prefix,
           concurrency: this.options.concurrency[kind],
           lockDuration: this.options.lockDurationMs ?? 30_000,
@@ -83,6 +88,8 @@ export class DetectWorkerRepository {
   /** Stops taking jobs and waits for the active ones to finish (BullMQ `close`). */
   async close(force = false): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close(force)));
+    // BullMQ leaves a connection it was handed open on close.
+    for (const client of this.clients) client.disconnect();
   }
 
   private async process(kind: QueueKind, job: Job<DetectJobData, DetectJobResult>): Promise<DetectJobResult> {

@@ -6,10 +6,12 @@ import {
 } from '../../shared/contract/detect-job.contract.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import type { Logger } from '../../shared/logging/logger.js';
-import { redisOptions } from '../../shared/queue/redis-connection.js';
+import type { RedisSettings } from '../../shared/config/redis-config.js';
+import { createRedis, type RedisClient } from '../../shared/queue/redis-connection.js';
 
 export interface WebhookQueueOptions {
-  redisUrl: string;
+  redis: RedisSettings;
+  /** Starts every key; a hash tag, so that in a Cluster all of them share the slot of the queues. */
   prefix: string;
   /**
    * Deliveries tried per callback, with exponential backoff between them.
@@ -29,14 +31,16 @@ export interface WebhookQueueOptions {
 export class WebhookQueueRepository {
   private readonly queue: Queue<WebhookJobData>;
   private worker?: Worker<WebhookJobData>;
+  /** The queue's and the worker's: BullMQ gives each a blocking connection of its own where it needs one. */
+  private readonly client: RedisClient;
 
   constructor(
     private readonly options: WebhookQueueOptions,
     private readonly log: Logger,
   ) {
-    const connection = redisOptions(options.redisUrl, 'worker', 'facedetect-webhook-producer');
+    this.client = createRedis(options.redis, 'worker', 'facedetect-webhook');
     this.queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
-      connection,
+      connection: this.client,
       prefix: options.prefix,
       defaultJobOptions: {
         attempts: options.attempts ?? 6,
@@ -55,7 +59,6 @@ export class WebhookQueueRepository {
 
   /** Starts delivering; `deliver` throws to have BullMQ retry, or an AppError that is not retryable to give up. */
   async start(deliver: (data: WebhookJobData) => Promise<void>, concurrency = 4): Promise<void> {
-    const connection = redisOptions(this.options.redisUrl, 'worker', 'facedetect-webhook-worker');
     this.worker = new Worker<WebhookJobData>(
       WEBHOOK_QUEUE,
       async (job) => {
@@ -71,7 +74,7 @@ export class WebhookQueueRepository {
         }
       },
       {
-        connection,
+        connection: this.client,
         prefix: this.options.prefix,
         concurrency,
       },
@@ -83,5 +86,7 @@ export class WebhookQueueRepository {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
+    // BullMQ leaves a connection it was handed open on close.
+    this.client.disconnect();
   }
 }
