@@ -55,6 +55,8 @@ describe('Faces at any orientation, with pose and quality', function () {
       const turned = await sharp(bytes).rotate(turn).jpeg({ quality: 95 }).toBuffer();
       const frame = await detect({ img: b64(turned), auto_rotate: autoRotate });
       const regions = frame.region as Region[];
+      // Each answered face counts for one annotated face at most.
+      const used = new Set<number>();
       for (const face of img.faces) {
         total++;
         const ref = referenceLandmarks(face).map((p) => turnPoint(p, turn, width, height));
@@ -65,9 +67,11 @@ describe('Faces at any orientation, with pose and quality', function () {
           height,
         );
         const match = regions.findIndex(
-          (r) => Math.hypot(r[0] + r[2] / 2 - cx, r[1] + r[3] / 2 - cy) < face.box.width / 2,
+          (r, i) =>
+            !used.has(i) && Math.hypot(r[0] + r[2] / 2 - cx, r[1] + r[3] / 2 - cy) < face.box.width / 2,
         );
         if (match < 0) continue;
+        used.add(match);
         found++;
         const got = frame.landmarks[match] as Point[];
         const iod = Math.hypot(ref[0]![0] - ref[1]![0], ref[0]![1] - ref[1]![1]);
@@ -137,11 +141,14 @@ describe('Faces at any orientation, with pose and quality', function () {
   it('when heads are tilted by up to 30° within the picture, then they are still found and roll follows the tilt', async () => {
     const bytes = await readFile(image('two_people.jpg'));
     const upright = await detect({ img: b64(bytes) });
+    const meanRoll = (frame: { pose: { roll: number }[] }) =>
+      frame.pose.reduce((s, p) => s + p.roll, 0) / frame.pose.length;
     for (const tilt of [-30, -20, 20, 30]) {
       const frame = await detect({
         img: b64(await sharp(bytes).rotate(tilt, { background: '#808080' }).jpeg().toBuffer()),
       });
       expect(frame.region, `tilted ${tilt}°`).to.have.length(upright.region.length);
+      expect(meanRoll(frame) - meanRoll(upright), `roll tilted ${tilt}°`).to.be.closeTo(tilt, 10);
     }
   });
 
@@ -165,7 +172,7 @@ describe('Faces at any orientation, with pose and quality', function () {
       expect(Math.sign(b.yaw), `${name} yaw ${a.yaw} then ${b.yaw}`).to.equal(-Math.sign(a.yaw));
       expect(b.yaw).to.be.closeTo(-a.yaw, 10);
       expect(b.roll).to.be.closeTo(-a.roll, 4);
-      expect(b.pitch).to.be.closeTo(a.pitch, 6);
+      expect(b.pitch).to.be.closeTo(a.pitch, 8);
     }
   });
 

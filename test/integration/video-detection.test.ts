@@ -101,7 +101,7 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
           height: 1,
           faces: [],
           turn: 0,
-          pixels: { data: new Uint8Array(3), width: 1, height: 1, channels: 3 },
+          decided: false,
         };
       },
     } as unknown as FaceDetectionService;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { faceQuality } from '../../worker/detection/face-quality.js';
-import { resample, sampleSquare, squareToPicture } from '../../worker/detection/resample.js';
+import { regionOfBox, regionToPicture, sampleRegion } from '../../worker/detection/resample.js';
 
 function picture(width: number, height: number, pixel: (x: number, y: number) => number) {
   const data = new Uint8Array(width * height * 3);
@@ -48,22 +48,22 @@ describe('face quality', () => {
 describe('resampling', () => {
   it('when a box is resampled at its own size, then the pixels are unchanged', () => {
     const img = picture(8, 8, (x, y) => x * 10 + y);
-    expect(Array.from(resample(img, { x: 0, y: 0, w: 8, h: 8 }, 8, 8).data)).to.deep.equal(
+    expect(Array.from(sampleRegion(img, regionOfBox({ x: 0, y: 0, w: 8, h: 8 }), 8, 8).data)).to.deep.equal(
       Array.from(img.data),
     );
   });
 
   it('when a square is sampled turned by 90°, then the picture appears turned back and points map to it', () => {
     const img = picture(8, 8, (x, y) => x * 10 + y);
-    const square = { cx: 4, cy: 4, side: 8, angle: 90 };
-    const sample = sampleSquare(img, square, 8);
-    // Sample pixel (u, v) shows picture pixel (7 - v, u) … read its value back through squareToPicture.
+    const square = { cx: 4, cy: 4, w: 8, h: 8, angle: 90 };
+    const sample = sampleRegion(img, square, 8, 8);
+    // Each sample pixel holds the picture pixel that regionToPicture names for its centre.
     for (const [u, v] of [
       [0, 0],
       [5, 2],
       [7, 7],
     ] as const) {
-      const [px, py] = squareToPicture(square, 8, u + 0.5, v + 0.5);
+      const [px, py] = regionToPicture(square, 8, 8, u + 0.5, v + 0.5);
       expect(sample.data[(v * 8 + u) * 3]).to.equal(Math.floor(px) * 10 + Math.floor(py));
     }
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chooseTurn, findCentredFace, turnCheckSquare } from '../../worker/detection/turn-choice.js';
+import { chooseTurn, findCentredFace, faceSquare } from '../../worker/detection/turn-choice.js';
 
 const face = (cx: number, cy: number, size: number, score: number) => ({
   x: cx - size / 2,
@@ -50,12 +50,13 @@ describe('orientation choice', () => {
     ).to.equal(0);
   });
 
-  it('when a candidate is checked, then its square is centred on it, twice its larger side, in finest pixels', () => {
-    expect(turnCheckSquare({ x: 100, y: 50, w: 40, h: 60 }, 0.5)).to.deep.equal({
-      x: 30,
-      y: 10,
+  it("when a candidate is checked, then its square is centred on it, twice its larger side, in the level's pixels", () => {
+    expect(faceSquare({ x: 100, y: 50, w: 40, h: 60 }, 0.5, 12)).to.deep.equal({
+      cx: 60,
+      cy: 40,
       w: 60,
       h: 60,
+      angle: 12,
     });
   });
 

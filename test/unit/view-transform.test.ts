@@ -59,8 +59,8 @@ describe('view transforms', () => {
     };
     const back = faceToPicture(inView, { turn: 90, mirror: false }, 100, 60);
     expect([back.x, back.y, back.w, back.h]).to.deep.equal([20, 60 - 40, 40, 30]);
-    // Left eye (15,30) in the view is picture (30, 60-15): above the right eye (30, 60-35) would be wrong;
-    // the picture's content is turned 90° counter-clockwise, so the subject's left eye is lower.
+    // The view turned the picture 90° clockwise, so in the picture the face lies turned 90° the other
+    // way: the subject's left eye, (15, 30) in the view, is the lower one, (30, 45) against (30, 25).
     expect(back.landmarks.slice(0, 4)).to.deep.equal([30, 45, 30, 25]);
   });
 

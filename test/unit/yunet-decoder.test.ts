@@ -54,6 +54,18 @@ describe('decodeYunet', () => {
     expect(decodeYunet(out, 32, 32, 0.5)).to.have.length(1);
   });
 
+  it('when more cells pass than a run may return, then only the best are decoded', () => {
+    const out = outputs(256, 256);
+    // stride 8: 1024 cells, each scoring a little more than the one before.
+    out.cls_8!.forEach((_, i) => (out.cls_8![i] = 0.5 + i / 4096));
+    out.obj_8!.fill(1);
+    const faces = decodeYunet(out, 256, 256, 0, 100);
+    expect(faces).to.have.length(100);
+    const best = Math.sqrt(0.5 + 1023 / 4096);
+    expect(Math.max(...faces.map((f) => f.score))).to.be.closeTo(best, 1e-6);
+    expect(Math.min(...faces.map((f) => f.score))).to.be.closeTo(Math.sqrt(0.5 + 924 / 4096), 1e-6);
+  });
+
   it('when an output does not match the input size, then decoding refuses', () => {
     expect(() => decodeYunet(outputs(64, 64), 32, 32, 0.5)).to.throw(/expected/);
   });

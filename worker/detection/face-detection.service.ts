@@ -2,7 +2,7 @@ import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { Detector } from './detector.js';
 import type { FaceBox, RawImage } from './face-types.js';
 import { ImagePyramid } from './image-pyramid.js';
-import { OrientationSearch, type OrientationLock } from './orientation-search.js';
+import { OrientationSearch } from './orientation-search.js';
 import { PyramidSearch } from './pyramid-search.js';
 import { planScales } from './scale-plan.js';
 import type { QuarterTurn } from './view-transform.js';
@@ -26,6 +26,8 @@ export interface PictureRequest {
   autoRotate: boolean;
   /** Faces whose shorter side is below this many picture pixels are not wanted. */
   minFaceSize?: number;
+  /** With `autoRotate`: search this turn alone (decided on an earlier frame of the same video). */
+  turn?: QuarterTurn;
 }
 
 export interface DetectedPicture {
@@ -36,8 +38,10 @@ export interface DetectedPicture {
   faces: FaceBox[];
   /** The clockwise quarter turn under which they were found upright. */
   turn: QuarterTurn;
-  /** The pixels of the finest pass (the whole picture when it was no larger than `maxSide`). */
-  pixels: RawImage;
+  /** The faces made `turn` clear, so later frames of a video may search it alone. */
+  decided: boolean;
+  /** The picture at every pass's scale; its finest level is the whole picture when no larger than `maxSide`. */
+  pyramid: ImagePyramid;
 }
 
 /** Face detection of one picture: multi-scale, at any quarter turn when asked. */
@@ -66,34 +70,25 @@ export class FaceDetectionService {
     return this.detectPyramid(pyramid, request);
   }
 
-  /**
-   * Detects faces in decoded pixels (a video frame), reported in the pixels of `width`×`height`. Frames
-   * of one video share `lock`, so the turn is searched for until it is clear, then kept.
-   */
-  async detectRaw(
-    image: RawImage,
-    width: number,
-    height: number,
-    request: PictureRequest,
-    lock?: OrientationLock,
-  ): Promise<DetectedPicture> {
+  /** Detects faces in decoded pixels (a video frame), reported in the pixels of `width`×`height`. */
+  async detectRaw(image: RawImage, width: number, height: number, request: PictureRequest) {
     const pyramid = await ImagePyramid.of(image, width, height, this.options.maxSide, this.resize);
-    return this.detectPyramid(pyramid, request, lock);
+    return this.detectPyramid(pyramid, request);
   }
 
-  private async detectPyramid(
-    pyramid: ImagePyramid,
-    request: PictureRequest,
-    lock?: OrientationLock,
-  ): Promise<DetectedPicture> {
+  private async detectPyramid(pyramid: ImagePyramid, request: PictureRequest): Promise<DetectedPicture> {
     const search = {
       threshold: request.minConfidence ?? this.options.scoreThreshold,
       minFaceSize: request.minFaceSize,
     };
-    const { faces, turn } = request.autoRotate
-      ? await this.orientations.detect(pyramid, search, lock)
-      : { ...(await this.pyramids.search(pyramid, { ...search, turn: 0 })), turn: 0 as const };
-    return { width: pyramid.width, height: pyramid.height, faces, turn, pixels: pyramid.finest };
+    const { faces, turn, decided } = request.autoRotate
+      ? await this.orientations.detect(pyramid, { ...search, turn: request.turn })
+      : {
+          ...(await this.pyramids.search(pyramid, { ...search, turn: 0 })),
+          turn: 0 as const,
+          decided: false,
+        };
+    return { width: pyramid.width, height: pyramid.height, faces, turn, decided, pyramid };
   }
 
   private readonly resize = (image: RawImage, width: number, height: number) =>

@@ -1,5 +1,5 @@
 import type { Box, RawImage } from './face-types.js';
-import { resample } from './resample.js';
+import { sampleRegion } from './resample.js';
 
 export interface FaceQuality {
   /** Focus, 0 (a smear) to 1 (crisp): the Laplacian's variance v at a fixed size, as v / (v + SHARPNESS_HALF). */
@@ -19,17 +19,16 @@ export const QUALITY_SIDE = 64;
 export const SHARPNESS_HALF = 100;
 
 /**
- * Sharpness and brightness of a face's box in `pixels` (`scale` from the reported pixels to these). A face
- * smaller than 64 px is enlarged to be measured, which softens it: small faces read as less sharp, which
- * is also how a recogniser sees them.
+ * Sharpness and brightness of a face's box in `pixels` (`scale` from the reported pixels to these; pass
+ * the level where the face is at most twice 64 px, see ImagePyramid.levelFor). A face smaller than 64 px
+ * is enlarged to be measured, which softens it: small faces read as less sharp, which is also how a
+ * recogniser sees them.
  */
 export function faceQuality(pixels: RawImage, box: Box, scale: number): FaceQuality {
-  const face = resample(
-    pixels,
-    { x: box.x * scale, y: box.y * scale, w: Math.max(1, box.w * scale), h: Math.max(1, box.h * scale) },
-    QUALITY_SIDE,
-    QUALITY_SIDE,
-  );
+  const w = Math.max(1, box.w * scale);
+  const h = Math.max(1, box.h * scale);
+  const region = { cx: box.x * scale + w / 2, cy: box.y * scale + h / 2, w, h, angle: 0 };
+  const face = sampleRegion(pixels, region, QUALITY_SIDE, QUALITY_SIDE);
   const n = QUALITY_SIDE;
   const luma = new Float32Array(n * n);
   let sum = 0;

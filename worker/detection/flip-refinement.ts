@@ -1,4 +1,4 @@
-import { iou, type FaceBox } from './face-types.js';
+import { faceSize, iou, type FaceBox } from './face-types.js';
 
 export interface MirrorCheckOptions {
   /** Faces smaller than this (√(w·h), same pixels as the boxes) must be confirmed by the mirrored view. */
@@ -40,7 +40,7 @@ export function confirmWithMirror(
     if (best) {
       const other = best.landmarks;
       out.push({ ...face, landmarks: face.landmarks.map((v, i) => (v + other[i]!) / 2) });
-    } else if (Math.sqrt(face.w * face.h) >= options.confirmBelow) {
+    } else if (faceSize(face) >= options.confirmBelow) {
       out.push(face);
     }
   }

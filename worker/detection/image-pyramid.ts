@@ -34,6 +34,26 @@ export class ImagePyramid {
     return new ImagePyramid(width, height, passes, finest, resize);
   }
 
+  /** The finest pass's pixels per reported pixel. */
+  get finestScale(): number {
+    return this.finest.width / this.width;
+  }
+
+  /**
+   * The coarsest level in which `side` reported pixels still span at least `outSize` pixels, with its
+   * scale: sampling a face from there at `outSize` shrinks by less than 2, so bilinear sampling does not
+   * alias. The levels come from the passes, so this resizes nothing a search has not already.
+   */
+  async levelFor(side: number, outSize: number): Promise<{ image: RawImage; scale: number }> {
+    let index = 0;
+    while (index + 1 < this.passes.length && side * this.scaleOf(index + 1) >= outSize) index++;
+    return { image: await this.image(index), scale: this.scaleOf(index) };
+  }
+
+  private scaleOf(index: number): number {
+    return this.passes[index]!.width / this.width;
+  }
+
   image(index: number): Promise<RawImage> {
     const pass = this.passes[index];
     if (!pass) throw new RangeError(`no pass ${index}`);

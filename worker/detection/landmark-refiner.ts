@@ -1,8 +1,8 @@
 import type { Detector } from './detector.js';
 import type { FaceBox } from './face-types.js';
 import type { ImagePyramid } from './image-pyramid.js';
-import { sampleSquare, squareToPicture, type Square } from './resample.js';
-import { findCentredFace } from './turn-choice.js';
+import { regionToPicture, sampleRegion } from './resample.js';
+import { faceSquare, findCentredFace } from './turn-choice.js';
 
 export interface LandmarkRefinerOptions {
   /**
@@ -15,6 +15,8 @@ export interface LandmarkRefinerOptions {
    * @defaultValue 32
    */
   maxFaces?: number;
+  /** Least score of a face seen again (the search's hint threshold). */
+  threshold: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface LandmarkRefinerOptions {
 export class LandmarkRefiner {
   constructor(
     private readonly detector: Detector,
-    private readonly options: LandmarkRefinerOptions = {},
+    private readonly options: LandmarkRefinerOptions,
   ) {}
 
   async refine(pyramid: ImagePyramid, faces: readonly FaceBox[]): Promise<FaceBox[]> {
@@ -40,28 +42,24 @@ export class LandmarkRefiner {
 
   private async refineOne(pyramid: ImagePyramid, face: FaceBox): Promise<FaceBox> {
     const size = this.options.size ?? 128;
-    const scale = pyramid.finest.width / pyramid.width;
     const l = face.landmarks;
-    const square: Square = {
-      cx: (face.x + face.w / 2) * scale,
-      cy: (face.y + face.h / 2) * scale,
-      side: 2 * Math.max(face.w, face.h) * scale,
-      angle: (Math.atan2(l[3]! - l[1]!, l[2]! - l[0]!) * 180) / Math.PI,
-    };
-    const sample = sampleSquare(pyramid.finest, square, size);
+    const angle = (Math.atan2(l[3]! - l[1]!, l[2]! - l[0]!) * 180) / Math.PI;
+    const { image, scale } = await pyramid.levelFor(2 * Math.max(face.w, face.h), size);
+    const square = faceSquare(face, scale, angle);
+    const sample = sampleRegion(image, square, size, size);
     const views = await this.detector.detect(
       [
         { image: sample, view: { turn: 0, mirror: false } },
         { image: sample, view: { turn: 0, mirror: true } },
       ],
-      0.3,
+      this.options.threshold,
     );
     const seen = views.map((found) => findCentredFace(found, size)).filter((f) => f !== undefined);
     if (seen.length === 0) return face;
     const landmarks = l.map((_, i) => seen.reduce((sum, f) => sum + f.landmarks[i]!, 0) / seen.length);
     const back: number[] = [];
     for (let i = 0; i < landmarks.length; i += 2) {
-      const [x, y] = squareToPicture(square, size, landmarks[i]!, landmarks[i + 1]!);
+      const [x, y] = regionToPicture(square, size, size, landmarks[i]!, landmarks[i + 1]!);
       back.push(x / scale, y / scale);
     }
     return { ...face, landmarks: back };

@@ -1,11 +1,11 @@
 import type { Detector } from './detector.js';
-import type { FaceBox } from './face-types.js';
+import { iou, type FaceBox } from './face-types.js';
 import type { ImagePyramid } from './image-pyramid.js';
 import type { PyramidSearch, SearchResult } from './pyramid-search.js';
 import { mergeScales } from './scale-plan.js';
-import { chooseTurn, findCentredFace, turnCheckSquare, type TurnVote } from './turn-choice.js';
+import { chooseTurn, faceSquare, findCentredFace, type TurnVote } from './turn-choice.js';
 import { QUARTER_TURNS, type QuarterTurn } from './view-transform.js';
-import { resample } from './resample.js';
+import { sampleRegion } from './resample.js';
 import { LandmarkRefiner } from './landmark-refiner.js';
 
 export interface OrientationSearchOptions {
@@ -38,23 +38,27 @@ export interface OrientationSearchOptions {
   probeSide?: number;
 }
 
-/**
- * The turn chosen for one video, shared by its frames: once a frame has shown faces clearly at a turn,
- * later frames search that turn alone, at the cost of an upright search.
- */
-export interface OrientationLock {
-  turn?: QuarterTurn;
-}
-
 export interface OrientedFaces {
   faces: FaceBox[];
   /** The clockwise turn under which the faces were found upright. */
   turn: QuarterTurn;
+  /**
+   * The faces made the turn clear: a video's later frames may search that turn alone. False when the
+   * turn was given, or nothing was found.
+   */
+  decided: boolean;
 }
 
 export interface OrientedRequest {
   threshold: number;
   minFaceSize?: number;
+  /** Search this turn alone (a video's turn, decided on an earlier frame). */
+  turn?: QuarterTurn;
+}
+
+interface TurnedSearch {
+  turn: QuarterTurn;
+  result: SearchResult;
 }
 
 /**
@@ -74,56 +78,66 @@ export class OrientationSearch {
     private readonly pyramids: PyramidSearch,
     private readonly options: OrientationSearchOptions,
   ) {
-    this.refiner = new LandmarkRefiner(detector);
+    this.refiner = new LandmarkRefiner(detector, { threshold: this.hintThreshold });
   }
 
-  async detect(pyramid: ImagePyramid, request: OrientedRequest, lock: OrientationLock = {}) {
-    const { faces, turn } = await this.search(pyramid, request, lock);
-    return { faces: await this.refiner.refine(pyramid, faces), turn };
+  async detect(pyramid: ImagePyramid, request: OrientedRequest): Promise<OrientedFaces> {
+    const found = await this.search(pyramid, request);
+    return { ...found, faces: await this.refiner.refine(pyramid, found.faces) };
   }
 
-  private async search(
-    pyramid: ImagePyramid,
-    request: OrientedRequest,
-    lock: OrientationLock,
-  ): Promise<OrientedFaces> {
-    if (lock.turn !== undefined) {
-      const { faces } = await this.pyramids.search(pyramid, { ...request, turn: lock.turn });
-      return { faces, turn: lock.turn };
+  private async search(pyramid: ImagePyramid, request: OrientedRequest): Promise<OrientedFaces> {
+    if (request.turn !== undefined) {
+      const { faces } = await this.pyramids.search(pyramid, { ...request, turn: request.turn });
+      return { faces, turn: request.turn, decided: false };
     }
-    const hintThreshold = this.options.hintThreshold ?? 0.3;
+    const hintThreshold = this.hintThreshold;
     const upright = await this.pyramids.search(pyramid, { ...request, turn: 0, hintThreshold });
-    const checked = await this.check(pyramid, this.candidates([{ turn: 0, result: upright }]));
-    let turn = chooseTurn(checked, this.minEvidence);
-    let probes: { turn: QuarterTurn; result: SearchResult }[] = [];
+    const votes = await this.check(pyramid, this.candidates([{ turn: 0, result: upright }]));
+    let turn = chooseTurn(votes, this.minEvidence);
+    let probes: TurnedSearch[] = [];
     if (turn === undefined && upright.faces.length === 0) {
-      probes = await this.probe(pyramid, request, hintThreshold);
+      probes = await this.probe(pyramid, request);
       turn = chooseTurn(await this.check(pyramid, this.candidates(probes)), this.minEvidence);
     }
-    if (turn === undefined) return { faces: upright.faces, turn: 0 as QuarterTurn };
-    lock.turn = turn;
-    if (turn === 0) return { faces: upright.faces, turn };
-
+    if (turn === undefined || turn === 0) {
+      return { faces: upright.faces, turn: 0, decided: turn === 0 && upright.faces.length > 0 };
+    }
     const probed = probes.find((p) => p.turn === turn && p.result.complete)?.result;
-    const { faces } = probed ?? (await this.pyramids.search(pyramid, { ...request, turn }));
-    // Faces whose own check said upright stay: a picture may hold people at more than one turn.
-    const uprightFaces = checked.filter((v) => v.turn === 0 && v.face.score >= request.threshold);
-    const kept = faces.filter((f) => f.score >= request.threshold);
-    return { faces: mergeScales([...kept, ...uprightFaces.map((v) => v.face)], this.options.nmsIou), turn };
+    const turned = (probed ?? (await this.pyramids.search(pyramid, { ...request, turn }))).faces.filter(
+      (f) => f.score >= request.threshold,
+    );
+    // A picture may hold people at more than one turn: an upright face stays unless its own check saw
+    // it better at another turn, or a face of the winning turn lies on it.
+    const elsewhere = new Set(
+      votes.filter((v) => v.turn !== 0 && v.score >= this.minEvidence).map((v) => v.face),
+    );
+    const uprightKept = upright.faces.filter(
+      (f) => !elsewhere.has(f) && !turned.some((t) => iou(t, f) > MIN_OVERLAP),
+    );
+    return {
+      faces: mergeScales([...turned, ...uprightKept], this.options.nmsIou),
+      turn,
+      decided: turned.length > 0,
+    };
   }
 
   private get minEvidence() {
     return this.options.minEvidence ?? 0.7;
   }
 
-  private probe(pyramid: ImagePyramid, request: OrientedRequest, hintThreshold: number) {
+  private get hintThreshold() {
+    return this.options.hintThreshold ?? 0.3;
+  }
+
+  private probe(pyramid: ImagePyramid, request: OrientedRequest): Promise<TurnedSearch[]> {
     return Promise.all(
       QUARTER_TURNS.filter((t) => t !== 0).map(async (turn) => ({
         turn,
         result: await this.pyramids.search(pyramid, {
           ...request,
           turn,
-          hintThreshold,
+          hintThreshold: this.hintThreshold,
           maxSide: this.options.probeSide ?? 640,
         }),
       })),
@@ -134,24 +148,23 @@ export class OrientationSearch {
    * The strongest candidates of some searches, best first: their faces, or their hints when they found
    * none (an upright face needs no weak company to vote, and each check costs four model runs).
    */
-  private candidates(searches: { turn: QuarterTurn; result: SearchResult }[]): FaceBox[] {
+  private candidates(searches: TurnedSearch[]): FaceBox[] {
     const byScore = (a: FaceBox, b: FaceBox) => b.score - a.score;
     const faces = searches.flatMap((s) => s.result.faces);
     const pool = faces.length > 0 ? faces : searches.flatMap((s) => s.result.hints);
     return pool.sort(byScore).slice(0, this.options.candidates ?? 3);
   }
 
-  /** Each candidate, cut out of the finest picture and seen at the four turns, votes for one. */
+  /** Each candidate, cut out of the picture and seen at the four turns, votes for one. */
   private check(pyramid: ImagePyramid, candidates: FaceBox[]): Promise<(TurnVote & { face: FaceBox })[]> {
     const side = this.options.checkSide ?? 96;
-    const { finest } = pyramid;
-    const scale = finest.width / pyramid.width;
     return Promise.all(
       candidates.map(async (face) => {
-        const crop = resample(finest, turnCheckSquare(face, scale), side, side);
+        const { image, scale } = await pyramid.levelFor(2 * Math.max(face.w, face.h), side);
+        const crop = sampleRegion(image, faceSquare(face, scale), side, side);
         const found = await this.detector.detect(
           QUARTER_TURNS.map((turn) => ({ image: crop, view: { turn, mirror: false } })),
-          this.options.hintThreshold ?? 0.3,
+          this.hintThreshold,
         );
         const scores = found.map((faces) => findCentredFace(faces, side)?.score ?? 0);
         const best = scores.indexOf(Math.max(...scores));
@@ -160,3 +173,6 @@ export class OrientationSearch {
     );
   }
 }
+
+/** Overlap at which a face of the winning turn and an upright one are taken for the same person. */
+const MIN_OVERLAP = 0.1;

@@ -36,7 +36,7 @@ export interface SearchResult {
   faces: FaceBox[];
   /** Below-threshold candidates, merged among themselves, best first. */
   hints: FaceBox[];
-  /** Whether every pass of the plan ran, so the search need not be repeated in full. */
+  /** Whether every pass the request needs ran (no `maxSide` cut), so it need not be repeated in full. */
   complete: boolean;
 }
 
@@ -53,7 +53,8 @@ export class PyramidSearch {
   async search(pyramid: ImagePyramid, request: SearchRequest): Promise<SearchResult> {
     const { turn, threshold } = request;
     const hintThreshold = Math.min(threshold, request.hintThreshold ?? threshold);
-    const chosen = passesFor(pyramid.passes, pyramid.width, request.minFaceSize ?? 0).filter(
+    const needed = passesFor(pyramid.passes, pyramid.width, request.minFaceSize ?? 0);
+    const chosen = needed.filter(
       ({ pass, index }) =>
         index === pyramid.passes.length - 1 ||
         Math.max(pass.width, pass.height) <= (request.maxSide ?? Infinity),
@@ -88,7 +89,7 @@ export class PyramidSearch {
     return {
       faces: mergeScales(mapped(strong), this.options.nmsIou),
       hints: nms(mapped(weak), this.options.nmsIou),
-      complete: chosen.length === pyramid.passes.length,
+      complete: chosen.length === needed.length,
     };
   }
 

@@ -1,4 +1,5 @@
 import { faceSize, type Box, type FaceBox } from './face-types.js';
+import type { Region } from './resample.js';
 import { QUARTER_TURNS, type QuarterTurn } from './view-transform.js';
 
 /** One candidate face's verdict: the turn under which the model sees it best, and that score. */
@@ -22,14 +23,13 @@ export function chooseTurn(votes: readonly TurnVote[], minEvidence: number): Qua
 }
 
 /**
- * The square, in the finest picture's pixels (`scale` from the reported ones), in which a candidate is
- * checked: centred on it, twice its larger side, so the face sits mid-range for the model at any turn.
+ * The square, in some level's pixels (`scale` from the reported ones), in which a candidate is checked
+ * or refined: centred on it, twice its larger side, so the face sits mid-range for the model at any
+ * turn, and turned by `angle`.
  */
-export function turnCheckSquare(face: Box, scale: number): Box {
+export function faceSquare(face: Box, scale: number, angle = 0): Region {
   const side = 2 * Math.max(face.w, face.h) * scale;
-  const cx = (face.x + face.w / 2) * scale;
-  const cy = (face.y + face.h / 2) * scale;
-  return { x: cx - side / 2, y: cy - side / 2, w: side, h: side };
+  return { cx: (face.x + face.w / 2) * scale, cy: (face.y + face.h / 2) * scale, w: side, h: side, angle };
 }
 
 /**

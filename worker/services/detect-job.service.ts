@@ -127,9 +127,9 @@ export class DetectJobService {
           time: null,
           detect: (request) => this.detector.detectEncoded(bytes, request),
           // Crops come from the full picture, decoded again only when detection ran on a smaller copy.
-          cropSource: ({ pixels, width, height }) =>
-            pixels.width === width && pixels.height === height
-              ? Promise.resolve(pixels)
+          cropSource: ({ pyramid: { finest }, width, height }) =>
+            finest.width === width && finest.height === height
+              ? Promise.resolve(finest)
               : this.decoder.decode(bytes, width, height),
         },
       ],

@@ -2,7 +2,7 @@ import type { FrameFaces } from '../../shared/contract/api-contract.js';
 import type { DetectOptions } from '../../shared/contract/detect-job.contract.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { DetectedPicture } from '../detection/face-detection.service.js';
-import { faceQuality } from '../detection/face-quality.js';
+import { faceQuality, QUALITY_SIDE } from '../detection/face-quality.js';
 import { boxOf, type RawImage } from '../detection/face-types.js';
 import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
 import { estimatePose } from '../detection/head-pose.js';
@@ -42,7 +42,7 @@ export class FrameStepService {
     tracker: FaceTracker,
     options: DetectOptions,
   ): Promise<FrameFaces> {
-    const { width, height, pixels } = detected;
+    const { width, height, pyramid } = detected;
     const placed = selectFaces(
       detected.faces.map((f) => placeFace(f, width, height)),
       {
@@ -53,13 +53,18 @@ export class FrameStepService {
       },
     );
     const { ids, removed } = tracker.update(placed.map((p) => ({ box: p.region, landmarks: p.landmarks })));
-    const scale = pixels.width / width;
+    const quality = await Promise.all(
+      placed.map(async ({ region }) => {
+        const level = await pyramid.levelFor(Math.min(region[2], region[3]), QUALITY_SIDE);
+        return faceQuality(level.image, boxOf(region), level.scale);
+      }),
+    );
     const result = toFrameFaces(placed, {
       faceIds: ids,
       removed,
       frameTime: frame.time,
       pose: placed.map((p) => estimatePose(pairs(p.source.landmarks))),
-      quality: placed.map((p) => faceQuality(pixels, boxOf(p.region), scale)),
+      quality,
       rotation: detected.turn,
     });
     if (options.returnFaceUrl) {

@@ -1,13 +1,13 @@
 import type { FacesObj } from '../../shared/contract/api-contract.js';
 import type { DetectOptions } from '../../shared/contract/detect-job.contract.js';
 import type { DetectedPicture, PictureRequest } from '../detection/face-detection.service.js';
-import type { OrientationLock } from '../detection/orientation-search.js';
+import type { QuarterTurn } from '../detection/view-transform.js';
 import { FaceTracker } from '../video/face-tracker.js';
 import type { FrameStepService, StepFrame } from './frame-step.service.js';
 
 /** A frame of an image or a video, ready to be searched. */
 export interface MediaFrame extends StepFrame {
-  detect(request: PictureRequest, lock: OrientationLock): Promise<DetectedPicture>;
+  detect(request: PictureRequest): Promise<DetectedPicture>;
 }
 
 export interface MediaDetectionOptions {
@@ -28,7 +28,8 @@ interface InFlight {
  * The frame pipeline for both media: an image is a video of one frame. Frames arrive while later ones are
  * still being extracted, up to `parallelFrames` of them are detected at once, and each is then finished in
  * order and let go, so memory stays bounded whatever the number of frames. The frames share one tracker
- * and one orientation lock.
+ * and one turn: once a frame's faces make the picture's turn clear, frames started after it was finished
+ * search that turn alone. The turn is taken in frame order, so answers do not depend on timing.
  */
 export class MediaDetectionService {
   constructor(
@@ -48,17 +49,19 @@ export class MediaDetectionService {
       minFaceSize: options.minFaceSize,
     };
     const tracker = new FaceTracker();
-    const lock: OrientationLock = {};
+    let turn: QuarterTurn | undefined;
     const facesObj: FacesObj = {};
     let done = 0;
-    const finish = async ({ frame, detected }: InFlight) => {
-      facesObj[frame.key] = await this.step.finish(jobId, frame, await detected, tracker, options);
+    const finish = async (next: InFlight) => {
+      const detected = await next.detected;
+      if (turn === undefined && detected.decided) turn = detected.turn;
+      facesObj[next.frame.key] = await this.step.finish(jobId, next.frame, detected, tracker, options);
       await onFrameDone?.(++done);
     };
     const inFlight: InFlight[] = [];
     try {
       for await (const frame of frames) {
-        const detected = frame.detect(request, lock);
+        const detected = frame.detect({ ...request, turn });
         // Awaited in turn by finish(); until then a failure must not count as unhandled.
         detected.catch(() => {});
         inFlight.push({ frame, detected });

@@ -55,7 +55,7 @@ export class VideoDetectionService {
       yield {
         key,
         time,
-        detect: (request, lock) => this.detector.detectRaw(frame, width, height, request, lock),
+        detect: (request) => this.detector.detectRaw(frame, width, height, request),
         cropSource: () => Promise.resolve(frame),
       };
     }

@@ -18,7 +18,9 @@ export function decodeYunet(
   inputWidth: number,
   inputHeight: number,
   scoreThreshold: number,
+  maxFaces = MAX_FACES_PER_RUN,
 ): FaceBox[] {
+  const threshold = Math.max(scoreThreshold, cutoff(outputs, scoreThreshold, maxFaces));
   const faces: FaceBox[] = [];
   for (const s of YUNET_STRIDES) {
     const cls = outputs[`cls_${s}`];
@@ -35,7 +37,7 @@ export function decodeYunet(
     }
     for (let i = 0; i < cells; i++) {
       const score = Math.sqrt(clamp01(cls[i]!) * clamp01(obj[i]!));
-      if (score < scoreThreshold) continue;
+      if (score < threshold) continue;
       const col = i % cols;
       const row = (i - col) / cols;
       const cx = (col + bbox[i * 4]!) * s;
@@ -51,4 +53,27 @@ export function decodeYunet(
     }
   }
   return faces;
+}
+
+/**
+ * Most faces one run returns. A low threshold (min_confidence 0, or the hints' 0.3) on a large input
+ * would otherwise turn every one of hundreds of thousands of cells into a box, and NMS over them is
+ * quadratic; no picture holds this many faces.
+ */
+export const MAX_FACES_PER_RUN = 1000;
+
+/** The score of the `maxFaces`-th best cell when more pass `threshold`, else 0. */
+function cutoff(outputs: YunetOutputs, threshold: number, maxFaces: number): number {
+  const passing: number[] = [];
+  for (const s of YUNET_STRIDES) {
+    const cls = outputs[`cls_${s}`];
+    const obj = outputs[`obj_${s}`];
+    if (!cls || !obj) continue;
+    for (let i = 0; i < cls.length; i++) {
+      const score = Math.sqrt(clamp01(cls[i]!) * clamp01(obj[i]!));
+      if (score >= threshold) passing.push(score);
+    }
+  }
+  if (passing.length <= maxFaces) return 0;
+  return Float32Array.from(passing).sort().reverse()[maxFaces - 1]!;
 }
