@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { faceQuality } from '../../worker/detection/face-quality.js';
-import { regionOfBox, regionToPicture, sampleRegion } from '../../worker/detection/resample.js';
+import { regionToPicture, sampleRegion } from '../../worker/detection/resample.js';
 
 function picture(width: number, height: number, pixel: (x: number, y: number) => number) {
   const data = new Uint8Array(width * height * 3);
@@ -48,7 +48,7 @@ describe('face quality', () => {
 describe('resampling', () => {
   it('when a box is resampled at its own size, then the pixels are unchanged', () => {
     const img = picture(8, 8, (x, y) => x * 10 + y);
-    expect(Array.from(sampleRegion(img, regionOfBox({ x: 0, y: 0, w: 8, h: 8 }), 8, 8).data)).to.deep.equal(
+    expect(Array.from(sampleRegion(img, { cx: 4, cy: 4, w: 8, h: 8, angle: 0 }, 8, 8).data)).to.deep.equal(
       Array.from(img.data),
     );
   });

@@ -34,11 +34,6 @@ export class ImagePyramid {
     return new ImagePyramid(width, height, passes, finest, resize);
   }
 
-  /** The finest pass's pixels per reported pixel. */
-  get finestScale(): number {
-    return this.finest.width / this.width;
-  }
-
   /**
    * The coarsest level in which `side` reported pixels still span at least `outSize` pixels, with its
    * scale: sampling a face from there at `outSize` shrinks by less than 2, so bilinear sampling does not

@@ -1,4 +1,4 @@
-import type { Box, RawImage } from './face-types.js';
+import type { RawImage } from './face-types.js';
 
 /** A region of a picture: centre, size (picture pixels) and clockwise turn in degrees. */
 export interface Region {
@@ -9,15 +9,6 @@ export interface Region {
   /** The picture's content appears turned back by this much in the sample. */
   angle: number;
 }
-
-/** An axis-aligned box as a region. */
-export const regionOfBox = (b: Box): Region => ({
-  cx: b.x + b.w / 2,
-  cy: b.y + b.h / 2,
-  w: b.w,
-  h: b.h,
-  angle: 0,
-});
 
 /**
  * A region of a picture resampled to `outWidth`×`outHeight` RGB, bilinearly (edge pixels repeat outside);
