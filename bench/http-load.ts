@@ -71,13 +71,15 @@ export function pool(samples: readonly LoadSample[]): LoadResult {
 }
 
 /** POSTs a JSON body (prepared once: building a 500 KB string per request would load the client) and checks the answer. */
+/** POSTs `body` as `contentType`: a JSON request, or the image itself (a raw upload). */
 export function detectSender(
   url: string,
-  body: string,
+  body: string | Buffer,
   check: (answer: DetectAnswer) => void,
+  contentType = 'application/json',
 ): () => Promise<void> {
   return async () => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
     const answer = (await res.json()) as DetectAnswer;
     if (res.status !== 200 || answer.error_code !== 0)
       throw new Error(`POST ${url} answered ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);

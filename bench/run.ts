@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -114,7 +115,7 @@ async function bench(): Promise<void> {
     const urlBody = JSON.stringify({ url: files.url('obama-1080p.jpg') });
 
     // Per kind, per concurrency: the rounds' samples, and the CPU each process spent on them.
-    const kinds = ['pipeline', 'base64', 'url'] as const;
+    const kinds = ['pipeline', 'base64', 'url', 'raw'] as const;
     type Kind = (typeof kinds)[number];
     const samples = Object.fromEntries(kinds.map((k) => [k, CONCURRENCIES.map((): LoadSample[] => [])]));
     const cpu = Object.fromEntries(
@@ -134,7 +135,7 @@ async function bench(): Promise<void> {
     };
     for (const [i, c] of CONCURRENCIES.entries()) {
       for (let round = 0; round < ROUNDS; round++) {
-        log(`concurrency ${c}, round ${round + 1}/${ROUNDS}: in-process, base64, url`);
+        log(`concurrency ${c}, round ${round + 1}/${ROUNDS}: in-process, base64, url, raw`);
         if (c === 1) await floorProbe.measure(quick ? 10 : 20, quick ? 3 : 4);
         await measured('pipeline', i, { 'in-process': 'self' }, () =>
           inProcess.load(bytes, bounds(c, round), faces),
@@ -144,6 +145,9 @@ async function bench(): Promise<void> {
         );
         await measured('url', i, serviceCpu, () =>
           runLoad(bounds(c, round), detectSender(detectUrl, urlBody, check)),
+        );
+        await measured('raw', i, serviceCpu, () =>
+          runLoad(bounds(c, round), detectSender(detectUrl, bytes, check, 'image/jpeg')),
         );
       }
     }
@@ -161,6 +165,22 @@ async function bench(): Promise<void> {
     );
     const byConcurrency = (lists: LoadSample[][]) =>
       Object.fromEntries(CONCURRENCIES.map((c, i) => [String(c), pool(lists[i]!)]));
+    log('a 12-megapixel phone photo against the 1080p one, in-process, one image at a time');
+    const phone = await sharp(await readFile(PORTRAIT))
+      .resize(4032, 3024, { fit: 'cover' })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const phoneRuns: { phoneMs: number; photoMs: number }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      phoneRuns.push({
+        phoneMs: await inProcess.cpuPerImage(phone, quick ? 3 : 8),
+        photoMs: await inProcess.cpuPerImage(bytes, quick ? 3 : 8),
+      });
+    }
+    const phoneCpu = {
+      phoneMs: median(phoneRuns.map((p) => p.phoneMs)),
+      photoMs: median(phoneRuns.map((p) => p.photoMs)),
+    };
     log('auto_rotate off and on, in-process, one image at a time');
     const autoRotate = await measureAutoRotate(
       inProcess.detector,
@@ -261,6 +281,7 @@ async function bench(): Promise<void> {
       pipeline: byConcurrency(samples.pipeline!),
       base64: byConcurrency(samples.base64!),
       url: byConcurrency(samples.url!),
+      raw: byConcurrency(samples.raw!),
       cpuPerImage,
       scaling: { oneWorker, twoWorkers, ratio: twoWorkers.perSecond / oneWorker.perSecond },
       video: {
@@ -278,6 +299,7 @@ async function bench(): Promise<void> {
       memory: { gatewayMiB, workerMiB, oneThreadWorkersMiB },
       hostile: hostileResults,
       autoRotate,
+      phone: phoneCpu,
     };
     await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
     console.log(textTable(results));

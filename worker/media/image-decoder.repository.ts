@@ -98,12 +98,20 @@ export class ImageDecoder {
     );
   }
 
-  /** Resizes an already decoded image (for the coarser passes), without decoding the source again. */
-  async resizeRaw(image: RawImage, width: number, height: number): Promise<RawImage> {
+  /**
+   * Resizes an already decoded image (a video frame, or a pass from the one above), without decoding the
+   * source again; `kernel` defaults to sharp's (Lanczos 3).
+   */
+  async resizeRaw(
+    image: RawImage,
+    width: number,
+    height: number,
+    kernel?: 'linear' | 'lanczos3',
+  ): Promise<RawImage> {
     const { data, info } = await sharp(image.data, {
       raw: { width: image.width, height: image.height, channels: image.channels as 3 | 4 },
     })
-      .resize(width, height, { fit: 'fill' })
+      .resize(width, height, { fit: 'fill', kernel })
       .raw()
       .toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
@@ -115,6 +123,9 @@ export class ImageDecoder {
       limitInputPixels: limitPixels ? this.options.maxPixels : false,
       autoOrient: true,
       pages: 1,
+      // One pass from top to bottom: the pipeline never needs to read back, and libvips then decodes in
+      // strips instead of caching the whole image (29.5 against 37.5 ms of CPU for the bench's photo).
+      sequentialRead: true,
     });
   }
 
