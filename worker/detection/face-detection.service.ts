@@ -91,6 +91,6 @@ export class FaceDetectionService {
     return { width: pyramid.width, height: pyramid.height, faces, turn, decided, pyramid };
   }
 
-  private readonly resize = (image: RawImage, width: number, height: number, coarse?: boolean) =>
-    this.decoder.resizeRaw(image, width, height, coarse ? 'linear' : undefined);
+  private readonly resize = (image: RawImage, width: number, height: number) =>
+    this.decoder.resizeRaw(image, width, height);
 }

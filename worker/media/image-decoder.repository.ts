@@ -98,20 +98,12 @@ export class ImageDecoder {
     );
   }
 
-  /**
-   * Resizes an already decoded image (a video frame, or a pass from the one above), without decoding the
-   * source again; `kernel` defaults to sharp's (Lanczos 3).
-   */
-  async resizeRaw(
-    image: RawImage,
-    width: number,
-    height: number,
-    kernel?: 'linear' | 'lanczos3',
-  ): Promise<RawImage> {
+  /** Resizes an already decoded image (a video frame, or a pass from the one above), without decoding again. */
+  async resizeRaw(image: RawImage, width: number, height: number): Promise<RawImage> {
     const { data, info } = await sharp(image.data, {
       raw: { width: image.width, height: image.height, channels: image.channels as 3 | 4 },
     })
-      .resize(width, height, { fit: 'fill', kernel })
+      .resize(width, height, { fit: 'fill' })
       .raw()
       .toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
