@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import type { Config } from '../shared/config/config.js';
 import { FaceDetectionService } from '../worker/detection/face-detection.service.js';
 import type { RawImage } from '../worker/detection/face-types.js';
@@ -137,4 +138,25 @@ export class InProcessPipeline {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/**
+ * CPU per image in process of a 4032×3024 phone JPEG, made from `portrait`, against `photo`, in
+ * alternating rounds; medians of the rounds.
+ */
+export async function phoneAgainstPhoto(
+  pipeline: InProcessPipeline,
+  photo: Buffer,
+  portrait: Buffer,
+  options: { rounds: number; perRound: number },
+): Promise<{ phoneMs: number; photoMs: number }> {
+  const phone = await sharp(portrait).resize(4032, 3024, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
+  const runs: { phoneMs: number; photoMs: number }[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    runs.push({
+      phoneMs: await pipeline.cpuPerImage(phone, options.perRound),
+      photoMs: await pipeline.cpuPerImage(photo, options.perRound),
+    });
+  }
+  return { phoneMs: median(runs.map((r) => r.phoneMs)), photoMs: median(runs.map((r) => r.photoMs)) };
 }

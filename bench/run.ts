@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import sharp from 'sharp';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,7 +9,7 @@ import { ImageDecoder } from '../worker/media/image-decoder.repository.js';
 import { resolveFfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
 import { serveFiles } from './file-server.js';
 import { detectSender, pool, runLoad, type LoadOptions, type LoadSample } from './http-load.js';
-import { InProcessPipeline, ModelFloorProbe } from './inprocess.js';
+import { InProcessPipeline, ModelFloorProbe, phoneAgainstPhoto } from './inprocess.js';
 import { localRedisPid, measureCpu, type CpuTargets } from './cpu.js';
 import { describeMachine } from './machine.js';
 import { formatSummary, summarizeDir } from './profile-summary.js';
@@ -165,28 +164,18 @@ async function bench(): Promise<void> {
     );
     const byConcurrency = (lists: LoadSample[][]) =>
       Object.fromEntries(CONCURRENCIES.map((c, i) => [String(c), pool(lists[i]!)]));
-    log('a 12-megapixel phone photo against the 1080p one, in-process, one image at a time');
-    const phone = await sharp(await readFile(PORTRAIT))
-      .resize(4032, 3024, { fit: 'cover' })
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    const phoneRuns: { phoneMs: number; photoMs: number }[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      phoneRuns.push({
-        phoneMs: await inProcess.cpuPerImage(phone, quick ? 3 : 8),
-        photoMs: await inProcess.cpuPerImage(bytes, quick ? 3 : 8),
-      });
-    }
-    const phoneCpu = {
-      phoneMs: median(phoneRuns.map((p) => p.phoneMs)),
-      photoMs: median(phoneRuns.map((p) => p.photoMs)),
-    };
     log('auto_rotate off and on, in-process, one image at a time');
     const autoRotate = await measureAutoRotate(
       inProcess.detector,
       await autoRotatePictures(bytes, await readFile(PORTRAIT)),
       { rounds: ROUNDS, perRound: quick ? 3 : 8 },
     );
+    // After auto_rotate: the phone photo's large buffers would otherwise be collected during it.
+    log('a 12-megapixel phone photo against the 1080p one, in-process, one image at a time');
+    const phoneCpu = await phoneAgainstPhoto(inProcess, bytes, await readFile(PORTRAIT), {
+      rounds: ROUNDS,
+      perRound: quick ? 3 : 8,
+    });
     await inProcess.close();
     await floorProbe.close();
 
