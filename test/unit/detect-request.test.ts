@@ -139,6 +139,14 @@ describe('parseImagePayload', () => {
     ).to.deep.equal(bytes);
   });
 
+  it('when base64 is wrapped MIME-style or padded before a line break, then it decodes as unwrapped', () => {
+    const bytes = Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 37) % 256));
+    const wrapped = (bytes.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
+    expect(parseImagePayload(`${wrapped}\r\n`, 1000).bytes).to.deep.equal(bytes);
+    expect(parseImagePayload(` ${bytes.toString('base64url')}\n`, 1000).bytes).to.deep.equal(bytes);
+    expect(messageOf(() => parseImagePayload(' \n\t ', 1000)).message).to.include("'img' is empty");
+  });
+
   it('when the base64 has bad characters, then a 400 says so', () => {
     for (const bad of ['ab$d', 'abc!', '====', 'a', 'data:image/png,abc', 'data:;base64']) {
       expect(messageOf(() => parseImagePayload(bad, 100)).status, bad).to.equal(400);
