@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { summarize, type LatencySummary } from './stats.js';
 
 export interface LoadOptions {
@@ -70,19 +71,43 @@ export function pool(samples: readonly LoadSample[]): LoadResult {
   };
 }
 
-/** POSTs a JSON body (prepared once: building a 500 KB string per request would load the client) and checks the answer. */
-/** POSTs `body` as `contentType`: a JSON request, or the image itself (a raw upload). */
+/**
+ * POSTs `body` as `contentType` (a JSON request prepared once, or the image itself) and checks the
+ * answer. node:http with a keep-alive agent rather than fetch: the client shares the cores with the
+ * service, and fetch cost it 3.6–3.9 ms of CPU per request against 0.8–0.9 ms.
+ */
 export function detectSender(
   url: string,
   body: string | Buffer,
   check: (answer: DetectAnswer) => void,
   contentType = 'application/json',
 ): () => Promise<void> {
+  const target = new URL(url);
+  const payload = typeof body === 'string' ? Buffer.from(body) : body;
+  const agent = new http.Agent({ keepAlive: true });
+  const options: http.RequestOptions = {
+    host: target.hostname,
+    port: target.port,
+    path: `${target.pathname}${target.search}`,
+    method: 'POST',
+    agent,
+    headers: { 'content-type': contentType, 'content-length': payload.length },
+  };
   return async () => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
-    const answer = (await res.json()) as DetectAnswer;
-    if (res.status !== 200 || answer.error_code !== 0)
-      throw new Error(`POST ${url} answered ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = http.request(options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+    const refused = () => new Error(`POST ${url} answered ${status}: ${text.slice(0, 300)}`);
+    if (status !== 200) throw refused();
+    const answer = JSON.parse(text) as DetectAnswer;
+    if (answer.error_code !== 0) throw refused();
     check(answer);
   };
 }

@@ -302,33 +302,40 @@ async function bench(): Promise<void> {
 }
 
 /**
- * Profiles what the figures measure: gateway and worker processes under the concurrency-8 base64 load,
- * then the in-process pipeline alone (this script again, as a child under --cpu-prof).
+ * Profiles what the figures measure: gateway and worker processes under the concurrency-8 load of each
+ * body form (base64, URL, raw bytes), each form with processes of its own, then the in-process pipeline
+ * alone (this script again, as a child under --cpu-prof).
  */
 async function profile(): Promise<void> {
   const dir = path.join(CACHE, 'profiles');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const bytes = await readFile(IMAGE);
-  const body = JSON.stringify({ img: bytes.toString('base64') });
-  const service = await BenchService.start(
-    serviceOptions(['--cpu-prof', `--cpu-prof-dir=${path.join(dir, 'service')}`]),
-  );
+  const files = await serveFiles({ 'obama-1080p.jpg': IMAGE });
+  const forms: [string, string | Buffer, string?][] = [
+    ['base64', JSON.stringify({ img: bytes.toString('base64') })],
+    ['url', JSON.stringify({ url: files.url('obama-1080p.jpg') })],
+    ['raw', bytes, 'image/jpeg'],
+  ];
   try {
-    await service.startWorker('worker', {
-      inferenceThreads: config.detector.inferenceThreads,
-      imageConcurrency: 8,
-    });
-    log('profiling gateway and worker under POST /detect base64, concurrency 8');
-    const r = pool([
-      await runLoad(
-        profileLoad,
-        detectSender(`${service.url}/detect`, body, () => {}),
-      ),
-    ]);
-    log(`${r.perSecond.toFixed(1)} img/s`);
+    for (const [form, body, contentType] of forms) {
+      const service = await BenchService.start(
+        serviceOptions(['--cpu-prof', `--cpu-prof-dir=${path.join(dir, `service-${form}`)}`]),
+      );
+      try {
+        await service.startWorker('worker', {
+          inferenceThreads: config.detector.inferenceThreads,
+          imageConcurrency: 8,
+        });
+        log(`profiling gateway and worker under POST /detect ${form}, concurrency 8`);
+        const send = detectSender(`${service.url}/detect`, body, () => {}, contentType);
+        log(`${pool([await runLoad(profileLoad, send)]).perSecond.toFixed(1)} img/s`);
+      } finally {
+        await service.stop();
+      }
+    }
   } finally {
-    await service.stop();
+    await files.close();
   }
   log('profiling the in-process pipeline, concurrency 8');
   const child = spawn(
@@ -342,7 +349,7 @@ async function profile(): Promise<void> {
     { stdio: 'inherit' },
   );
   await new Promise((resolve) => child.once('exit', resolve));
-  for (const sub of ['service', 'inprocess']) {
+  for (const sub of [...forms.map(([form]) => `service-${form}`), 'inprocess']) {
     for (const summary of await summarizeDir(path.join(dir, sub)))
       console.log(`\n[${sub}] ${formatSummary(summary)}`);
   }
