@@ -1,15 +1,29 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
 /** User + system CPU of a process in ms, from /proc (10 ms resolution); undefined where unreadable. */
 export function processCpuMs(pid: number): number | undefined {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+function statCpuMs(statPath: string): number | undefined {
   try {
     // Fields after the command name, which may itself hold spaces and parentheses.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    const fields = readFileSync(statPath, 'utf8').split(') ').pop()!.split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return undefined;
   }
+}
+
+/** CPU ms of each thread of this process by its id (/proc/self/task), for a breakdown by thread. */
+export function threadCpuMs(): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const ms = statCpuMs(`/proc/self/task/${tid}/stat`);
+    if (ms !== undefined) threads.set(tid, ms);
+  }
+  return threads;
 }
 
 /** The Redis server's pid, when it runs on this machine (its /proc entry is readable). */

@@ -10,7 +10,7 @@ import { resolveFfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
 import { serveFiles } from './file-server.js';
 import { detectSender, pool, runLoad, type LoadOptions, type LoadSample } from './http-load.js';
 import { InProcessPipeline, ModelFloorProbe, phoneAgainstPhoto } from './inprocess.js';
-import { localRedisPid, measureCpu, type CpuTargets } from './cpu.js';
+import { localRedisPid, measureCpu, threadCpuMs, type CpuTargets } from './cpu.js';
 import { describeMachine } from './machine.js';
 import { formatSummary, summarizeDir } from './profile-summary.js';
 import { textTable, updateBenchmarksMd, type Results } from './report.js';
@@ -361,8 +361,18 @@ async function profileTarget(): Promise<void> {
   const inProcess = await InProcessPipeline.start(config);
   const faces = (await inProcess.detector.detectEncoded(bytes, { autoRotate: config.detector.autoRotate }))
     .faces.length;
+  const before = threadCpuMs();
   const r = pool([await inProcess.load(bytes, profileLoad, faces)]);
+  const images = r.requests + profileLoad.concurrency * (profileLoad.warmupPerClient ?? 0);
+  const perThread = [...threadCpuMs()]
+    .map(([tid, ms]) => ({ tid, ms: (ms - (before.get(tid) ?? 0)) / images }))
+    .filter((t) => t.ms >= 0.1)
+    .sort((a, b) => b.ms - a.ms);
   log(`${r.perSecond.toFixed(1)} img/s`);
+  // The busiest are the inference threads, then libuv's (sharp), then V8's helpers (GC).
+  log(
+    `CPU ms per image by thread: ${perThread.map((t) => `${t.tid === String(process.pid) ? 'main' : t.tid} ${t.ms.toFixed(1)}`).join(', ')}`,
+  );
   await inProcess.close();
 }
 
