@@ -40,9 +40,16 @@ describe('mirrorWindows', () => {
   });
 
   it('when there are more faces than maxFaces, then there are none, which bounds the joining work', () => {
-    const crowd = Array.from({ length: 65 }, (_, i) => face(10 + 19 * i, 10, 4, 4));
+    const crowd = Array.from({ length: 17 }, (_, i) => face(10 + 19 * i, 10, 4, 4));
     expect(mirrorWindows(crowd, 20000, 20000)).to.equal(undefined);
-    expect(mirrorWindows(crowd.slice(0, 64), 20000, 20000)).to.have.length(1);
+    expect(mirrorWindows(crowd.slice(0, 16), 20000, 20000)).to.have.length(1);
+  });
+
+  it("when windows are padded to the model's multiples of 32, then their cost counts the padding", () => {
+    // In a 170² picture (half: 14 450 px) a 20 px face's window is 116² = 13 456 px, padded 128² = 16 384.
+    const small = [face(75, 75, 20, 20)];
+    expect(mirrorWindows(small, 170, 170)).to.equal(undefined);
+    expect(mirrorWindows(small, 170, 170, { padTo: 1 })).to.deep.equal([{ x: 27, y: 27, w: 116, h: 116 }]);
   });
 });
 

@@ -18,10 +18,17 @@ export interface MirrorWindowOptions {
    */
   maxShare?: number;
   /**
-   * More faces than this are a crowd, checked in the whole picture: this also bounds the joining work.
-   * @defaultValue 64
+   * More faces than this are a crowd, checked in the whole picture: each window is a model run of its
+   * own, and this also bounds the joining work.
+   * @defaultValue 16
    */
   maxFaces?: number;
+  /**
+   * The detector pads each input to multiples of this (YuNet's largest stride), which a window's cost
+   * counts.
+   * @defaultValue 32
+   */
+  padTo?: number;
 }
 
 /**
@@ -36,7 +43,7 @@ export function mirrorWindows(
   height: number,
   options: MirrorWindowOptions = {},
 ): Box[] | undefined {
-  const { context = 2, minContext = 48, maxShare = 0.5, maxFaces = 64 } = options;
+  const { context = 2, minContext = 48, maxShare = 0.5, maxFaces = 16, padTo = 32 } = options;
   if (faces.length > maxFaces) return undefined;
   let windows = faces.map((f) => {
     const pad = Math.max(minContext, context * faceSize(f));
@@ -62,7 +69,8 @@ export function mirrorWindows(
     }
     windows = out;
   }
-  const covered = windows.reduce((sum, w) => sum + w.w * w.h, 0);
+  const padded = (side: number) => Math.ceil(side / padTo) * padTo;
+  const covered = windows.reduce((sum, w) => sum + padded(w.w) * padded(w.h), 0);
   return covered > maxShare * width * height ? undefined : windows.filter((w) => w.w > 0 && w.h > 0);
 }
 

@@ -1,6 +1,6 @@
 import type { Detector } from './detector.js';
 import { confirmWithMirror } from './flip-refinement.js';
-import { faceSize, type Box, type FaceBox } from './face-types.js';
+import { faceSize, type Box, type FaceBox, type RawImage } from './face-types.js';
 import type { ImagePyramid } from './image-pyramid.js';
 import { cropImage, mirrorWindows } from './mirror-windows.js';
 import { nms } from './nms.js';
@@ -98,11 +98,12 @@ export class PyramidSearch {
 
   /**
    * Merges the passes' faces, where small faces of the finest pass count only when its mirror image also
-   * shows them (see confirmWithMirror). A mirrored finest pass costs as much as the finest, so the check
-   * runs only when a small face would survive the merge (in a close-up the finest pass finds small "faces"
-   * in the texture of the large one, which the merge drops anyway), and then on windows around the small
-   * faces unless they are spread over most of the picture (a 12-MP portrait's twenty texture "faces" on a
-   * shirt: one 230×300 window, 2 ms instead of 66).
+   * shows them (see confirmWithMirror); larger faces keep the model's landmarks (the landmark refiner sees
+   * every face again when `auto_rotate` is on). A mirrored finest pass costs as much as the finest, so the
+   * check runs only when a small face could change the merge (in a close-up the finest pass finds small
+   * "faces" in the texture of the large one, which the merge drops anyway), and then on windows around
+   * the small faces unless they would cost more than the whole picture (a 12-MP portrait's twenty texture
+   * "faces" on a shirt: one 230×300 window, 2 ms instead of 66).
    */
   private async mergeConfirmed(
     pyramid: ImagePyramid,
@@ -111,33 +112,48 @@ export class PyramidSearch {
     { turn, threshold }: { turn: QuarterTurn; threshold: number },
   ): Promise<FaceBox[]> {
     const confirmBelow = this.options.confirmBelow ?? 64;
+    const { nmsIou } = this.options;
     const [finest, ...coarser] = strong;
     const small = finest!.filter((f) => faceSize(f) < confirmBelow);
-    if (small.length === 0) return mergeScales(mapped(strong), this.options.nmsIou);
-    const others = mapped([finest!.filter((f) => faceSize(f) >= confirmBelow), ...coarser]);
-    const candidates = mapped([small]);
-    const merged = mergeScales([...others, ...candidates], this.options.nmsIou);
-    if (!merged.some((f) => candidates.includes(f))) return mergeScales(others, this.options.nmsIou);
-    const image = pyramid.finest;
-    const windows = mirrorWindows(small, image.width, image.height);
-    const view = { turn, mirror: true };
-    let confirmed: FaceBox[];
-    if (windows) {
-      const found = await this.detector.detect(
-        windows.map((w) => ({ image: cropImage(image, w), view })),
-        threshold,
-      );
-      const mirrored = found.flatMap((faces, i) => faces.map((f) => shifted(f, windows[i]!)));
-      confirmed = [
-        ...confirmWithMirror(small, mirrored, { confirmBelow }),
-        ...finest!.filter((f) => faceSize(f) >= confirmBelow),
-      ];
-    } else {
-      const [mirrored] = await this.detector.detect([{ image, view }], threshold);
-      confirmed = confirmWithMirror(finest!, mirrored!, { confirmBelow });
-    }
-    return mergeScales(mapped([confirmed, ...coarser]), this.options.nmsIou);
+    const large = finest!.filter((f) => faceSize(f) >= confirmBelow);
+    if (small.length === 0) return mergeScales(mapped(strong), nmsIou);
+    const others = mapped([large, ...coarser]);
+    if (this.cannotChange(others, mapped([small]))) return mergeScales(others, nmsIou);
+    const mirrored = await this.mirroredNear(pyramid.finest, small, turn, threshold);
+    const confirmed = confirmWithMirror(small, mirrored, { confirmBelow });
+    return mergeScales(mapped([[...confirmed, ...large], ...coarser]), nmsIou);
   }
+
+  /**
+   * Whether no candidate can change the merge of `others`: each one, added alone, is dropped and
+   * suppresses nothing. Many candidates or faces are a crowd, left to the mirror, which bounds this work.
+   */
+  private cannotChange(others: FaceBox[], candidates: FaceBox[]): boolean {
+    if (candidates.length > MAX_SETTLE_CANDIDATES || others.length > MAX_SETTLE_FACES) return false;
+    const { nmsIou } = this.options;
+    const settled = mergeScales(others, nmsIou);
+    return candidates.every((c) => sameFaces(mergeScales([...others, c], nmsIou), settled));
+  }
+
+  /** The mirrored view's faces around `faces`: in windows, or in the whole picture where that is cheaper. */
+  private async mirroredNear(image: RawImage, faces: FaceBox[], turn: QuarterTurn, threshold: number) {
+    const view = { turn, mirror: true };
+    // The model answers each face several times over; one of each is enough to place a window.
+    const windows = mirrorWindows(nms(faces, this.options.nmsIou), image.width, image.height);
+    if (!windows) return (await this.detector.detect([{ image, view }], threshold))[0]!;
+    const found = await this.detector.detect(
+      windows.map((w) => ({ image: cropImage(image, w), view })),
+      threshold,
+    );
+    return found.flatMap((list, i) => list.map((f) => shifted(f, windows[i]!)));
+  }
+}
+
+const MAX_SETTLE_CANDIDATES = 16;
+const MAX_SETTLE_FACES = 256;
+
+function sameFaces(a: readonly FaceBox[], b: readonly FaceBox[]): boolean {
+  return a.length === b.length && a.every((f) => b.includes(f));
 }
 
 /** A face found in a window, in the pixels of the picture the window was cut from. */

@@ -25,8 +25,9 @@ export function sampleRegion(img: RawImage, region: Region, outWidth: number, ou
   const maxX = width - 1;
   const maxY = height - 1;
   let o = 0;
-  // Clamped coordinates are never negative, so truncation is floor and +0.5 truncated is round: plain
-  // arithmetic instead of Math calls per pixel, three times faster on the main thread.
+  // Clamped coordinates and sampled values are never negative, so truncation is floor and `(v + 0.5) | 0`
+  // rounds (unlike Math.round only for a value within one ulp below a half): no Math calls per pixel,
+  // twice as fast on the main thread.
   for (let v = 0; v < outHeight; v++) {
     const dv = v + 0.5 - outHeight / 2;
     for (let u = 0; u < outWidth; u++) {
