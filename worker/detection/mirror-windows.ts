@@ -34,8 +34,9 @@ export interface MirrorWindowOptions {
 /**
  * Windows of a `width`×`height` picture that hold every face with its context, overlapping windows
  * joined, in whole pixels; or `undefined` when they would cover more than `maxShare` of the picture (or
- * there are more than `maxFaces`), so that one pass over the whole of it is cheaper. The mirrored check of a few small faces then looks at a
- * few thousand pixels instead of the whole finest pass (see PyramidSearch).
+ * there are more than `maxFaces`), so that one pass over the whole of it is cheaper. The mirrored check
+ * of a few small faces then looks at a few thousand pixels instead of the whole finest pass (see
+ * PyramidSearch).
  */
 export function mirrorWindows(
   faces: readonly FaceBox[],
