@@ -3,16 +3,7 @@ import fc from 'fast-check';
 import { parseDetectRequest } from '../../api/validation/detect-request.schema.js';
 import { parseImagePayload } from '../../api/validation/image-payload.js';
 import { AppError } from '../../shared/errors/app-error.js';
-
-const messageOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    return { status: (err as AppError).httpStatus, message: (err as AppError).message };
-  }
-  throw new Error('expected an error');
-};
+import { refusalOf } from '../support/refusal.js';
 
 describe('parseDetectRequest', () => {
   it('when only img is given, then defaults are filled in', () => {
@@ -37,7 +28,7 @@ describe('parseDetectRequest', () => {
   });
 
   it('when neither url nor img is given, then the seed message is used', () => {
-    expect(messageOf(() => parseDetectRequest({}))).to.deep.equal({
+    expect(refusalOf(() => parseDetectRequest({}))).to.deep.equal({
       status: 400,
       message: "Either 'url' or 'img' parameter must be provided",
     });
@@ -51,7 +42,7 @@ describe('parseDetectRequest', () => {
       'javascript:alert(1)',
       'http://',
     ]) {
-      expect(messageOf(() => parseDetectRequest({ url }))).to.deep.equal({
+      expect(refusalOf(() => parseDetectRequest({ url }))).to.deep.equal({
         status: 400,
         message: 'Invalid URL format',
       });
@@ -59,7 +50,7 @@ describe('parseDetectRequest', () => {
   });
 
   it('when types are loose, then each violation names its field and rule', () => {
-    const { message } = messageOf(() =>
+    const { message } = refusalOf(() =>
       parseDetectRequest({ img: 'AAAA', single_face: 'true', num_frames: '5', min_confidence: 2 }),
     );
     expect(message).to.include("'single_face' must be a boolean");
@@ -69,7 +60,7 @@ describe('parseDetectRequest', () => {
 
   it('when num_frames is out of bounds or fractional, then the bounds are named', () => {
     for (const n of [0, 101, 2.5, -1]) {
-      expect(messageOf(() => parseDetectRequest({ img: 'AAAA', num_frames: n })).message).to.equal(
+      expect(refusalOf(() => parseDetectRequest({ img: 'AAAA', num_frames: n })).message).to.equal(
         "'num_frames' must be an integer between 1 and 100",
       );
     }
@@ -144,17 +135,17 @@ describe('parseImagePayload', () => {
     const wrapped = (bytes.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
     expect(parseImagePayload(`${wrapped}\r\n`, 1000).bytes).to.deep.equal(bytes);
     expect(parseImagePayload(` ${bytes.toString('base64url')}\n`, 1000).bytes).to.deep.equal(bytes);
-    expect(messageOf(() => parseImagePayload(' \n\t ', 1000)).message).to.include("'img' is empty");
+    expect(refusalOf(() => parseImagePayload(' \n\t ', 1000)).message).to.include("'img' is empty");
   });
 
   it('when the base64 has bad characters, then a 400 says so', () => {
     for (const bad of ['ab$d', 'abc!', '====', 'a', 'data:image/png,abc', 'data:;base64']) {
-      expect(messageOf(() => parseImagePayload(bad, 100)).status, bad).to.equal(400);
+      expect(refusalOf(() => parseImagePayload(bad, 100)).status, bad).to.equal(400);
     }
   });
 
   it('when the decoded size would exceed the limit, then 413 names the limit before decoding', () => {
-    const { status, message } = messageOf(() => parseImagePayload('A'.repeat(4000), 1000));
+    const { status, message } = refusalOf(() => parseImagePayload('A'.repeat(4000), 1000));
     expect(status).to.equal(413);
     expect(message).to.include('1000-byte limit');
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { AppError } from '../../shared/errors/app-error.js';
+import { refusalOf } from '../support/refusal.js';
 import { coerceOption, parseUploadRequest } from '../../api/validation/upload-options.js';
 import { parseDetectRequest, type ImageUpload } from '../../api/validation/detect-request.schema.js';
 
@@ -10,15 +11,7 @@ const upload: ImageUpload = {
   name: 'The body',
 };
 
-const refusal = (fields: [string, string][]) => {
-  try {
-    parseUploadRequest(fields, upload);
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    return { status: (err as AppError).httpStatus, message: (err as AppError).message };
-  }
-  throw new Error('expected a refusal');
-};
+const refusal = (fields: [string, string][]) => refusalOf(() => parseUploadRequest(fields, upload));
 
 describe('coerceOption', () => {
   it('when a boolean option reads true or false, then it becomes that boolean, and any other text stays text', () => {
