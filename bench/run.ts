@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +9,9 @@ import { resolveFfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
 import { serveFiles } from './file-server.js';
 import { detectSender, pool, runLoad, type LoadOptions, type LoadSample } from './http-load.js';
 import { InProcessPipeline, ModelFloorProbe, phoneAgainstPhoto } from './inprocess.js';
-import { localRedisPid, measureCpu, threadCpuMs, type CpuTargets } from './cpu.js';
+import { localRedisPid, measureCpu, type CpuTargets } from './cpu.js';
 import { describeMachine } from './machine.js';
-import { formatSummary, summarizeDir } from './profile-summary.js';
+import { profileInProcess, profileService, type ProfileContext } from './profile.js';
 import { textTable, updateBenchmarksMd, type Results } from './report.js';
 import { BenchService } from './service.js';
 import { median } from './stats.js';
@@ -56,8 +55,6 @@ const bounds = (concurrency: number, round: number): LoadOptions => ({
   maxSeconds: quick ? 4 : concurrency === 1 ? 4 : 5,
   warmupPerClient: round === 0 ? 1 : 0,
 });
-
-const profileLoad: LoadOptions = { concurrency: 8, maxRequests: 200, maxSeconds: 12, warmupPerClient: 1 };
 
 const config = loadConfig({ MODELS_DIR: path.join(ROOT, 'models'), LOG_LEVEL: 'silent' });
 const binaries = resolveFfmpegBinaries({ searchPath: process.env.PATH });
@@ -301,82 +298,19 @@ async function bench(): Promise<void> {
   }
 }
 
-/**
- * Profiles what the figures measure: gateway and worker processes under the concurrency-8 load of each
- * body form (base64, URL, raw bytes), each form with processes of its own, then the in-process pipeline
- * alone (this script again, as a child under --cpu-prof).
- */
-async function profile(): Promise<void> {
-  const dir = path.join(CACHE, 'profiles');
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const bytes = await readFile(IMAGE);
-  const files = await serveFiles({ 'obama-1080p.jpg': IMAGE });
-  const forms: [string, string | Buffer, string?][] = [
-    ['base64', JSON.stringify({ img: bytes.toString('base64') })],
-    ['url', JSON.stringify({ url: files.url('obama-1080p.jpg') })],
-    ['raw', bytes, 'image/jpeg'],
-  ];
-  try {
-    for (const [form, body, contentType] of forms) {
-      const service = await BenchService.start(
-        serviceOptions(['--cpu-prof', `--cpu-prof-dir=${path.join(dir, `service-${form}`)}`]),
-      );
-      try {
-        await service.startWorker('worker', {
-          inferenceThreads: config.detector.inferenceThreads,
-          imageConcurrency: 8,
-        });
-        log(`profiling gateway and worker under POST /detect ${form}, concurrency 8`);
-        const send = detectSender(`${service.url}/detect`, body, () => {}, contentType);
-        log(`${pool([await runLoad(profileLoad, send)]).perSecond.toFixed(1)} img/s`);
-      } finally {
-        await service.stop();
-      }
-    }
-  } finally {
-    await files.close();
-  }
-  log('profiling the in-process pipeline, concurrency 8');
-  const child = spawn(
-    process.execPath,
-    [
-      '--cpu-prof',
-      `--cpu-prof-dir=${path.join(dir, 'inprocess')}`,
-      fileURLToPath(import.meta.url),
-      '--profile-target',
-    ],
-    { stdio: 'inherit' },
-  );
-  await new Promise((resolve) => child.once('exit', resolve));
-  for (const sub of [...forms.map(([form]) => `service-${form}`), 'inprocess']) {
-    for (const summary of await summarizeDir(path.join(dir, sub)))
-      console.log(`\n[${sub}] ${formatSummary(summary)}`);
-  }
-}
-
-/** The in-process pipeline under load, run by `profile()` in a child with --cpu-prof. */
-async function profileTarget(): Promise<void> {
-  const bytes = await readFile(IMAGE);
-  const inProcess = await InProcessPipeline.start(config);
-  const faces = (await inProcess.detector.detectEncoded(bytes, { autoRotate: config.detector.autoRotate }))
-    .faces.length;
-  const before = threadCpuMs();
-  const r = pool([await inProcess.load(bytes, profileLoad, faces)]);
-  const images = r.requests + profileLoad.concurrency * (profileLoad.warmupPerClient ?? 0);
-  const perThread = [...threadCpuMs()]
-    .map(([tid, ms]) => ({ tid, ms: (ms - (before.get(tid) ?? 0)) / images }))
-    .filter((t) => t.ms >= 0.1)
-    .sort((a, b) => b.ms - a.ms);
-  log(`${r.perSecond.toFixed(1)} img/s`);
-  // The busiest are the inference threads, then libuv's (sharp), then V8's helpers (GC).
-  log(
-    `CPU ms per image by thread: ${perThread.map((t) => `${t.tid === String(process.pid) ? 'main' : t.tid} ${t.ms.toFixed(1)}`).join(', ')}`,
-  );
-  await inProcess.close();
-}
-
-const main = args.has('--profile-target') ? profileTarget : args.has('--profile') ? profile : bench;
+const profiling: ProfileContext = {
+  image: IMAGE,
+  dir: path.join(CACHE, 'profiles'),
+  config,
+  serviceOptions,
+  log,
+  script: fileURLToPath(import.meta.url),
+};
+const main = args.has('--profile-target')
+  ? () => profileInProcess(profiling)
+  : args.has('--profile')
+    ? () => profileService(profiling)
+    : bench;
 main().then(
   () => process.exit(0),
   (err: unknown) => {
