@@ -1,4 +1,4 @@
-import type { JsonSchema, OpenApiDocument, Operation, ResponseObject } from './openapi-document.js';
+import type { JsonSchema, OpenApiDocument, Operation, ResponseObject } from './openapi-types.js';
 
 /**
  * The API reference as one HTML page, rendered on the server from the OpenAPI document itself, so the page
