@@ -1,11 +1,9 @@
 // The try-it page: sends one detect request and draws the answer over the picture. Plain JS, no build step.
 
+import { call, isVideoUrl, poll, ServiceError } from './detect-client.js';
 import { attributeTable, crops, element, legendItems, line, overlay } from './face-drawing.js';
 
-// The gateway's own list (shared/media/media-sniffer.ts): these URLs go to the video queue.
-const VIDEO_PATH = /\.(mp4|mov|m4v|webm|mkv|avi|flv|wmv|mpg|mpeg|ts|m2ts|3gp|ogv)$/i;
 const KEY_STORAGE = 'facedetect.apiKey';
-const POLL_MS = 400;
 // Lands the seek inside the sampled frame even when frame_time is rounded down a little.
 const SEEK_NUDGE_S = 0.001;
 
@@ -35,13 +33,6 @@ const ui = {
 let source;
 /** Aborts the request in flight when a new one starts. */
 let inFlight;
-
-class ServiceError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
 
 ui.key.value = localStorage.getItem(KEY_STORAGE) ?? '';
 ui.key.addEventListener('input', () => {
@@ -117,9 +108,9 @@ async function run(src) {
   showProgress(null);
   setStatus('Detecting…');
   try {
-    const { status, body } = await call('detect', { method: 'POST', ...request(src), signal });
+    const { status, body } = await send('detect', { method: 'POST', ...request(src), signal });
     if (body.error_code !== 0) throw new ServiceError(body.error_msg, status);
-    const answer = body.error_msg === 'PENDING' ? await poll(body, signal) : body;
+    const answer = body.error_msg === 'PENDING' ? await follow(body, signal) : body;
     await render(answer, src, signal);
     setState('done');
   } catch (err) {
@@ -153,80 +144,28 @@ function request(src) {
   };
 }
 
-function isVideoUrl(value) {
-  try {
-    return VIDEO_PATH.test(new URL(value).pathname);
-  } catch {
-    return false;
-  }
-}
-
-/** One request to the service; answers with the status and the JSON body, which also goes to "Raw JSON". */
-async function call(url, init) {
-  const key = ui.key.value.trim();
-  const headers = { accept: 'application/json', ...init.headers };
-  if (key) headers.authorization = `Bearer ${key}`;
-  let res;
-  try {
-    res = await fetch(url, { ...init, headers });
-  } catch (err) {
-    if (init.signal?.aborted) throw err;
-    throw new Error(
-      'Could not reach the service. Check that it is running and that this page comes from it.',
-    );
-  }
-  const text = await res.text();
-  let body;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ServiceError(
-      `The service answered ${res.status} ${res.statusText} without a JSON body.`,
-      res.status,
-    );
-  }
-  ui.rawJson.textContent = JSON.stringify(body, null, 2);
+/** A request to the service with the page's key; its JSON answer also goes to "Raw JSON". */
+async function send(url, init) {
+  const answer = await call(url, init, ui.key.value.trim());
+  ui.rawJson.textContent = JSON.stringify(answer.body, null, 2);
   ui.raw.hidden = false;
-  return { status: res.status, body };
+  return answer;
 }
 
-async function poll(pending, signal) {
-  // connect-src 'self' lets the page call its own origin only, and PUBLIC_BASE_URL may name another one.
-  const statusUrl =
-    new URL(pending.status_url, location.href).origin === location.origin
-      ? pending.status_url
-      : `jobs/${encodeURIComponent(pending.job_id)}`;
+/** Follows an asynchronous job, showing its state and progress. */
+function follow(pending, signal) {
   setStatus('Queued…');
-  for (;;) {
-    await sleep(POLL_MS, signal);
-    const { status, body } = await call(statusUrl, { signal });
-    if (status !== 200) throw new ServiceError(body.error_msg, status);
-    if (body.status === 'completed') {
-      // A job can finish between two polls; its last progress still says how many frames it took.
+  return poll(pending, {
+    signal,
+    send,
+    onStatus: (body) => {
       showProgress(body.progress);
-      return body.result;
-    }
-    if (body.status === 'failed') throw new ServiceError(body.error_msg ?? 'The job failed.', status);
-    showProgress(body.progress);
-    setStatus(
-      body.status === 'waiting'
-        ? 'Waiting for a worker…'
-        : `Detecting…${body.progress ? ` ${body.progress.frames_done} / ${body.progress.frames_total} frames` : ''}`,
-    );
-  }
-}
-
-function sleep(ms, signal) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+      setStatus(
+        body.status === 'waiting'
+          ? 'Waiting for a worker…'
+          : `Detecting…${body.progress ? ` ${body.progress.frames_done} / ${body.progress.frames_total} frames` : ''}`,
+      );
+    },
   });
 }
 
