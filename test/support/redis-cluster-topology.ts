@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { field, info, onNode, PASSWORD, Topology, waitFor } from './redis-topology.js';
+import { field, info, loopbackList, onNode, PASSWORD, Topology, waitFor } from './redis-topology.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -20,7 +20,7 @@ export class ClusterTopology extends Topology {
   static async start(basePort: number): Promise<ClusterTopology> {
     const ports = Array.from({ length: 6 }, (_, i) => basePort + i);
     const topology = new ClusterTopology(await mkdtemp(path.join(os.tmpdir(), 'facedetect-cluster-')), ports);
-    try {
+    return Topology.bringUp(topology, async () => {
       for (const port of ports) {
         await topology.spawn(port, [
           ...topology.nodeArgs(port),
@@ -37,17 +37,13 @@ export class ClusterTopology extends Topology {
         const states = await Promise.all(ports.map((p) => onNode(p, (r) => r.cluster('INFO'))));
         return states.every((s) => field(s, 'cluster_state') === 'ok');
       });
-      return topology;
-    } catch (err) {
-      await topology.stop();
-      throw err;
-    }
+    });
   }
 
   get env(): Record<string, string> {
     return {
       REDIS_URL: '',
-      REDIS_CLUSTER_NODES: this.ports.map((p) => `127.0.0.1:${p}`).join(','),
+      REDIS_CLUSTER_NODES: loopbackList(this.ports),
       REDIS_PASSWORD: PASSWORD,
     };
   }

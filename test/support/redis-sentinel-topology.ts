@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { field, info, onNode, PASSWORD, Topology, waitFor } from './redis-topology.js';
+import { field, info, loopbackList, onNode, PASSWORD, Topology, waitFor } from './redis-topology.js';
 
 /** A primary, its replica and 3 sentinels on loopback. */
 export class SentinelTopology extends Topology {
@@ -22,7 +22,7 @@ export class SentinelTopology extends Topology {
   static async start(basePort: number): Promise<SentinelTopology> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'facedetect-sentinel-'));
     const topology = new SentinelTopology(dir, basePort);
-    try {
+    return Topology.bringUp(topology, async () => {
       await topology.spawn(basePort, topology.nodeArgs(basePort));
       const replica = basePort + 1;
       await topology.spawn(replica, [
@@ -51,17 +51,13 @@ export class SentinelTopology extends Topology {
         },
         30_000,
       );
-      return topology;
-    } catch (err) {
-      await topology.stop();
-      throw err;
-    }
+    });
   }
 
   get env(): Record<string, string> {
     return {
       REDIS_URL: '',
-      REDIS_SENTINELS: this.sentinelPorts.map((p) => `127.0.0.1:${p}`).join(','),
+      REDIS_SENTINELS: loopbackList(this.sentinelPorts),
       REDIS_SENTINEL_NAME: SentinelTopology.NAME,
       REDIS_PASSWORD: PASSWORD,
     };

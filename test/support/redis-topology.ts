@@ -48,6 +48,9 @@ export async function onNode<T>(
   }
 }
 
+/** Loopback addresses of `ports`, as the REDIS_CLUSTER_NODES and REDIS_SENTINELS variables list them. */
+export const loopbackList = (ports: number[]) => ports.map((p) => `127.0.0.1:${p}`).join(',');
+
 export const info = (port: number, section: string) => onNode(port, (r) => r.info(section));
 export const field = (text: string, name: string) =>
   new RegExp(`^${name}:(.*)$`, 'm').exec(text)?.[1]?.trim();
@@ -58,6 +61,17 @@ export abstract class Topology {
   protected candidates: number[] = [];
 
   protected constructor(protected readonly dir: string) {}
+
+  /** Brings `topology` up with `up`; when a step fails, whatever it started is stopped before the error goes on. */
+  protected static async bringUp<T extends Topology>(topology: T, up: () => Promise<void>): Promise<T> {
+    try {
+      await up();
+      return topology;
+    } catch (err) {
+      await topology.stop();
+      throw err;
+    }
+  }
 
   /** The service's environment for this topology. */
   abstract get env(): Record<string, string>;
