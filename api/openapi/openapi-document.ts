@@ -154,7 +154,7 @@ function detectOperation(operationId: string, note: string): Operation {
         'Too large: the body exceeds `MAX_BODY_BYTES`, the image `MAX_IMAGE_BYTES` (an upload is refused as soon as it passes it, or at once when its Content-Length does), or the video `MAX_VIDEO_BYTES`.',
       ),
       '422': failure(
-        'Not decodable media: a web page, a corrupt file, or data that is not what it claims; an upload that holds no supported image, or a video (videos go by `url`).',
+        'Not decodable media: a web page, a corrupt file, or data that is not what it claims; an upload that holds no supported image, or a video (videos go by `url`); a video that changed while it was read by range.',
       ),
       '429': {
         ...failure(

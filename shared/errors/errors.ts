@@ -46,6 +46,21 @@ export class DownloadFailedError extends AppError {
   }
 }
 
+/**
+ * A file read by range answered, partway, with another version than the first answer's (another ETag,
+ * Last-Modified or length): the pieces read would stitch two files together. A fault of the URL's content,
+ * not of the network, so it is not retried.
+ */
+export class MediaChangedError extends AppError {
+  constructor(what: 'ETag' | 'Last-Modified' | 'length') {
+    super(
+      'MEDIA_CHANGED',
+      422,
+      `Media at the URL could not be read: the file changed while it was read (its ${what} changed); send the request again once the file no longer changes`,
+    );
+  }
+}
+
 export class StorageError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORAGE_FAILED', 502, `Object storage failed: ${message}`, true, options);

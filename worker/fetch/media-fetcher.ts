@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { DownloadFailedError } from '../../shared/errors/errors.js';
 import { tooLarge, type ByteLimit } from './fetch-errors.js';
 import { GuardedHttpClient, type GuardedHttpClientOptions } from './guarded-http-client.js';
+import { versionOf, type FileVersion } from './range-answer.js';
 
 export interface MediaFetcherOptions extends GuardedHttpClientOptions {
   /** Budget for a whole fetch: DNS, connecting, every redirect and the body. @defaultValue 30000 */
@@ -39,10 +40,10 @@ export interface RangeReadRule {
   accept(head: Buffer): boolean;
 }
 
-/** A URL to read by range: its final address after redirects and its length as the origin stated it. */
+/** A URL to read by range: its final address after redirects, and the version of the file first answered. */
 export interface RangedMedia {
   ranged: true;
-  totalBytes: number;
+  version: FileVersion;
   finalUrl: string;
 }
 
@@ -129,11 +130,11 @@ export class MediaFetcher {
       transfer,
     );
     if (response.statusCode !== 206) return this.checked(response, finalUrl, limits);
-    const totalBytes = contentRangeTotal(response, 0);
-    const head = totalBytes !== undefined ? await firstBytes(response, HEAD_BYTES) : undefined;
+    const version = versionOf(response, 0);
+    const head = version ? await firstBytes(response, HEAD_BYTES) : undefined;
     response.destroy();
-    if (totalBytes !== undefined && head && totalBytes >= rangeRead.minBytes && rangeRead.accept(head)) {
-      return { ranged: true, totalBytes, finalUrl };
+    if (version && head && version.totalBytes >= rangeRead.minBytes && rangeRead.accept(head)) {
+      return { ranged: true, version, finalUrl };
     }
     // Small, not a video, or an odd answer: the plain body, in a second request.
     return this.open(finalUrl, limits, transfer);
@@ -180,18 +181,6 @@ async function firstBytes(stream: IncomingMessage, bytes: number): Promise<Buffe
     if (length >= bytes) break;
   }
   return Buffer.concat(chunks).subarray(0, bytes);
-}
-
-/**
- * The total length of a 206 answer whose `Content-Range` starts at `start` and is uncompressed; undefined
- * for anything else, so a range reader never trusts an answer it did not ask for.
- */
-export function contentRangeTotal(response: IncomingMessage, start: number): number | undefined {
-  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers['content-range'] ?? '');
-  if (response.statusCode !== 206 || encoding !== 'identity' || !match) return undefined;
-  const [first, last, total] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return first === start && last >= first && last < total ? total : undefined;
 }
 
 /** The server may compress even though no Accept-Encoding was sent; the limit applies after decoding. */

@@ -5,12 +5,12 @@ import { AppError } from '../../shared/errors/app-error.js';
 import { DownloadFailedError, PayloadTooLargeError } from '../../shared/errors/errors.js';
 import type { ByteLimit } from './fetch-errors.js';
 import { keepAliveAgents, type GuardedHttpClient } from './guarded-http-client.js';
-import { contentRangeTotal } from './media-fetcher.js';
+import { checkPiece, ifRangeFor, type FileVersion } from './range-answer.js';
 
 export interface RangeProxyOptions extends ByteLimit {
-  /** The origin's URL once redirects were followed, and its length as a 206 answer stated it. */
+  /** The origin's URL once redirects were followed, and the version of the file its first answer was of. */
   url: string;
-  totalBytes: number;
+  version: FileVersion;
   /** Aborting it ends every transfer; the job's deadline. */
   signal: AbortSignal;
   /**
@@ -32,13 +32,16 @@ export interface RangeProxyOptions extends ByteLimit {
  * A loopback HTTP server that only ffmpeg talks to, for one video. Each read ffmpeg makes (it seeks with
  * `Range`) is served from pieces read through the guarded client, so the address rules and redirect checks
  * hold for every request, and all reads together stay within the job's byte budget. The origin must answer
- * each piece with exactly the range asked, of the length it first stated; anything else ends the job.
+ * each piece with exactly the range asked, of the version (validators and length) it first answered;
+ * anything else ends the job.
  */
 export class RangeProxy {
   /** Bytes received from the origin so far, over every request. */
   bytesRead = 0;
   /** Requests made to the origin so far. */
   private requests = 0;
+  /** Sent with every piece, so that an origin that honours it answers another version whole (200). */
+  private readonly ifRange: string | undefined;
   /** The first failure of the origin or of a limit; it explains why ffmpeg's read failed. */
   failure: AppError | undefined;
   readonly url: string;
@@ -66,6 +69,7 @@ export class RangeProxy {
     // Every byte of the budget, piece by piece, and no more.
     this.maxRequests = Math.ceil(options.maxBytes / this.pieceBytes) + 1;
     this.signal = AbortSignal.any([options.signal, this.stopped.signal]);
+    this.ifRange = ifRangeFor(options.version);
   }
 
   static async open(client: GuardedHttpClient, options: RangeProxyOptions): Promise<RangeProxy> {
@@ -89,7 +93,7 @@ export class RangeProxy {
 
   /** Answers one of ffmpeg's reads with the part of one piece that it starts in. */
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const total = this.options.totalBytes;
+    const total = this.options.version.totalBytes;
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? 'bytes=0-');
     if (req.method !== 'GET' || req.url !== this.path || !range) {
       res.writeHead(req.url === this.path ? 416 : 404).end();
@@ -141,7 +145,7 @@ export class RangeProxy {
     const cached = this.cache.get(index);
     if (cached) return cached;
     const first = index * this.pieceBytes;
-    const last = Math.min(this.options.totalBytes, first + this.pieceBytes) - 1;
+    const last = Math.min(this.options.version.totalBytes, first + this.pieceBytes) - 1;
     const reading = this.fetchPiece(first, last);
     this.cache.set(index, reading);
     reading.catch(() => this.cache.delete(index));
@@ -164,17 +168,16 @@ export class RangeProxy {
     return this.client.withDeadline(this.client.stallTimeoutMs, this.signal, async (transfer) => {
       const { response } = await this.client.get(
         this.options.url,
-        { range: `bytes=${first}-${last}`, 'accept-encoding': 'identity' },
+        {
+          range: `bytes=${first}-${last}`,
+          'accept-encoding': 'identity',
+          ...(this.ifRange ? { 'if-range': this.ifRange } : {}),
+        },
         transfer,
         this.agents,
       );
       try {
-        if (contentRangeTotal(response, first) !== this.options.totalBytes) {
-          throw new DownloadFailedError(
-            `the origin stopped serving the ranges it offered (HTTP ${response.statusCode})`,
-            false,
-          );
-        }
+        checkPiece(response, this.options.version, first);
         const piece = Buffer.allocUnsafe(length);
         let filled = 0;
         for await (const chunk of response as AsyncIterable<Buffer>) {

@@ -6,6 +6,7 @@ import type { DetectJobResult, DetectOptions } from '../../shared/contract/detec
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import type { FaceDetectionService } from '../detection/face-detection.service.js';
 import type { GuardedHttpClient } from '../fetch/guarded-http-client.js';
+import type { FileVersion } from '../fetch/range-answer.js';
 import { RangeProxy } from '../fetch/range-proxy.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import type { BitmapConverter } from '../media/bitmap-converter.repository.js';
@@ -73,12 +74,13 @@ export class DetectJobService {
   /** ffmpeg reads the video through a loopback proxy that forwards each range through the URL guard. */
   private async detectRanged(
     job: DetectJob,
-    media: { url: string; totalBytes: number },
+    media: { url: string; version: FileVersion },
     options: DetectOptions,
     signal: AbortSignal,
   ): Promise<FacesObj> {
     const proxy = await RangeProxy.open(this.client, {
-      ...media,
+      url: media.url,
+      version: media.version,
       signal,
       maxBytes: this.options.maxVideoBytes,
       limitName: 'MAX_VIDEO_BYTES',

@@ -10,6 +10,7 @@ import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import type { MediaFetcher } from '../fetch/media-fetcher.js';
+import type { FileVersion } from '../fetch/range-answer.js';
 import { IMAGE_FORMATS_HINT } from '../media/image-decoder.repository.js';
 
 /** Downloads a URL to a file, or decides to read it by range; the guarded fetcher in production. */
@@ -26,7 +27,7 @@ export interface MediaSourceOptions {
 export type Media =
   | { kind: 'image'; bytes: Buffer }
   | { kind: 'video'; file: string }
-  | { kind: 'ranged-video'; url: string; totalBytes: number };
+  | { kind: 'ranged-video'; url: string; version: FileVersion };
 
 /** Gets a job's media from Redis or its URL and tells what it is by its bytes, refusing what cannot be media. */
 export class MediaSourceService {
@@ -55,8 +56,7 @@ export class MediaSourceService {
         accept: (head: Buffer) => sniffMedia(head).kind === 'video',
       },
     });
-    if ('ranged' in fetched)
-      return { kind: 'ranged-video', url: fetched.finalUrl, totalBytes: fetched.totalBytes };
+    if ('ranged' in fetched) return { kind: 'ranged-video', url: fetched.finalUrl, version: fetched.version };
     this.metrics.downloadBytes.inc(fetched.bytes);
     return this.identify(file);
   }

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { AppError } from '../../shared/errors/app-error.js';
+import { checkPiece, ifRangeFor, versionOf, type FileVersion } from '../../worker/fetch/range-answer.js';
+
+const answer = (statusCode: number, headers: IncomingHttpHeaders) =>
+  ({ statusCode, headers }) as IncomingMessage;
+
+/** The code and message checkPiece throws, or undefined when it accepts the answer. */
+function refusal(response: IncomingMessage, version: FileVersion, first: number) {
+  try {
+    checkPiece(response, version, first);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return { code: err.code, status: err.httpStatus, retryable: err.retryable, message: err.message };
+  }
+}
+
+const LAST_MODIFIED = 'Mon, 01 Dec 2025 10:00:00 GMT';
+const version: FileVersion = { totalBytes: 1000, etag: '"a"', lastModified: LAST_MODIFIED };
+const same = { etag: '"a"', 'last-modified': LAST_MODIFIED };
+
+describe('range answers: one version of the file across pieces', () => {
+  it('when the first answer carries validators, then its version keeps them with its length', () => {
+    const first = answer(206, { ...same, 'content-range': 'bytes 0-99/1000' });
+    expect(versionOf(first, 0)).to.deep.equal(version);
+    expect(versionOf(answer(206, { 'content-range': 'bytes 0-99/1000' }), 0)).to.deep.equal({
+      totalBytes: 1000,
+    });
+    expect(versionOf(answer(200, same), 0)).to.equal(undefined);
+  });
+
+  it('when the ETag is strong, then If-Range sends it; when weak or absent, Last-Modified; with neither, nothing', () => {
+    expect(ifRangeFor(version)).to.equal('"a"');
+    expect(ifRangeFor({ ...version, etag: 'W/"a"' })).to.equal(LAST_MODIFIED);
+    expect(ifRangeFor({ totalBytes: 1000, lastModified: LAST_MODIFIED })).to.equal(LAST_MODIFIED);
+    expect(ifRangeFor({ totalBytes: 1000, etag: 'W/"a"' })).to.equal(undefined);
+    expect(ifRangeFor({ totalBytes: 1000 })).to.equal(undefined);
+  });
+
+  it('when a piece is of the same version and range, then it is accepted', () => {
+    expect(refusal(answer(206, { ...same, 'content-range': 'bytes 100-199/1000' }), version, 100)).to.equal(
+      undefined,
+    );
+  });
+
+  it('when a piece states another ETag, Last-Modified or length, then it fails as a changed file, not retried', () => {
+    const cases: [IncomingMessage, string][] = [
+      [answer(206, { ...same, etag: '"b"', 'content-range': 'bytes 100-199/1000' }), 'ETag'],
+      [answer(206, { ...same, etag: undefined, 'content-range': 'bytes 100-199/1000' }), 'ETag'],
+      [
+        answer(206, { ...same, 'last-modified': 'Tue', 'content-range': 'bytes 100-199/1000' }),
+        'Last-Modified',
+      ],
+      [answer(206, { ...same, 'content-range': 'bytes 100-199/1200' }), 'length'],
+      [answer(200, { etag: '"b"' }), 'ETag'],
+      [answer(416, { ...same, 'content-range': 'bytes */50' }), 'length'],
+    ];
+    for (const [response, what] of cases) {
+      const failure = refusal(response, version, 100);
+      expect(failure, what).to.deep.include({ code: 'MEDIA_CHANGED', status: 422, retryable: false });
+      expect(failure?.message, what).to.contain(`the file changed while it was read (its ${what} changed)`);
+    }
+  });
+
+  it('when the same version comes back whole or from another offset, then the origin stopped serving ranges', () => {
+    for (const response of [
+      answer(200, same),
+      answer(206, { ...same, 'content-range': 'bytes 0-99/1000' }),
+      answer(206, { ...same, 'content-range': 'bytes 100-199/1000', 'content-encoding': 'gzip' }),
+      answer(500, { etag: '"b"' }),
+    ]) {
+      expect(refusal(response, version, 100)).to.deep.include({
+        code: 'DOWNLOAD_FAILED',
+        retryable: false,
+        message: `Failed to download media from URL: the origin stopped serving the ranges it offered (HTTP ${response.statusCode})`,
+      });
+    }
+  });
+});
