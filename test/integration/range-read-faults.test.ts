@@ -106,6 +106,23 @@ describe('videos read by range from an origin that changes the file or its answe
     expect(seen.slice(1).every((r) => r.ifRange === '"v1"')).to.equal(true);
   });
 
+  it('when a piece comes back as a well-formed shorter range, then 502 says so at once, not retried', async () => {
+    const { status, body, looks, seen, ms } = await detectFrom({
+      file: () => ({ bytes: video }),
+      // Every piece, as an origin that always answers short does; the look is answered in full.
+      fault: (n, start, end) => (n > 1 ? { endAt: start + Math.floor((end - start) / 2) } : undefined),
+    });
+    expect(status).to.equal(502);
+    expect(body.error_msg).to.match(
+      /^Failed to download media from URL: the origin answered a shorter range than asked \(bytes \d+-\d+ for \d+-\d+\)$/,
+    );
+    expect(looks, 'one attempt, not retried').to.equal(1);
+    // The look, the piece that was short, and the pieces that were in flight beside it.
+    expect(seen.length).to.be.at.most(4);
+    // Two retries would wait 1 s and 2 s (JOB_BACKOFF_MS) before their own reads.
+    expect(ms).to.be.lessThan(2500);
+  });
+
   it('when a piece is cut short of its own Content-Range, then the job is retried as a network fault and succeeds', async () => {
     // Every piece of the first attempt: the proxy reads a piece again when ffmpeg asks for it again.
     let attempts = 0;

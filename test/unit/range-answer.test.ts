@@ -7,9 +7,9 @@ const answer = (statusCode: number, headers: IncomingHttpHeaders) =>
   ({ statusCode, headers }) as IncomingMessage;
 
 /** The code and message checkPiece throws, or undefined when it accepts the answer. */
-function refusal(response: IncomingMessage, version: FileVersion, first: number) {
+function refusal(response: IncomingMessage, version: FileVersion, first: number, last = first + 99) {
   try {
-    checkPiece(response, version, first);
+    checkPiece(response, version, first, last);
     return undefined;
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
@@ -43,6 +43,28 @@ describe('range answers: one version of the file across pieces', () => {
     expect(refusal(answer(206, { ...same, 'content-range': 'bytes 100-199/1000' }), version, 100)).to.equal(
       undefined,
     );
+  });
+
+  it('when a piece holds fewer or more bytes than asked, then it is refused at once, not retried', () => {
+    const short = refusal(answer(206, { ...same, 'content-range': 'bytes 100-149/1000' }), version, 100, 199);
+    expect(short).to.deep.include({
+      code: 'DOWNLOAD_FAILED',
+      retryable: false,
+      message:
+        'Failed to download media from URL: the origin answered a shorter range than asked (bytes 100-149 for 100-199)',
+    });
+    const long = refusal(answer(206, { ...same, 'content-range': 'bytes 100-299/1000' }), version, 100, 199);
+    expect(long).to.deep.include({
+      retryable: false,
+      message: 'Failed to download media from URL: the origin sent more than asked',
+    });
+  });
+
+  it('when a piece is asked past the end of the file, then an answer up to its last byte is accepted', () => {
+    const tail = answer(206, { ...same, 'content-range': 'bytes 900-999/1000' });
+    expect(refusal(tail, version, 900, 1199)).to.equal(undefined);
+    const shortOfTheEnd = answer(206, { ...same, 'content-range': 'bytes 900-998/1000' });
+    expect(refusal(shortOfTheEnd, version, 900, 1199)?.retryable).to.equal(false);
   });
 
   it('when a piece states another ETag, Last-Modified or length, then it fails as a changed file, not retried', () => {

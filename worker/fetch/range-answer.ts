@@ -11,12 +11,15 @@ export interface FileVersion {
   lastModified?: string;
 }
 
-/** The version a 206 answer whose Content-Range starts at `start` describes; undefined for any other. */
+/**
+ * The version a 206 answer whose Content-Range starts at `start` describes; undefined for any other. Its
+ * end is left free: the first look reads only as much of it as it needs.
+ */
 export function versionOf(response: IncomingMessage, start: number): FileVersion | undefined {
-  const totalBytes = contentRangeTotal(response, start);
-  if (totalBytes === undefined) return undefined;
+  const range = contentRange(response);
+  if (!range || range.first !== start) return undefined;
   const { etag, 'last-modified': lastModified } = response.headers;
-  return { totalBytes, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+  return { totalBytes: range.total, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
 }
 
 /**
@@ -29,20 +32,40 @@ export function ifRangeFor(version: FileVersion): string | undefined {
 }
 
 /**
- * Checks that an answer to `bytes=first-last` is a 206 of that range of `version`. An answer of another
- * version fails with MediaChangedError, whether it came as a 200 (a stale If-Range), a 206 or a 416; any
- * other answer means the origin stopped serving ranges.
+ * Checks that an answer to `bytes=first-last` is a 206 of exactly that range of `version`. An answer of
+ * another version fails with MediaChangedError, whether it came as a 200 (a stale If-Range), a 206 or a
+ * 416. A range other than the one asked is the origin's choice, not a network fault: asking again would
+ * get it again, so it is not retried. Only a body cut short of its own Content-Range is (by the reader).
  */
-export function checkPiece(response: IncomingMessage, version: FileVersion, first: number): void {
+export function checkPiece(
+  response: IncomingMessage,
+  version: FileVersion,
+  first: number,
+  last: number,
+): void {
   const status = response.statusCode ?? 0;
   const changed = changedValidator(response, version);
   if (changed && (status === 200 || status === 206 || status === 416)) throw new MediaChangedError(changed);
+  const range = contentRange(response);
   // A file that shrank below the range asked is answered 416, with its new length.
-  const total = status === 416 ? unsatisfiableTotal(response) : contentRangeTotal(response, first);
+  const total = status === 416 ? unsatisfiableTotal(response) : range?.total;
   if (total !== undefined && total !== version.totalBytes) throw new MediaChangedError('length');
-  if (status !== 206 || total === undefined) {
+  if (!range || range.first !== first) {
     throw new DownloadFailedError(`the origin stopped serving the ranges it offered (HTTP ${status})`, false);
   }
+  const end = lastServed(last, range.total);
+  if (range.last > end) throw new DownloadFailedError('the origin sent more than asked', false);
+  if (range.last < end) {
+    throw new DownloadFailedError(
+      `the origin answered a shorter range than asked (bytes ${range.first}-${range.last} for ${first}-${last})`,
+      false,
+    );
+  }
+}
+
+/** A range asked past the end of the file is rightly answered up to its last byte. */
+function lastServed(last: number, total: number): number {
+  return Math.min(last, total - 1);
 }
 
 /** The first validator of `version` that the answer states otherwise, or leaves out. */
@@ -63,13 +86,13 @@ function unsatisfiableTotal(response: IncomingMessage): number | undefined {
 }
 
 /**
- * The total length of a 206 answer whose `Content-Range` starts at `start` and is uncompressed; undefined
- * for anything else, so a range reader never trusts an answer it did not ask for.
+ * The well-formed Content-Range of an uncompressed 206 answer; undefined for anything else, so a range
+ * reader never trusts an answer it did not ask for.
  */
-function contentRangeTotal(response: IncomingMessage, start: number): number | undefined {
+function contentRange(response: IncomingMessage): { first: number; last: number; total: number } | undefined {
   const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers['content-range'] ?? '');
   if (response.statusCode !== 206 || encoding !== 'identity' || !match) return undefined;
   const [first, last, total] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return first === start && last >= first && last < total ? total : undefined;
+  return first <= last && last < total ? { first, last, total } : undefined;
 }

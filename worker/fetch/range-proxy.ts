@@ -177,7 +177,7 @@ export class RangeProxy {
         this.agents,
       );
       try {
-        checkPiece(response, this.options.version, first);
+        checkPiece(response, this.options.version, first, last);
         const piece = Buffer.allocUnsafe(length);
         let filled = 0;
         for await (const chunk of response as AsyncIterable<Buffer>) {
