@@ -3,7 +3,8 @@ import http, { type Server } from 'node:http';
 import { loadConfig, type Config } from '../shared/config/config.js';
 import { createLogger, type Logger } from '../shared/logging/logger.js';
 import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
-import { waitUntilReady } from '../shared/queue/redis-connection.js';
+import { REDIS_RETRY_INTERVAL_MS } from '../shared/queue/redis-connection.js';
+import { RedisOutageLog } from '../shared/queue/redis-outage-log.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createApp } from './app.js';
 import { publicBase } from './controllers/public-url.js';
@@ -54,9 +55,9 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     backoffMs: config.jobs.backoffMs,
     resultTtlS: config.jobs.resultTtlS,
   });
-  await waitUntilReady(queue.redis, 5000).catch(() =>
-    log.warn({ redis: config.redis.display }, 'Redis is not reachable yet; answering 503 until it is'),
-  );
+  const outage = new RedisOutageLog(log, config.redis.display, REDIS_RETRY_INTERVAL_MS);
+  queue.redis.on('error', (err) => outage.report(err));
+  queue.redis.on('ready', () => outage.recovered());
   const blobs = new MediaBlobRepository(queue.redis, config.queuePrefix);
   const storage = cropStorageFromConfig(config, log);
   // A local store is swept by the gateway too; a bucket is the workers' to create.

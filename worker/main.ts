@@ -1,7 +1,8 @@
 import { loadConfig, type Config } from '../shared/config/config.js';
 import { createLogger, type Logger } from '../shared/logging/logger.js';
 import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
-import { createRedis } from '../shared/queue/redis-connection.js';
+import { createRedis, REDIS_RETRY_INTERVAL_MS } from '../shared/queue/redis-connection.js';
+import { RedisOutageLog } from '../shared/queue/redis-outage-log.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createRegistry, WorkerMetrics } from '../shared/metrics/metrics.js';
 import { startMetricsServer } from '../shared/metrics/metrics-server.js';
@@ -68,6 +69,9 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     nmsIou: config.detector.nmsIou,
   });
   const redis = createRedis(config.redis, 'worker', 'facedetect-worker-blobs');
+  const outage = new RedisOutageLog(log, config.redis.display, REDIS_RETRY_INTERVAL_MS);
+  redis.on('error', (err) => outage.report(err));
+  redis.on('ready', () => outage.recovered());
   const guard = {
     allowPrivateAddresses: config.security.allowPrivateUrls,
     timeoutMs: config.limits.downloadTimeoutMs,
@@ -144,7 +148,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     metrics,
   );
   const webhookQueue = new WebhookQueueRepository(
-    { redis: config.redis, prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS },
+    { redis: config.redis, prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS, outage },
     log,
   );
   const webhooks = new WebhookService(webhookQueue, new WebhookPoster(guard), config.webhookSecret);
@@ -156,6 +160,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       concurrency: { image: config.worker.imageConcurrency, video: config.worker.videoConcurrency },
       lockDurationMs: config.worker.lockDurationMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,
+      outage,
       onJobEnd: (kind, outcome, seconds) => {
         metrics.jobs.inc({ kind, outcome });
         metrics.jobDuration.observe({ kind }, seconds);

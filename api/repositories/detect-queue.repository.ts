@@ -56,23 +56,22 @@ interface Waiter {
 export class DetectQueueRepository {
   private readonly waiters = new Map<string, Waiter>();
 
+  /** The listeners, made once Redis answers (see `listen`). */
+  private events: QueueEvents[] = [];
+  private closing = false;
+  /**
+   * Resolves once every QueueEvents listens. Jobs are added only after it, or a fast completion could be
+   * missed; until then (Redis down since the start) submitting and readiness answer 503.
+   */
+  private readonly listening: Promise<void>;
+
   private constructor(
     private readonly options: DetectQueueOptions,
     private readonly clients: { gateway: RedisClient; events: RedisClient },
     private readonly queues: Record<QueueKind, Queue<DetectJobData, DetectJobResult>>,
-    private readonly events: QueueEvents[],
   ) {
-    for (const ev of events) {
-      ev.on('completed', ({ jobId, returnvalue }) => {
-        const result = (
-          typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue
-        ) as DetectJobResult;
-        this.settle(jobId, { state: 'completed', result });
-      });
-      ev.on('failed', ({ jobId, failedReason }) =>
-        this.settle(jobId, { state: 'failed', error: decodeJobError(failedReason) }),
-      );
-    }
+    this.listening = this.listen();
+    this.listening.catch(() => undefined);
   }
 
   static async connect(options: DetectQueueOptions): Promise<DetectQueueRepository> {
@@ -95,23 +94,12 @@ export class DetectQueueRepository {
         defaultJobOptions,
       }),
     };
-    // Each QueueEvents listens on a copy of this client, so the client itself never needs to connect.
-    const eventsClient = createRedis(options.redis, 'worker', 'facedetect-gateway-events', {
-      lazyConnect: true,
-    });
-    const events = Object.values(QUEUES).map(
-      (name) => new QueueEvents(name, { connection: eventsClient, prefix: options.prefix }),
-    );
+    // Not lazy: it reconnects by itself until Redis answers, which `listen` waits for.
+    const eventsClient = createRedis(options.redis, 'worker', 'facedetect-gateway-events');
     for (const q of Object.values(queues)) q.on('error', () => undefined);
-    for (const ev of events) ev.on('error', () => undefined);
-    const repo = new DetectQueueRepository(
-      options,
-      { gateway: client, events: eventsClient },
-      queues,
-      events,
-    );
-    // Listening must have begun before the first job is added, or a fast completion is missed.
-    await Promise.all(events.map((ev) => ev.waitUntilReady()));
+    const repo = new DetectQueueRepository(options, { gateway: client, events: eventsClient }, queues);
+    // A Redis that is up is listened to before the first request; one that is down must not stop the start.
+    await repo.command(repo.listening).catch(() => undefined);
     return repo;
   }
 
@@ -125,6 +113,7 @@ export class DetectQueueRepository {
    * it goes on, and its result is read later by id.
    */
   async submit(kind: QueueKind, jobId: string, data: DetectJobData, waitMs: number): Promise<JobOutcome> {
+    await this.command(this.listening);
     if (waitMs <= 0) {
       await this.add(kind, jobId, data);
       return { state: 'pending' };
@@ -197,10 +186,12 @@ export class DetectQueueRepository {
    * read only from the primary that holds the queues.
    */
   async ping(): Promise<void> {
+    await this.command(this.listening);
     await this.command(this.clients.gateway.exists(`${this.options.prefix}:${QUEUES.image}:meta`));
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const waiter of this.waiters.values()) waiter.settle({ state: 'pending' });
     this.waiters.clear();
     await Promise.allSettled([
@@ -210,6 +201,31 @@ export class DetectQueueRepository {
     // BullMQ leaves a connection it was handed open on close.
     this.clients.gateway.disconnect();
     this.clients.events.disconnect();
+  }
+
+  /**
+   * One QueueEvents per queue, each on a copy of the events client, made only once that client is ready:
+   * BullMQ's listeners neither retry a first connection that fails nor close while they wait for one.
+   */
+  private async listen(): Promise<void> {
+    await untilReady(this.clients.events);
+    if (this.closing) return;
+    this.events = Object.values(QUEUES).map(
+      (name) => new QueueEvents(name, { connection: this.clients.events, prefix: this.options.prefix }),
+    );
+    for (const ev of this.events) {
+      ev.on('error', () => undefined);
+      ev.on('completed', ({ jobId, returnvalue }) => {
+        const result = (
+          typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue
+        ) as DetectJobResult;
+        this.settle(jobId, { state: 'completed', result });
+      });
+      ev.on('failed', ({ jobId, failedReason }) =>
+        this.settle(jobId, { state: 'failed', error: decodeJobError(failedReason) }),
+      );
+    }
+    await Promise.all(this.events.map((ev) => ev.waitUntilReady()));
   }
 
   private async add(kind: QueueKind, jobId: string, data: DetectJobData): Promise<void> {
@@ -226,4 +242,13 @@ export class DetectQueueRepository {
   private command<T>(promise: Promise<T>): Promise<T> {
     return gatewayCommand(promise, this.options.commandTimeoutMs ?? 2000);
   }
+}
+
+/** Resolves when the client is ready; rejects once it has been closed for good. */
+function untilReady(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('end', () => reject(new Error('closed before Redis answered')));
+  });
 }

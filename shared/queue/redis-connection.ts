@@ -13,7 +13,10 @@ export type RedisRole = 'worker' | 'gateway';
 /** One Redis node, or a Redis Cluster: both take the same commands. */
 export type RedisClient = Redis | Cluster;
 
-const retryStrategy = (times: number) => Math.min(times * 200, 2000);
+/** The longest wait between two reconnect attempts, which the outage log's interval follows. */
+export const REDIS_RETRY_INTERVAL_MS = 2000;
+
+const retryStrategy = (times: number) => Math.min(times * 200, REDIS_RETRY_INTERVAL_MS);
 
 /**
  * A client for the configured topology. BullMQ is handed these clients too, since it cannot open a

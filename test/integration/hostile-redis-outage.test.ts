@@ -5,7 +5,11 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { image } from '../support/fixtures.js';
 import { AnswerLog, expectError, expectNoLeaks } from '../support/hostile.js';
-import { startService, type TestService } from '../support/service.js';
+import { start as startApi, type ApiHandle } from '../../api/main.js';
+import { start as startWorker, type WorkerHandle } from '../../worker/main.js';
+import type { Config } from '../../shared/config/config.js';
+import { deleteKeysWithPrefix } from '../../shared/queue/delete-prefix.js';
+import { startService, testConfig, type TestService } from '../support/service.js';
 
 const REDIS_DOWN = 'The job queue (Redis) is unavailable; try again in a few seconds';
 
@@ -133,5 +137,61 @@ describe('hostile conditions: Redis goes down and comes back', function () {
 
   it('when the outage is over, then no answer leaked internals', () => {
     expectNoLeaks(log);
+  });
+});
+
+describe('hostile conditions: the gateway starts before Redis', function () {
+  this.timeout(40_000);
+  let port: number;
+  let redis: ChildProcess | undefined;
+  let api: ApiHandle | undefined;
+  let worker: WorkerHandle | undefined;
+  let config: Config;
+
+  before(async () => {
+    port = await freePort();
+    config = testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` });
+  });
+  after(async () => {
+    await api?.stop();
+    await worker?.stop();
+    if (redis) {
+      await deleteKeysWithPrefix(config.redis, config.queuePrefix);
+      await stopRedis(redis);
+    }
+  });
+
+  it('when Redis is down at start, then the gateway listens within seconds, answers 503, and detects once Redis is up', async () => {
+    const started = performance.now();
+    api = await startApi({ config });
+    expect(performance.now() - started).to.be.below(5000);
+    const url = `http://127.0.0.1:${api.port}`;
+    const small = (await readFile(image('obama_small.jpg'))).toString('base64');
+    const log = new AnswerLog();
+    expectError(await log.post(`${url}/detect`, { img: small }), 503, REDIS_DOWN);
+    expect((await log.get(`${url}/readyz`)).status).to.equal(503);
+    expect((await log.get(`${url}/healthz`)).status).to.equal(200);
+
+    redis = await startRedis(port);
+    worker = await startWorker({ config });
+    const deadline = Date.now() + 15_000;
+    let last;
+    while (Date.now() < deadline) {
+      last = await log.post(`${url}/detect`, { img: small });
+      if (last.status === 200) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(last?.status, last?.text).to.equal(200);
+    expect(last?.body.faces_obj['0'].region).to.have.length(1);
+    expectNoLeaks(log);
+  });
+
+  it('when Redis never came, then the gateway still stops at once on request', async () => {
+    const lonely = await startApi({
+      config: testConfig({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` }),
+    });
+    const started = performance.now();
+    await lonely.stop();
+    expect(performance.now() - started).to.be.below(2000);
   });
 });

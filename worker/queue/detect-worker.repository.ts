@@ -13,6 +13,7 @@ import { encodeJobError } from '../../shared/errors/job-error-codec.js';
 import { isTransient } from '../../shared/errors/transient.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
+import type { RedisOutageLog } from '../../shared/queue/redis-outage-log.js';
 import { createRedis, type RedisClient } from '../../shared/queue/redis-connection.js';
 
 /** What a handler sees of a BullMQ job. */
@@ -43,6 +44,8 @@ export interface DetectWorkerOptions {
   stalledIntervalMs?: number;
   /** Called when a job ends, for metrics. */
   onJobEnd?: (kind: QueueKind, outcome: 'completed' | 'failed' | 'retried', seconds: number) => void;
+  /** Logs Redis being unreachable once per retry interval instead of once per connection and attempt. */
+  outage?: RedisOutageLog;
   /** Called once a job is done for good: completed, or failed with no retry left (callbacks). */
   onFinal?: (job: DetectJob, outcome: { result: DetectJobResult } | { error: AppError }) => Promise<void>;
 }
@@ -79,7 +82,10 @@ export class DetectWorkerRepository {
           maxStalledCount: 1,
         },
       );
-      worker.on('error', (err) => this.log.error({ err, queue: QUEUES[kind] }, 'queue worker error'));
+      worker.on('error', (err) => {
+        if (!this.options.outage?.report(err))
+          this.log.error({ err, queue: QUEUES[kind] }, 'queue worker error');
+      });
       this.workers.push(worker);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));

@@ -7,6 +7,7 @@ import {
 import { AppError } from '../../shared/errors/app-error.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
+import type { RedisOutageLog } from '../../shared/queue/redis-outage-log.js';
 import { createRedis, type RedisClient } from '../../shared/queue/redis-connection.js';
 
 export interface WebhookQueueOptions {
@@ -25,6 +26,8 @@ export interface WebhookQueueOptions {
   backoffMs?: number;
   /** How long delivery records are kept. */
   retentionS: number;
+  /** Logs Redis being unreachable once per retry interval instead of once per connection and attempt. */
+  outage?: RedisOutageLog;
 }
 
 /** BullMQ for callback deliveries: the worker side both queues them and delivers them. */
@@ -49,7 +52,9 @@ export class WebhookQueueRepository {
         removeOnFail: { age: options.retentionS },
       },
     });
-    this.queue.on('error', (err) => log.warn({ err }, 'webhook queue error'));
+    this.queue.on('error', (err) => {
+      if (!options.outage?.report(err)) log.warn({ err }, 'webhook queue error');
+    });
   }
 
   async enqueue(data: WebhookJobData): Promise<void> {
@@ -79,7 +84,9 @@ export class WebhookQueueRepository {
         concurrency,
       },
     );
-    this.worker.on('error', (err) => this.log.warn({ err }, 'webhook worker error'));
+    this.worker.on('error', (err) => {
+      if (!this.options.outage?.report(err)) this.log.warn({ err }, 'webhook worker error');
+    });
     await this.worker.waitUntilReady();
   }
 
