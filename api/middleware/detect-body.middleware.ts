@@ -1,11 +1,8 @@
 import type { Request, RequestHandler } from 'express';
 import { UnsupportedMediaError } from '../../shared/errors/errors.js';
-import {
-  readMultipart,
-  readRawBody,
-  type ByteLimit,
-  type ReceivedUpload,
-} from '../uploads/upload-readers.js';
+import type { ByteLimit } from '../uploads/byte-limits.js';
+import { contentCodingOf, corruptBody } from '../uploads/content-decoding.js';
+import { readMultipart, readRawBody, type ReceivedUpload } from '../uploads/upload-readers.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -43,7 +40,8 @@ function formOf(mediaType: string): BodyForm {
  * Reads the body of a detect request, once: JSON into `req.body` (by `json`), an uploaded image into
  * `req.upload` with the query parameters (and form fields) as its options. Runs after authentication, the
  * rate limit and the body budget, so a client they refuse has none of its body read; a client that waits
- * for `100 Continue` gets it only here.
+ * for `100 Continue` gets it only here. A body in a content coding is inflated, every limit counting its
+ * inflated bytes; a coding the gateway does not decode is refused, for JSON too, before the body is read.
  */
 export function detectBody(limits: DetectBodyLimits, json: RequestHandler): RequestHandler {
   const image: ByteLimit = { bytes: limits.maxImageBytes, setting: 'MAX_IMAGE_BYTES' };
@@ -53,6 +51,7 @@ export function detectBody(limits: DetectBodyLimits, json: RequestHandler): Requ
   return async (req, res, next) => {
     const mediaType = mediaTypeOf(req);
     const form = formOf(mediaType);
+    const coding = contentCodingOf(req);
     if (form === 'video') {
       throw new UnsupportedMediaError(
         `The body is declared ${mediaType}; videos are accepted by 'url' only: host the file and send its URL`,
@@ -60,17 +59,26 @@ export function detectBody(limits: DetectBodyLimits, json: RequestHandler): Requ
     }
     if (req.get('expect')?.toLowerCase() === '100-continue') res.writeContinue();
     if (form === 'json') {
-      json(req, res, next);
+      // express.json inflates JSON itself and types each error of its own: an untyped one is its decoder's.
+      json(req, res, (err?: unknown) =>
+        next(
+          coding && err && !(err as { type?: string }).type ? corruptBody(coding, 'The request body') : err,
+        ),
+      );
       return;
     }
     const query = [...new URL(req.originalUrl, 'http://localhost').searchParams];
     req.upload =
       form === 'raw'
         ? {
-            image: { bytes: await readRawBody(req, raw), declaredType: mediaType, name: 'The body' },
+            image: {
+              bytes: await readRawBody(req, raw, coding && { name: coding, wire: body }),
+              declaredType: mediaType,
+              name: 'The body',
+            },
             fields: query,
           }
-        : await readMultipart(req, { file: image, body }, query);
+        : await readMultipart(req, { file: image, body }, query, coding);
     next();
   };
 }

@@ -129,7 +129,7 @@ function detectOperation(operationId: string, note: string): Operation {
     parameters: uploadParameters(),
     requestBody: {
       description:
-        'JSON with `url` or `img`; or the image itself as the body (`image/*` or `application/octet-stream`, options as query parameters); or a `multipart/form-data` form with the image in `file`. An uploaded image may be up to `MAX_IMAGE_BYTES`; its bytes decide its format, whatever type is declared.',
+        'JSON with `url` or `img`; or the image itself as the body (`image/*` or `application/octet-stream`, options as query parameters); or a `multipart/form-data` form with the image in `file`. An uploaded image may be up to `MAX_IMAGE_BYTES`; its bytes decide its format, whatever type is declared. Any of them may come compressed, with `Content-Encoding` gzip, deflate or br; the limits count the inflated bytes.',
       required: true,
       content: {
         ...json('DetectRequest'),
@@ -152,6 +152,9 @@ function detectOperation(operationId: string, note: string): Operation {
       '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
       '413': failure(
         'Too large: the body exceeds `MAX_BODY_BYTES`, the image `MAX_IMAGE_BYTES` (an upload is refused as soon as it passes it, or at once when its Content-Length does), or the video `MAX_VIDEO_BYTES`.',
+      ),
+      '415': failure(
+        'The body comes in a `Content-Encoding` other than gzip, deflate, br or identity (one coding, not stacked), named in the answer.',
       ),
       '422': failure(
         'Not decodable media: a web page, a corrupt file, or data that is not what it claims; an upload that holds no supported image, or a video (videos go by `url`); a video that changed while it was read by range.',

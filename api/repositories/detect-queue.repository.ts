@@ -44,6 +44,33 @@ export interface JobSnapshot {
   owner: string | undefined;
 }
 
+/** Who may read a job back: the submitting key's owner id, or undefined for a job submitted without authentication. */
+export interface JobOwnership {
+  owner: string | undefined;
+}
+
+/**
+ * What reading a job by id takes: its owner alone first, which costs the same whatever the job holds, and
+ * then, for its owner only, the whole job.
+ */
+export interface JobRecords {
+  /** The job's owner, or undefined when no such job exists; reads nothing else of the job. */
+  ownerOf(jobId: string, kind: QueueKind): Promise<JobOwnership | undefined>;
+  get(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined>;
+}
+
+/**
+ * Picks the owner out of the job's `data` (the request, a few hundred bytes) inside Redis, so that only the
+ * owner id (22 characters, or none) comes back, and nothing of the result is read, whatever its size.
+ */
+const OWNER = `
+local data = redis.call('HGET', KEYS[1], 'data')
+if not data then return false end
+local ok, job = pcall(cjson.decode, data)
+if ok and type(job) == 'table' and type(job.owner) == 'string' then return job.owner end
+return ''
+`;
+
 interface Waiter {
   settle: (outcome: JobOutcome) => void;
 }
@@ -53,7 +80,7 @@ interface Waiter {
  * of waiting requests (waitUntilFinished per request is not safe when finished jobs are removed), and a
  * waiter is registered before its job is added, so no completion can slip past it.
  */
-export class DetectQueueRepository {
+export class DetectQueueRepository implements JobRecords {
   private readonly waiters = new Map<string, Waiter>();
 
   /** The listeners, made once Redis answers (see `listen`). */
@@ -139,6 +166,14 @@ export class DetectQueueRepository {
       return { state: 'completed', result: snapshot.result };
     if (snapshot?.state === 'failed' && snapshot.error) return { state: 'failed', error: snapshot.error };
     return result;
+  }
+
+  async ownerOf(jobId: string, kind: QueueKind): Promise<JobOwnership | undefined> {
+    const owner = (await this.command(
+      this.clients.gateway.eval(OWNER, 1, this.queues[kind].toKey(jobId)),
+    )) as string | null;
+    if (owner === null) return undefined;
+    return { owner: owner === '' ? undefined : owner };
   }
 
   /** The job's current state, or undefined when no such job exists (never did, or expired). */

@@ -1,18 +1,20 @@
 import type { JobStatusAnswer } from '../../shared/contract/api-contract.js';
+import type { QueueKind } from '../../shared/contract/detect-job.contract.js';
 import { NotFoundError } from '../../shared/errors/errors.js';
 import { parseJobId } from '../../shared/queue/job-id.js';
-import type { DetectQueueRepository } from '../repositories/detect-queue.repository.js';
+import type { JobRecords } from '../repositories/detect-queue.repository.js';
 
 /** Reads a job by id for polling clients. */
 export class JobStatusService {
   constructor(
-    private readonly queue: DetectQueueRepository,
+    private readonly queue: JobRecords,
     private readonly resultTtlS: number,
   ) {}
 
   /**
    * `reader` is the asking key's owner id (undefined without authentication). A job of another key is
-   * answered exactly as an unknown one, so a key cannot even learn that an id exists.
+   * answered exactly as an unknown one, so a key cannot even learn that an id exists: its owner is checked
+   * before anything else of it is read, so that it costs what an unknown id costs too.
    */
   async status(jobId: string, reader: string | undefined, now = Date.now()): Promise<JobStatusAnswer> {
     const parsed = parseJobId(jobId);
@@ -20,8 +22,9 @@ export class JobStatusService {
       throw new NotFoundError(
         `Unknown job id '${jobId.slice(0, 80)}'; use the job_id a detect request returned`,
       );
-    const found = await this.queue.get(jobId, parsed.kind);
-    const snapshot = found && (reader === undefined || found.owner === reader) ? found : undefined;
+    const snapshot = (await this.mayRead(jobId, parsed.kind, reader))
+      ? await this.queue.get(jobId, parsed.kind)
+      : undefined;
     if (!snapshot) {
       if (now - parsed.createdAt > this.resultTtlS * 1000) {
         throw new NotFoundError(
@@ -49,5 +52,11 @@ export class JobStatusService {
       answer.error_msg = snapshot.error.message;
     }
     return answer;
+  }
+
+  private async mayRead(jobId: string, kind: QueueKind, reader: string | undefined): Promise<boolean> {
+    if (reader === undefined) return true;
+    const found = await this.queue.ownerOf(jobId, kind);
+    return found?.owner === reader;
   }
 }

@@ -3,14 +3,10 @@ import type { Request } from 'express';
 import type { Readable } from 'node:stream';
 import getRawBody from 'raw-body';
 import type { AppError } from '../../shared/errors/app-error.js';
-import { InvalidRequestError, PayloadTooLargeError } from '../../shared/errors/errors.js';
+import { InvalidRequestError } from '../../shared/errors/errors.js';
 import type { ImageUpload } from '../validation/detect-request.schema.js';
-
-/** A byte limit and the setting it comes from, which answers name. */
-export interface ByteLimit {
-  bytes: number;
-  setting: string;
-}
+import { declaredTooLarge, tooLarge, type ByteLimit } from './byte-limits.js';
+import { decodeBody, type ContentCoding, type DecodedBody } from './content-decoding.js';
 
 /** An uploaded image and the options sent with it, as `[name, value]` in the order sent. */
 export interface ReceivedUpload {
@@ -18,31 +14,37 @@ export interface ReceivedUpload {
   fields: [string, string][];
 }
 
-export const tooLarge = (what: string, limit: ByteLimit) =>
-  new PayloadTooLargeError(
-    `${what} is larger than the ${limit.bytes}-byte limit (${limit.setting}); send a smaller image or use 'url'`,
-  );
-
 /**
  * Reads a raw image body into one Buffer. A Content-Length above the limit is refused before a byte is
- * read; a body without one is counted as it streams and refused the moment it passes the limit.
+ * read; a body without one is counted as it streams and refused the moment it passes the limit. A body
+ * with a content coding counts against `limit` inflated, and against `wire` as sent.
  */
-export async function readRawBody(req: Request, limit: ByteLimit): Promise<Buffer> {
+export async function readRawBody(
+  req: Request,
+  limit: ByteLimit,
+  coding?: { name: ContentCoding; wire: ByteLimit },
+): Promise<Buffer> {
+  if (!coding) {
+    try {
+      return await getRawBody(req, { length: req.get('content-length'), limit: limit.bytes });
+    } catch (err) {
+      throw rawBodyError(err, limit, 'The body');
+    }
+  }
+  const decoded = decodeBody(req, coding.name, coding.wire);
   try {
-    return await getRawBody(req, { length: req.get('content-length'), limit: limit.bytes });
+    return await getRawBody(decoded.stream, { limit: limit.bytes });
   } catch (err) {
-    throw rawBodyError(err, limit);
+    throw decoded.corruption(err, 'The body') ?? rawBodyError(err, limit, 'The body, inflated,');
+  } finally {
+    decoded.close();
   }
 }
 
-function rawBodyError(err: unknown, limit: ByteLimit): unknown {
+function rawBodyError(err: unknown, limit: ByteLimit, what: string): unknown {
   const { type, expected, received } = err as { type?: string; expected?: number; received?: number };
   if (type === 'entity.too.large') {
-    return received === undefined
-      ? new PayloadTooLargeError(
-          `The body declares ${expected} bytes (Content-Length), above the ${limit.bytes}-byte limit (${limit.setting}); send a smaller image or use 'url'`,
-        )
-      : tooLarge('The body', limit);
+    return received === undefined ? declaredTooLarge(expected, limit) : tooLarge(what, limit);
   }
   if (type === 'request.size.invalid') {
     return new InvalidRequestError(
@@ -60,6 +62,7 @@ const FILE_NAME = "The 'file' part";
 
 export interface MultipartLimits {
   file: ByteLimit;
+  /** The whole form, inflated when it comes with a content coding, and as sent. */
   body: ByteLimit;
 }
 
@@ -72,35 +75,35 @@ export function readMultipart(
   req: Request,
   limits: MultipartLimits,
   query: [string, string][],
+  coding?: ContentCoding,
 ): Promise<ReceivedUpload> {
   const declared = Number(req.get('content-length'));
-  if (declared > limits.body.bytes) {
-    return Promise.reject(
-      new PayloadTooLargeError(
-        `The body declares ${declared} bytes (Content-Length), above the ${limits.body.bytes}-byte limit (${limits.body.setting}); send a smaller image or use 'url'`,
-      ),
-    );
-  }
+  if (declared > limits.body.bytes) return Promise.reject(declaredTooLarge(declared, limits.body));
   return new Promise((resolve, reject) => {
-    new FormReader(req, limits, query, resolve, reject).start();
+    const decoded = coding ? decodeBody(req, coding, limits.body) : undefined;
+    new FormReader(req, decoded, limits, query, resolve, reject).start();
   });
 }
 
 /** One multipart read: busboy's events turned into one result or the first refusal. */
 class FormReader {
   private readonly fields: [string, string][];
+  /** The form as sent, or inflated when it comes with a content coding. */
+  private readonly source: Readable;
   private image: ImageUpload | undefined;
   private received = 0;
   private settled = false;
 
   constructor(
     private readonly req: Request,
+    private readonly decoded: DecodedBody | undefined,
     private readonly limits: MultipartLimits,
     query: [string, string][],
     private readonly resolve: (upload: ReceivedUpload) => void,
     private readonly reject: (err: AppError) => void,
   ) {
     this.fields = [...query];
+    this.source = decoded?.stream ?? req;
   }
 
   start(): void {
@@ -126,31 +129,39 @@ class FormReader {
       this.fail(new InvalidRequestError(`The multipart body is malformed: ${err.message}`)),
     );
     parser.on('close', this.finish);
-    this.req.on('data', this.count);
-    this.req.pipe(parser);
+    this.source.on('data', this.count);
+    const decoded = this.decoded;
+    // The decoder's errors: the form does not inflate, or a refusal of decodeBody's (an AppError).
+    decoded?.stream.on('error', (err) =>
+      this.fail(decoded.corruption(err, 'The multipart body') ?? (err as AppError)),
+    );
+    this.source.pipe(parser);
   }
 
   private fail = (err: AppError): void => {
     if (this.settled) return;
     this.settled = true;
     // Only unpiped: destroying busboy inside its own event handlers breaks its state; unfed, it is freed.
-    this.req.off('data', this.count);
-    this.req.unpipe();
-    this.req.pause();
+    this.source.off('data', this.count);
+    this.source.unpipe();
+    if (this.decoded) this.decoded.close();
+    else this.req.pause();
     this.reject(err);
   };
 
   private finish = (): void => {
     if (this.settled) return;
     this.settled = true;
+    this.decoded?.close();
     if (this.image) this.resolve({ image: this.image, fields: this.fields });
     else this.reject(new InvalidRequestError("No 'file' part; send the image in a file part named 'file'"));
   };
 
-  // busboy skips what lies outside the parts (preamble, epilogue) unbounded; this bounds the whole.
+  // busboy skips what lies outside the parts (preamble, epilogue) unbounded; this bounds the whole, inflated.
   private count = (chunk: Buffer): void => {
     this.received += chunk.length;
-    if (this.received > this.limits.body.bytes) this.fail(tooLarge('The body', this.limits.body));
+    if (this.received > this.limits.body.bytes)
+      this.fail(tooLarge(this.decoded ? 'The body, inflated,' : 'The body', this.limits.body));
   };
 
   private onFile = (name: string, stream: Readable, info: busboy.FileInfo): void => {

@@ -24,6 +24,13 @@ export class PayloadTooLargeError extends AppError {
   }
 }
 
+/** A body sent in a Content-Encoding the gateway does not decode. */
+export class UnsupportedEncodingError extends AppError {
+  constructor(message: string) {
+    super('UNSUPPORTED_ENCODING', 415, message);
+  }
+}
+
 export class UnsupportedMediaError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNSUPPORTED_MEDIA', 422, message, false, options);

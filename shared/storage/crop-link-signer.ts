@@ -18,6 +18,14 @@ export interface CropLinkSignerOptions {
 export type LinkCheck = 'valid' | 'expired' | 'invalid';
 
 const RELOAD_AFTER_MS = 10_000;
+/**
+ * The one spelling of each part that a link is accepted in: an expiry without leading zeros, and the MAC as
+ * the 43 characters base64url gives it. Any other spelling of the same numbers (padding, standard base64,
+ * stray characters a lenient decoder skips, spare bits in the last character) is refused, so a signed
+ * link has exactly one form.
+ */
+const EXPIRY = /^(0|[1-9]\d{0,11})$/;
+const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Crop links are capabilities: `/crops/<key>?exp=<unix s>&sig=<HMAC-SHA256 of key and exp>`. Whoever holds
@@ -40,13 +48,12 @@ export class CropLinkSigner {
   }
 
   async check(key: string, exp: unknown, sig: unknown, nowMs = Date.now()): Promise<LinkCheck> {
-    if (typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,12}$/.test(exp)) return 'invalid';
-    const given = Buffer.from(sig, 'base64url');
+    if (typeof exp !== 'string' || typeof sig !== 'string' || !EXPIRY.test(exp) || !SIGNATURE.test(sig))
+      return 'invalid';
+    // Both are 43 ASCII characters here, so the text itself is compared, byte for byte.
+    const given = Buffer.from(sig, 'ascii');
     const signedBy = (secrets: LinkSecrets) =>
-      secrets.some((secret) => {
-        const expected = Buffer.from(mac(secret, key, Number(exp)), 'base64url');
-        return expected.length === given.length && timingSafeEqual(expected, given);
-      });
+      secrets.some((secret) => timingSafeEqual(Buffer.from(mac(secret, key, Number(exp)), 'ascii'), given));
     let signed = signedBy(await this.loadSecrets());
     // A secret kept in Redis may have been made anew (Redis lost it): look again, at most every 10 s.
     if (!signed && Date.now() - this.loadedAt > RELOAD_AFTER_MS) {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import express from 'express';
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -14,6 +15,7 @@ import {
   type LocalCropStorageOptions,
 } from '../../shared/storage/local-crop-storage.repository.js';
 import { CropLinkSigner, type LinkSecrets } from '../../shared/storage/crop-link-signer.js';
+import { nearSignatures, respellings } from '../support/signatures.js';
 
 const logger = createLogger('silent', 'test');
 const TTL_S = 3600;
@@ -153,6 +155,38 @@ describe('LocalCropStorage with the crops router', function () {
     expect(late.status).to.equal(403);
     expect(JSON.parse(late.body.toString()).error_msg).to.match(/has expired/);
     expect((await get(port, signed)).body.equals(image)).to.equal(true);
+  });
+
+  it('when a link is spelled any other way than signed (its signature padded, in standard base64, with spare bits set or stray characters, its expiry with leading zeros), then 403', async () => {
+    const image = await jpeg('#0cc');
+    const keys = await storage.putCrops(
+      'job-10',
+      Array.from({ length: 20 }, (_, face) => ({ frame: 'f0', face, jpeg: image })),
+    );
+    // A signature holding '-' or '_', so that standard base64 spells it otherwise.
+    const signed = (await Promise.all(keys.map(link))).find((l) => /sig=.*[-_]/.test(l))!;
+    const url = new URL(signed, 'http://x');
+    const [exp, sig] = [url.searchParams.get('exp')!, url.searchParams.get('sig')!];
+    const linkWith = (e: string, s: string) =>
+      `${url.pathname}?exp=${encodeURIComponent(e)}&sig=${encodeURIComponent(s)}`;
+    expect((await get(port, linkWith(exp, sig))).status).to.equal(200);
+    const attempts = [
+      ...respellings(sig).map((s) => linkWith(exp, s)),
+      linkWith(`0${exp}`, sig),
+      `${url.pathname}?exp=${exp}&sig=${sig}&sig=${sig}`,
+    ];
+    for (const attempt of attempts) {
+      const got = await get(port, attempt);
+      expect(got.status, attempt).to.equal(403);
+      expect(JSON.parse(got.body.toString()).error_msg, attempt).to.match(/not signed, or its signature/);
+    }
+    await fc.assert(
+      fc.asyncProperty(nearSignatures(sig), async (other) => {
+        fc.pre(other !== sig);
+        expect((await get(port, linkWith(exp, other))).status).to.equal(403);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('when the secret is rotated, then links of the previous one work while it is kept, and fail once it is dropped', async () => {

@@ -68,7 +68,7 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
 
   it('when the document is read, then it lists every public endpoint with every answer it can give', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses).sort();
-    const detectStatuses = ['200', '202', '400', '401', '413', '422', '429', '500', '502', '503'];
+    const detectStatuses = ['200', '202', '400', '401', '413', '415', '422', '429', '500', '502', '503'];
     expect(statuses('/detect', 'post')).to.deep.equal(detectStatuses);
     expect(statuses('/interface/detect-api/detect_faces', 'post')).to.deep.equal(detectStatuses);
     expect(statuses('/jobs/{id}', 'get')).to.deep.equal(['200', '401', '404', '429', '500', '503']);
@@ -148,6 +148,7 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
       200: await post('/detect?single_face=true', obama, { 'content-type': 'image/jpeg' }),
       400: await post('/detect?num_frames=0', obama, { 'content-type': 'image/jpeg' }),
       413: await post('/detect', Buffer.alloc(400_001), { 'content-type': 'application/octet-stream' }),
+      415: await post('/detect', obama, { 'content-type': 'image/jpeg', 'content-encoding': 'zstd' }),
       422: await post('/detect', 'plain text', { 'content-type': 'image/png' }),
     };
     for (const [status, answer] of Object.entries(answers)) {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { image } from '../support/fixtures.js';
+import { commandsMentioning } from '../support/redis-monitor.js';
 import { getJson, postJson, REDIS_URL, startService, type TestService } from '../support/service.js';
 
 const KEY_A = 'tenant-a-key-0123456789';
@@ -48,6 +49,23 @@ describe('tenants: a job belongs to the key that submitted it', function () {
       error_msg: unknown.body.error_msg.replace(unknownId, jobId),
     });
     expect(theirs.body.faces_obj).to.deep.equal({});
+  });
+
+  it("when key B polls key A's finished job, then Redis is asked for the job's owner alone, never its result", async () => {
+    const submitted = await postJson(`${svc.url}/detect`, { img: obama, async: true }, as(KEY_A));
+    const jobId: string = submitted.body.job_id;
+    await finished(`${svc.url}/jobs/${jobId}`, KEY_A);
+    const jobKey = `${svc.config.queuePrefix}:detect-image:${jobId}`;
+    const readsOf = (key: string) =>
+      commandsMentioning(REDIS_URL, jobId, () => getJson(`${svc.url}/jobs/${jobId}`, as(key)));
+
+    // MONITOR shows the script, then each command it ran.
+    const [[command, script, keyCount, key] = [], ...ran] = await readsOf(KEY_B);
+    expect([command, keyCount, key]).to.deep.equal(['eval', '1', jobKey]);
+    expect(script).to.not.match(/returnvalue|HGETALL/i);
+    expect(ran).to.deep.equal([['HGET', jobKey, 'data']]);
+    // The owner's own poll reads the whole job, which this watch sees.
+    expect((await readsOf(KEY_A)).map((c) => c[0]!.toLowerCase())).to.include('hgetall');
   });
 
   it("when key A asks for crops, then its links work, and key B gets neither A's job nor A's crops by path", async () => {
