@@ -45,7 +45,7 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
 }
 
-export const DETECT_PATHS = ['/detect', '/interface/detect-api/detect_faces'];
+const DETECT_PATHS = ['/detect', '/interface/detect-api/detect_faces'];
 
 /** Wires routes to controllers. Logic lives in services; errors become the answer contract in one place. */
 export function createApp(deps: AppDeps): Express {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
 /** User + system CPU of a process in ms, from /proc (10 ms resolution); undefined where unreadable. */
-export function processCpuMs(pid: number): number | undefined {
+function processCpuMs(pid: number): number | undefined {
   return statCpuMs(`/proc/${pid}/stat`);
 }
 

@@ -69,7 +69,7 @@ async function slowestWhile<T>(url: string, work: Promise<T>): Promise<number> {
 }
 
 /** POSTs the hostile file's URL while both processes' /healthz are watched. */
-export async function measureHostile(
+async function measureHostile(
   name: string,
   serviceUrl: string,
   workerHealthUrl: string,

@@ -11,7 +11,7 @@ import { ImageDecoder } from '../worker/media/image-decoder.repository.js';
 import { runLoad, type LoadOptions, type LoadSample } from './http-load.js';
 import { median } from './stats.js';
 
-export interface PassFloor {
+interface PassFloor {
   width: number;
   height: number;
   /** The tensor's size: the pass padded to multiples of 32. */

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { FaceDetectionService } from '../worker/detection/face-detection.service.js';
 
-export interface AutoRotateCost {
+interface AutoRotateCost {
   /** CPU ms per image (this process and its inference threads), `auto_rotate` off and on. */
   offMs: number;
   onMs: number;

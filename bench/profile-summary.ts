@@ -7,7 +7,7 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-export interface ProfileRow {
+interface ProfileRow {
   fn: string;
   where: string;
   selfMs: number;
@@ -23,7 +23,7 @@ export interface ProfileSummary {
 }
 
 /** Self time per function (name and source line), the way DevTools' bottom-up view adds it up. */
-export function summarizeProfile(profile: CpuProfile, file: string, top = 15): ProfileSummary {
+function summarizeProfile(profile: CpuProfile, file: string, top = 15): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const self = new Map<string, ProfileRow>();
   let idleMs = 0;

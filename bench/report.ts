@@ -67,7 +67,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 const lat = (r: LoadResult) =>
   `p50 ${r.latencyMs.p50.toFixed(0)} / p95 ${r.latencyMs.p95.toFixed(0)} / p99 ${r.latencyMs.p99.toFixed(0)} ms, ${perS(r.perSecond)}`;
 
-export function rows(r: Results): Row[] {
+function rows(r: Results): Row[] {
   const f = r.floor;
   const finest = f.passes[0]!;
   const sizes = f.passes.map((p) => `${p.width}×${p.height}`).join(', ');
@@ -214,7 +214,7 @@ export function rows(r: Results): Row[] {
   return out;
 }
 
-export function machineLine(m: Machine): string {
+function machineLine(m: Machine): string {
   const load = `load average ${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end?.toFixed(2) ?? '?'} at end`;
   return (
     `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.kernel}; ${load}. ` +
@@ -233,7 +233,7 @@ export function textTable(r: Results): string {
   ].join('\n');
 }
 
-export function markdownTable(r: Results): string {
+function markdownTable(r: Results): string {
   return [
     '| figure | value | compared |',
     '| --- | --- | --- |',

@@ -1,6 +1,6 @@
 /** Order statistics for timings. Percentiles interpolate linearly between ranks, as numpy's default does. */
 
-export function percentile(values: readonly number[], p: number): number {
+function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = (p / 100) * (sorted.length - 1);
@@ -32,7 +32,7 @@ export function summarize(values: readonly number[]): LatencySummary {
 }
 
 /** Rounds for the report: enough digits to compare, not so many that noise looks like signal. */
-export function round(value: number, digits = 1): number {
+function round(value: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }

@@ -31,7 +31,7 @@ export type WorkerState =
   | { up: false; reason: string; restarts: number };
 
 /** What the worker entry sends its parent once its queues and model threads are running. */
-export interface WorkerReadyMessage {
+interface WorkerReadyMessage {
   type: 'ready';
   threads: number;
 }

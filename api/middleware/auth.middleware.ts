@@ -17,7 +17,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
  * The owner id of the jobs a key submits: an HMAC keyed by the key itself, so it names the key without
  * revealing it, and a reader of Redis can neither recover the key nor forge another key's id.
  */
-export function ownerOf(key: string): string {
+function ownerOf(key: string): string {
   return createHmac('sha256', key).update('facedetect job owner').digest('base64url').slice(0, 22);
 }
 

@@ -21,7 +21,7 @@ export interface DetectBodyLimits {
 type BodyForm = 'raw' | 'multipart' | 'video' | 'json';
 
 /** The media type of the Content-Type header, without its parameters, lowercased. */
-export function mediaTypeOf(req: Request): string {
+function mediaTypeOf(req: Request): string {
   return (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 

@@ -10,7 +10,7 @@ import {
 } from '../../shared/errors/errors.js';
 import type { Logger } from '../../shared/logging/logger.js';
 
-export function sendError(res: Response, err: AppError): void {
+function sendError(res: Response, err: AppError): void {
   const retryAfter =
     err instanceof RateLimitedError
       ? err.retryAfterS

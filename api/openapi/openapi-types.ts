@@ -3,7 +3,7 @@ import type { z } from 'zod';
 /** The parts of OpenAPI 3.1 that the service's document uses, so that it and the docs page type-check. */
 export type JsonSchema = z.core.JSONSchema.BaseSchema;
 
-export interface MediaType {
+interface MediaType {
   schema?: JsonSchema;
   encoding?: Record<string, { contentType: string }>;
 }
@@ -33,7 +33,7 @@ export interface Operation {
   responses: Record<string, ResponseObject>;
 }
 
-export interface SecurityScheme {
+interface SecurityScheme {
   type: 'http' | 'apiKey';
   description: string;
   scheme?: string;

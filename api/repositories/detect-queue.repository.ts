@@ -33,7 +33,7 @@ export type JobOutcome =
   | { state: 'failed'; error: AppError }
   | { state: 'pending' };
 
-export type JobState = 'waiting' | 'active' | 'completed' | 'failed';
+type JobState = 'waiting' | 'active' | 'completed' | 'failed';
 
 export interface JobSnapshot {
   state: JobState;

@@ -49,7 +49,7 @@ export const detectRequestSchema = z.object({
   ),
 });
 
-export type DetectRequestBody = z.infer<typeof detectRequestSchema>;
+type DetectRequestBody = z.infer<typeof detectRequestSchema>;
 
 /** Everything but the media: the options, which an upload sends as query parameters or form fields. */
 export type DetectOptions = Omit<DetectRequestBody, 'url' | 'img'>;
@@ -98,7 +98,7 @@ export function checkOptions(options: DetectOptions): void {
   refuseCredentials('callback_url', options.callback_url);
 }
 
-export function isHttpUrl(value: string): boolean {
+function isHttpUrl(value: string): boolean {
   let parsed: URL;
   try {
     parsed = new URL(value);

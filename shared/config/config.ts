@@ -12,7 +12,7 @@ import { redisSettings, type RedisSettings } from './redis-config.js';
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-export const configSchema = envSchema.transform((e, ctx) => {
+const configSchema = envSchema.transform((e, ctx) => {
   const problems = crossChecks(e);
   const redis = redisSettings(
     { ...e, REDIS_URL: e.REDIS_URL ?? DEFAULT_REDIS_URL },

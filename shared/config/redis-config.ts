@@ -5,12 +5,12 @@ import { z } from 'zod';
  * Where Redis is and how to reach it: one node by URL, a Redis Cluster, or a primary found through
  * Sentinel. Credentials and TLS apply to all three.
  */
-export interface RedisEndpoint {
+interface RedisEndpoint {
   host: string;
   port: number;
 }
 
-export type RedisTopology =
+type RedisTopology =
   | { mode: 'single'; host: string; port: number; db: number }
   | { mode: 'cluster'; nodes: RedisEndpoint[] }
   | {

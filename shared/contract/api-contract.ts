@@ -40,8 +40,6 @@ export type DetectPending = z.infer<typeof detectPendingSchema>;
 
 export type ErrorAnswer = z.infer<typeof errorAnswerSchema>;
 
-export type JobStatus = z.infer<typeof jobStatusSchema>;
-
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 
 export type JobStatusAnswer = z.infer<typeof jobStatusAnswerSchema>;

@@ -89,23 +89,6 @@ function clusterOptions(settings: RedisSettings, role: RedisRole, connectionName
     ...(settings.tls ? { dnsLookup: (address, lookup) => lookup(null, address) } : {}),
   };
 }
-
-/** Resolves once the connection is ready, or rejects after `timeoutMs`. */
-export function waitUntilReady(redis: RedisClient, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(new Error(`Redis not reachable within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    redis.once('ready', onReady);
-  });
-}
-
 const UNAVAILABLE = 'The job queue (Redis) is unavailable; try again in a few seconds';
 const RETRY_AFTER_S = 5;
 

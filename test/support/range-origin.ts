@@ -9,7 +9,7 @@ export interface OriginFile {
 }
 
 /** How an origin departs from the range it was asked for, on one request. */
-export interface RangeFault {
+interface RangeFault {
   /** A well-formed answer whose Content-Range (and body) stops at this byte instead. */
   endAt?: number;
   /** Content-Range and Content-Length promise the range, but the socket closes after this many bytes. */

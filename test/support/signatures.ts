@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 
-export const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Other spellings of the same signature bytes, each of which Buffer.from(sig, 'base64url') decodes alike. */
 export function respellings(sig: string): string[] {

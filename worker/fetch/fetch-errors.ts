@@ -26,12 +26,6 @@ const NETWORK_FAULTS: Record<string, string> = {
   EPIPE: 'connection closed while sending',
   ERR_STREAM_PREMATURE_CLOSE: 'connection closed before the body was complete',
 };
-
-/** Whether an error code is a network fault that may pass if tried again. */
-export function isNetworkFault(code: unknown): boolean {
-  return typeof code === 'string' && code in NETWORK_FAULTS;
-}
-
 export function parseHttpUrl(raw: string): URL {
   let url: URL;
   try {

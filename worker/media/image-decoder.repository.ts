@@ -21,7 +21,7 @@ export const IMAGE_FORMATS_HINT = 'send a JPEG, PNG, WebP, GIF, TIFF, BMP or AVI
 
 /** HEIF brands whose pictures are HEVC-coded, which sharp's libvips is built without (patents). */
 const HEVC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);
-export const HEIC_MESSAGE =
+const HEIC_MESSAGE =
   "HEIC images (HEVC-coded, the iPhone's default) cannot be decoded here: the image library is built without HEVC; send a JPEG, PNG or AVIF instead (on an iPhone: Settings > Camera > Formats > Most Compatible)";
 
 /** Formats a stranger may send. SVG, PDF and the like are refused: they render rather than decode. */

@@ -1,7 +1,6 @@
 import type { FaceBox } from '../detection/face-types.js';
 
 export const YUNET_STRIDES = [8, 16, 32] as const;
-export type YunetStride = (typeof YUNET_STRIDES)[number];
 
 /** The model's twelve output tensors, by name (`cls_8`, `obj_8`, `bbox_8`, `kps_8`, … for strides 16 and 32). */
 export type YunetOutputs = Record<string, Float32Array>;
@@ -60,7 +59,7 @@ export function decodeYunet(
  * would otherwise turn every one of hundreds of thousands of cells into a box, and NMS over them is
  * quadratic; no picture holds this many faces.
  */
-export const MAX_FACES_PER_RUN = 1000;
+const MAX_FACES_PER_RUN = 1000;
 
 /** The score of the `maxFaces`-th best cell when more pass `threshold`, else 0. */
 function cutoff(outputs: YunetOutputs, threshold: number, maxFaces: number): number {

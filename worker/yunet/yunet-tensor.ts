@@ -1,7 +1,7 @@
 import type { RawImage } from '../detection/face-types.js';
 import { pixelMap, UPRIGHT, viewSize, type View } from '../detection/view-transform.js';
 
-export const alignUp = (v: number, multiple: number) => Math.ceil(v / multiple) * multiple;
+const alignUp = (v: number, multiple: number) => Math.ceil(v / multiple) * multiple;
 
 /**
  * Builds YuNet's input: planar BGR float32 in 0–255, no normalisation, padded with zeros at the bottom and
