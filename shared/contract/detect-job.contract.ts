@@ -45,6 +45,13 @@ export interface DetectJobData {
    * job by id checks it; absent when authentication is off.
    */
   owner?: string;
+  /**
+   * The base of the gateway's absolute URLs for the submitting request, as the gateway chose it
+   * (PUBLIC_BASE_URL, else a trusted proxy's forwarded scheme and host, else its listening address; never
+   * the Host header). A callback completes relative crop links with it, as the gateway's answers do. Absent
+   * on jobs queued by a gateway that predates it: their links stay as the worker made them.
+   */
+  publicBase?: string;
 }
 
 export interface DetectJobResult {
