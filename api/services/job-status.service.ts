@@ -20,7 +20,7 @@ export class JobStatusService {
       throw new NotFoundError(
         `Unknown job id '${jobId.slice(0, 80)}'; use the job_id a detect request returned`,
       );
-    const found = await this.queue.get(jobId, parsed.kind);
+    const found = await this.queue.find(jobId, parsed.kind);
     const snapshot = found && (reader === undefined || found.owner === reader) ? found : undefined;
     if (!snapshot) {
       if (now - parsed.createdAt > this.resultTtlS * 1000) {
