@@ -30,9 +30,3 @@ export function summarize(values: readonly number[]): LatencySummary {
     max: Math.max(...values),
   };
 }
-
-/** Rounds for the report: enough digits to compare, not so many that noise looks like signal. */
-function round(value: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}

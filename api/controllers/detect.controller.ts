@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import type { DetectService } from '../services/detect.service.js';
 import { parseDetectRequest } from '../validation/detect-request.schema.js';
 import { parseUploadRequest } from '../validation/upload-options.js';
-import { absolutizeFaceUrls, type PublicBase } from './public-url.js';
+import { absolutizeFaceUrls } from '../../shared/contract/absolute-face-urls.js';
+import type { PublicBase } from './public-url.js';
 
 export class DetectController {
   constructor(
@@ -15,7 +16,11 @@ export class DetectController {
       ? parseUploadRequest(req.upload.fields, req.upload.image)
       : parseDetectRequest(req.body ?? {});
     const base = this.publicBase(req);
-    const answer = await this.service.detect(request, req.id, (id) => `${base}/jobs/${id}`, req.owner);
+    const answer = await this.service.detect(request, {
+      requestId: req.id,
+      owner: req.owner,
+      publicBase: base,
+    });
     if (answer.status === 200) answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);
     res.status(answer.status).json(answer.body);
   };

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { JobStatusService } from '../services/job-status.service.js';
-import { absolutizeFaceUrls, type PublicBase } from './public-url.js';
+import { absolutizeFaceUrls } from '../../shared/contract/absolute-face-urls.js';
+import type { PublicBase } from './public-url.js';
 
 export class JobsController {
   constructor(

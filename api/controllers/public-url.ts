@@ -1,7 +1,9 @@
 import type { Request } from 'express';
-import type { FacesObj } from '../../shared/contract/api-contract.js';
 
-/** Where the absolute URLs of answers point: `status_url`, crop links. */
+/**
+ * Where the absolute URLs of answers point: `status_url`, crop links. A job records the base chosen for the
+ * request that submitted it, so that its callback carries the links a poll of it would.
+ */
 export type PublicBase = (req: Request) => string;
 
 export interface PublicBaseOptions {
@@ -25,20 +27,6 @@ export function publicBase({ configured, trustProxy, listening }: PublicBaseOpti
     if (trustProxy && forwarded && fromTrustedProxy(req)) return `${req.protocol}://${forwarded}`;
     return listening();
   };
-}
-
-/**
- * Crops on local disk get gateway-relative URLs (`/crops/…`), since a worker cannot know how clients reach
- * the gateway. Clients expect absolute URLs, so the gateway completes them when it answers.
- */
-export function absolutizeFaceUrls(facesObj: FacesObj, base: string): FacesObj {
-  const out: FacesObj = {};
-  for (const [key, frame] of Object.entries(facesObj)) {
-    out[key] = frame.face_urls
-      ? { ...frame, face_urls: frame.face_urls.map((u) => (u.startsWith('/') ? base + u : u)) }
-      : frame;
-  }
-  return out;
 }
 
 /** Whether the connection's peer is one of the proxies TRUST_PROXY names (Express's own trust function). */

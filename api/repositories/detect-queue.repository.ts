@@ -5,8 +5,11 @@ import {
   type DetectJobData,
   type DetectJobProgress,
   type DetectJobResult,
+  type DetectJobReturn,
+  isLaneMove,
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
+import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
 import type { AppError } from '../../shared/errors/app-error.js';
 import { decodeJobError } from '../../shared/errors/job-error-codec.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
@@ -42,6 +45,10 @@ export interface JobSnapshot {
   error?: AppError;
   /** The submitting key's owner id; undefined when the job was submitted without authentication. */
   owner: string | undefined;
+  /** The linked id of the other lane that a job whose bytes belonged there moved to (see `LaneMove`). */
+  movedTo?: string;
+  /** The id the job had before it moved lanes. */
+  movedFrom?: string;
 }
 
 /** Who may read a job back: the submitting key's owner id, or undefined for a job submitted without authentication. */
@@ -56,7 +63,7 @@ export interface JobOwnership {
 export interface JobRecords {
   /** The job's owner, or undefined when no such job exists; reads nothing else of the job. */
   ownerOf(jobId: string, kind: QueueKind): Promise<JobOwnership | undefined>;
-  get(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined>;
+  find(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined>;
 }
 
 /**
@@ -64,7 +71,7 @@ export interface JobRecords {
  * owner id (22 characters, or none) comes back, and nothing of the result is read, whatever its size.
  */
 const OWNER = `
-local data = redis.call('HGET', KEYS[1], 'data')
+local data = redis.call('HGET', KEYS[1], 'data') or redis.call('HGET', KEYS[2], 'data')
 if not data then return false end
 local ok, job = pcall(cjson.decode, data)
 if ok and type(job) == 'table' and type(job.owner) == 'string' then return job.owner end
@@ -73,6 +80,8 @@ return ''
 
 interface Waiter {
   settle: (outcome: JobOutcome) => void;
+  /** The job's id and its linked id: it answers under whichever lane its bytes send it to. */
+  ids: [string, string];
 }
 
 /**
@@ -146,14 +155,15 @@ export class DetectQueueRepository implements JobRecords {
       return { state: 'pending' };
     }
     let timer: NodeJS.Timeout | undefined;
+    const ids: [string, string] = [jobId, linkedJobId(jobId)];
     const outcome = new Promise<JobOutcome>((resolve) => {
-      this.waiters.set(jobId, { settle: resolve });
+      for (const id of ids) this.waiters.set(id, { settle: resolve, ids });
       timer = setTimeout(() => this.settle(jobId, { state: 'pending' }), waitMs);
     });
     try {
       await this.add(kind, jobId, data);
     } catch (err) {
-      this.waiters.delete(jobId);
+      for (const id of ids) this.waiters.delete(id);
       clearTimeout(timer);
       throw err;
     }
@@ -161,19 +171,39 @@ export class DetectQueueRepository implements JobRecords {
     clearTimeout(timer);
     if (result.state !== 'pending') return result;
     // A completion event can be lost while QueueEvents reconnects: look once more before answering 202.
-    const snapshot = await this.get(jobId, kind).catch(() => undefined);
+    const snapshot = await this.find(jobId, kind).catch(() => undefined);
     if (snapshot?.state === 'completed' && snapshot.result)
       return { state: 'completed', result: snapshot.result };
     if (snapshot?.state === 'failed' && snapshot.error) return { state: 'failed', error: snapshot.error };
     return result;
   }
 
+  /**
+   * The owner of the job a client knows by `jobId`, or of the job it moved to in the other lane when the
+   * record of the move has expired (see `find`).
+   */
   async ownerOf(jobId: string, kind: QueueKind): Promise<JobOwnership | undefined> {
     const owner = (await this.command(
-      this.clients.gateway.eval(OWNER, 1, this.queues[kind].toKey(jobId)),
+      this.clients.gateway.eval(
+        OWNER,
+        2,
+        this.queues[kind].toKey(jobId),
+        this.queues[otherLane(kind)].toKey(linkedJobId(jobId)),
+      ),
     )) as string | null;
     if (owner === null) return undefined;
     return { owner: owner === '' ? undefined : owner };
+  }
+
+  /**
+   * The state of the job a client knows by `jobId`: the job itself, or the job it moved to in the other lane
+   * (also when the moved one outlives the record of the move). One hop: a moved job never moves again.
+   */
+  async find(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined> {
+    const own = await this.get(jobId, kind);
+    if (own && own.movedTo === undefined) return own;
+    const moved = await this.get(linkedJobId(jobId), otherLane(kind));
+    return moved?.movedFrom === jobId ? moved : undefined;
   }
 
   /** The job's current state, or undefined when no such job exists (never did, or expired). */
@@ -181,17 +211,20 @@ export class DetectQueueRepository implements JobRecords {
     // State before record: a job that finishes between the two reads is then seen as still active, never
     // as completed without its result.
     const raw = await this.command(this.queues[kind].getJobState(jobId));
-    const job = await this.command(Job.fromId<DetectJobData, DetectJobResult>(this.queues[kind], jobId));
+    const job = await this.command(Job.fromId<DetectJobData, DetectJobReturn>(this.queues[kind], jobId));
     if (raw === 'unknown' || !job) return undefined;
     const state: JobState = raw === 'completed' || raw === 'failed' || raw === 'active' ? raw : 'waiting';
     const progress =
       typeof job.progress === 'object' && job.progress !== null ? (job.progress as DetectJobProgress) : null;
+    const value = state === 'completed' ? job.returnvalue : undefined;
     return {
       state,
       progress,
-      result: state === 'completed' ? job.returnvalue : undefined,
+      result: isLaneMove(value) ? undefined : value,
       error: state === 'failed' ? decodeJobError(job.failedReason) : undefined,
       owner: job.data.owner,
+      movedTo: isLaneMove(value) ? value.movedTo : undefined,
+      movedFrom: job.data.movedFrom,
     };
   }
 
@@ -251,10 +284,13 @@ export class DetectQueueRepository implements JobRecords {
     for (const ev of this.events) {
       ev.on('error', () => undefined);
       ev.on('completed', ({ jobId, returnvalue }) => {
+        // Every gateway hears every completion: only the one that waits on the job parses its result.
+        if (!this.waiters.has(jobId)) return;
         const result = (
           typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue
-        ) as DetectJobResult;
-        this.settle(jobId, { state: 'completed', result });
+        ) as DetectJobReturn;
+        // A job that moved lanes answers under its linked id, which its waiter also listens for.
+        if (!isLaneMove(result)) this.settle(jobId, { state: 'completed', result });
       });
       ev.on('failed', ({ jobId, failedReason }) =>
         this.settle(jobId, { state: 'failed', error: decodeJobError(failedReason) }),
@@ -270,7 +306,7 @@ export class DetectQueueRepository implements JobRecords {
   private settle(jobId: string, outcome: JobOutcome): void {
     const waiter = this.waiters.get(jobId);
     if (!waiter) return;
-    this.waiters.delete(jobId);
+    for (const id of waiter.ids) this.waiters.delete(id);
     waiter.settle(outcome);
   }
 

@@ -28,6 +28,15 @@ export interface DetectServiceOptions {
 /** How long a client refused for a full queue is asked to wait; workers drain a queue in seconds. */
 const FULL_QUEUE_RETRY_AFTER_S = 10;
 
+/** Who sent a request, as the gateway established it. */
+export interface Submitter {
+  requestId: string;
+  /** The submitting key's owner id, recorded on the job (undefined without authentication). */
+  owner?: string;
+  /** The base of the absolute URLs handed out for this request (see `publicBase`), recorded on the job. */
+  publicBase: string;
+}
+
 export type DetectAnswer = { status: 200; body: DetectSuccess } | { status: 202; body: DetectPending };
 
 /**
@@ -44,13 +53,8 @@ export class DetectService {
     private readonly options: DetectServiceOptions,
   ) {}
 
-  /** `owner` is the submitting key's owner id, recorded on the job (undefined without authentication). */
-  async detect(
-    req: DetectRequest,
-    requestId: string,
-    statusUrl: (jobId: string) => string,
-    owner?: string,
-  ): Promise<DetectAnswer> {
+  async detect(req: DetectRequest, submitter: Submitter): Promise<DetectAnswer> {
+    const { requestId, owner, publicBase } = submitter;
     if (req.callback_url !== undefined) await this.urls.check('callback_url', req.callback_url);
     const kind: QueueKind = req.media === 'url' ? guessKindFromUrl(req.url) : 'image';
     const source = await this.prepareSource(req, kind);
@@ -70,6 +74,7 @@ export class DetectService {
       },
       callbackUrl: req.callback_url,
       ...(owner ? { owner } : {}),
+      publicBase,
     };
     const outcome = await this.queue.submit(kind, jobId, data, req.async ? 0 : this.options.syncTimeoutMs);
     switch (outcome.state) {
@@ -83,7 +88,12 @@ export class DetectService {
       case 'pending':
         return {
           status: 202,
-          body: { error_code: 0, error_msg: 'PENDING', job_id: jobId, status_url: statusUrl(jobId) },
+          body: {
+            error_code: 0,
+            error_msg: 'PENDING',
+            job_id: jobId,
+            status_url: `${publicBase}/jobs/${jobId}`,
+          },
         };
     }
   }

@@ -23,7 +23,7 @@ export class JobStatusService {
         `Unknown job id '${jobId.slice(0, 80)}'; use the job_id a detect request returned`,
       );
     const snapshot = (await this.mayRead(jobId, parsed.kind, reader))
-      ? await this.queue.get(jobId, parsed.kind)
+      ? await this.queue.find(jobId, parsed.kind)
       : undefined;
     if (!snapshot) {
       if (now - parsed.createdAt > this.resultTtlS * 1000) {

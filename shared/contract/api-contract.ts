@@ -7,7 +7,6 @@ import type {
   frameFacesSchema,
   jobProgressSchema,
   jobStatusAnswerSchema,
-  jobStatusSchema,
   pointSchema,
   poseSchema,
   qualitySchema,

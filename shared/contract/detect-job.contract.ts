@@ -45,6 +45,18 @@ export interface DetectJobData {
    * job by id checks it; absent when authentication is off.
    */
   owner?: string;
+  /**
+   * The base of the gateway's absolute URLs for the submitting request, as the gateway chose it
+   * (PUBLIC_BASE_URL, else a trusted proxy's forwarded scheme and host, else its listening address; never
+   * the Host header). A callback completes relative crop links with it, as the gateway's answers do. Absent
+   * on jobs queued by a gateway that predates it: their links stay as the worker made them.
+   */
+  publicBase?: string;
+  /**
+   * Set on a job that moved lanes (see `LaneMove`): the id the client was given, which its answers,
+   * callback and crops keep. A moved job never moves again, whatever its bytes say the next time.
+   */
+  movedFrom?: string;
 }
 
 export interface DetectJobResult {
@@ -52,6 +64,32 @@ export interface DetectJobResult {
   media: 'image' | 'video';
   /** The worker process that ran the job (host:pid), for operations. */
   worker: string;
+}
+
+/**
+ * What a job answers instead of a result when its bytes belong to the other lane. The gateway queues a URL
+ * by its extension, a guess; the worker that fetches it reads the first bytes before anything else (the
+ * range probe it makes anyway, or the head of a body sent whole) and, when they say the other kind, queues
+ * the job in the other lane under the linked id (`linkedJobId`: the same id, the other prefix) and ends
+ * this one with `movedTo`. The gateway follows the link: its sync wait listens for both ids from the start,
+ * a poll of the client's id reads the linked job, and the callback and crops carry the client's id.
+ *
+ * Why here and not by a probe at the gateway before queueing: the bytes the worker runs on are the ones
+ * that count (an origin may answer a probe with one thing and the download with another, so the worker
+ * would need this anyway); the gateway, which faces the internet, never connects to users' URLs; an async
+ * request gets its 202 without waiting for the origin; and an image costs nothing more, since the probe is
+ * the one every URL download already starts with. A video behind an image-looking URL costs one 4 KiB
+ * request in the image lane and a hop between queues.
+ */
+export interface LaneMove {
+  movedTo: string;
+}
+
+/** What a detection job returns in BullMQ: its result, or where it moved. */
+export type DetectJobReturn = DetectJobResult | LaneMove;
+
+export function isLaneMove(value: unknown): value is LaneMove {
+  return typeof value === 'object' && value !== null && typeof (value as LaneMove).movedTo === 'string';
 }
 
 export type DetectJobProgress = JobProgress;

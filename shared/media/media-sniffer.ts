@@ -51,7 +51,10 @@ const VIDEO_EXTENSIONS = new Set([
   'ogv',
 ]);
 
-/** The original API decides by the URL's extension first; this is that guess (the bytes confirm it later). */
+/**
+ * The original API decides by the URL's extension first; this is the gateway's first guess of a URL's lane.
+ * The worker's first look at the bytes moves a job that guessed wrong (see `LaneMove`).
+ */
 export function guessKindFromUrl(url: string): 'image' | 'video' {
   let pathname: string;
   try {

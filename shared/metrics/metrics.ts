@@ -65,7 +65,7 @@ export class WorkerMetrics {
     const registers = [registry];
     this.jobs = new Counter({
       name: 'detect_jobs_total',
-      help: 'Detection jobs ended, by media kind and outcome (completed, failed, retried)',
+      help: 'Detection jobs ended, by queue and outcome (completed, moved to the other queue, failed, retried)',
       labelNames: ['kind', 'outcome'],
       registers,
     });

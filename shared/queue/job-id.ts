@@ -22,3 +22,13 @@ export function parseJobId(id: string): ParsedJobId | undefined {
   if (!m) return undefined;
   return { kind: m[1] === 'i' ? 'image' : 'video', createdAt: parseInt(m[2]!, 36) };
 }
+
+/**
+ * The id a job takes in the other lane when its bytes move it there: the same time and UUID, the other
+ * prefix, so that whoever holds either id can find the other without a lookup.
+ */
+export function linkedJobId(id: string): string {
+  return `${id.startsWith('i-') ? 'v' : 'i'}${id.slice(1)}`;
+}
+
+export const otherLane = (kind: QueueKind): QueueKind => (kind === 'image' ? 'video' : 'image');

@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { AppError } from '../../shared/errors/app-error.js';
 import { URL_REFUSALS } from '../../shared/errors/errors.js';
+import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import { MediaFetcher } from '../../worker/fetch/media-fetcher.js';
 import { WebhookPoster } from '../../worker/fetch/webhook-poster.js';
 
@@ -19,6 +20,10 @@ const REDIRECT_REFUSED = `'url' is refused: ${URL_REFUSALS.redirectAddress}`;
 const LIMIT = 1024 * 1024;
 const IMAGE = Buffer.from('not really a jpeg, but bytes all the same');
 const GZIP_BOMB = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024));
+/** An MP4's first bytes (an ftyp box), then filler: a video to the sniffer. */
+const mp4Bytes = (size: number) =>
+  Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypisom'), Buffer.alloc(size - 12, 7)]);
+const isVideo = (head: Buffer) => sniffMedia(head).kind === 'video';
 // Self-signed for media.test; the tests run from dist/test/integration, the fixtures stay in test/fixtures.
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const TLS_IDENTITY = {
@@ -78,6 +83,8 @@ describe('MediaFetcher', () => {
   let second: http.Server;
   let secondBase: string;
   let secondHits = 0;
+  /** What the 'mp4' routes were asked and sent. */
+  let mp4 = { requests: 0, bytesSent: 0 };
   let posts: ReceivedPost[] = [];
   let abortOnRequest: AbortController | undefined;
   let tmp: string;
@@ -150,6 +157,38 @@ describe('MediaFetcher', () => {
           res.write('partial');
           abortOnRequest?.abort(new Error('job cancelled'));
           return;
+        case 'mp4-ranges': {
+          // Answers a range of the first bytes as S3 does, or the whole file.
+          mp4.requests++;
+          const body = mp4Bytes(Number(arg));
+          const range = /^bytes=0-(\d+)$/.exec(req.headers.range ?? '');
+          const end = range ? Math.min(Number(range[1]), body.length - 1) : body.length - 1;
+          res.writeHead(range ? 206 : 200, {
+            'content-length': end + 1,
+            ...(range ? { 'content-range': `bytes 0-${end}/${body.length}` } : {}),
+          });
+          mp4.bytesSent += end + 1;
+          res.end(body.subarray(0, end + 1));
+          return;
+        }
+        case 'mp4-whole': {
+          // Ignores Range and streams the whole file, as fast as the client takes it.
+          mp4.requests++;
+          const size = Number(arg);
+          res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': size });
+          const chunk = mp4Bytes(64 * 1024);
+          const more = () => {
+            while (mp4.bytesSent < size && !res.destroyed) {
+              const part = chunk.subarray(0, size - mp4.bytesSent);
+              mp4.bytesSent += part.length;
+              if (!res.write(part)) return void res.once('drain', more);
+            }
+            res.end();
+          };
+          res.on('close', () => res.removeAllListeners('drain'));
+          more();
+          return;
+        }
         case 'undeclared-big':
           res.writeHead(200, { 'content-type': 'video/mp4' });
           res.end(Buffer.alloc(LIMIT + 1));
@@ -213,6 +252,7 @@ describe('MediaFetcher', () => {
   beforeEach(() => {
     secondHits = 0;
     posts = [];
+    mp4 = { requests: 0, bytesSent: 0 };
     abortOnRequest = undefined;
   });
 
@@ -501,6 +541,48 @@ describe('MediaFetcher', () => {
       const err = await rejection(fetcher.fetchToFile(`${base}/image`, file, { maxBytes: LIMIT }));
       expect(err).not.to.be.instanceOf(AppError);
       expect((err as NodeJS.ErrnoException).code).to.equal('ENOENT');
+    });
+
+    const headRules = (stopAt: (head: Buffer) => boolean) => ({
+      maxBytes: 100 * LIMIT,
+      rangeRead: { minBytes: 100 * LIMIT, accept: () => false },
+      stopAt,
+    });
+
+    it('when the range probe shows bytes that stopAt refuses, then nothing more is fetched and no file is made', async () => {
+      const file = path.join(tmp, 'stopped-ranged.bin');
+      const result = await fetcher.fetchToFile(`${base}/mp4-ranges/${LIMIT}`, file, headRules(isVideo));
+      expect(result).to.deep.equal({ stopped: true });
+      expect(mp4).to.deep.equal({ requests: 1, bytesSent: 4096 });
+      expect(await exists(file)).to.equal(false);
+    });
+
+    it('when the origin ignores Range and sends a whole video that stopAt refuses, then the transfer stops at its head', async () => {
+      const file = path.join(tmp, 'stopped-whole.bin');
+      const size = 64 * LIMIT;
+      const result = await fetcher.fetchToFile(`${base}/mp4-whole/${size}`, file, headRules(isVideo));
+      expect(result).to.deep.equal({ stopped: true });
+      expect(await exists(file)).to.equal(false);
+      // What the sockets' buffers took before the transfer was cut, far below the file.
+      expect(mp4.requests).to.equal(1);
+      expect(mp4.bytesSent).to.be.lessThan(size / 4);
+    });
+
+    it('when stopAt lets the bytes through, then bodies longer and shorter than the head are written whole', async () => {
+      const long = path.join(tmp, 'passed-long.bin');
+      const size = 300 * 1024 + 5;
+      const passed = await fetcher.fetchToFile(
+        `${base}/mp4-whole/${size}`,
+        long,
+        headRules(() => false),
+      );
+      expect(passed).to.include({ bytes: size });
+      const written = await readFile(long);
+      expect(written).to.have.length(size);
+      expect(written.subarray(0, 64 * 1024).equals(mp4Bytes(64 * 1024))).to.equal(true);
+      const short = path.join(tmp, 'passed-short.bin');
+      await fetcher.fetchToFile(`${base}/image`, short, headRules(isVideo));
+      expect((await readFile(short)).equals(IMAGE)).to.equal(true);
     });
 
     it('when the address is refused, then no file is created', async () => {

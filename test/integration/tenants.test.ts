@@ -59,9 +59,9 @@ describe('tenants: a job belongs to the key that submitted it', function () {
     const readsOf = (key: string) =>
       commandsMentioning(REDIS_URL, jobId, () => getJson(`${svc.url}/jobs/${jobId}`, as(key)));
 
-    // MONITOR shows the script, then each command it ran.
+    // MONITOR shows the script (its keys: the job, and the job it would have moved to), then each command it ran.
     const [[command, script, keyCount, key] = [], ...ran] = await readsOf(KEY_B);
-    expect([command, keyCount, key]).to.deep.equal(['eval', '1', jobKey]);
+    expect([command, keyCount, key]).to.deep.equal(['eval', '2', jobKey]);
     expect(script).to.not.match(/returnvalue|HGETALL/i);
     expect(ran).to.deep.equal([['HGET', jobKey, 'data']]);
     // The owner's own poll reads the whole job, which this watch sees.

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { newJobId, parseJobId } from '../../shared/queue/job-id.js';
+import { linkedJobId, newJobId, parseJobId } from '../../shared/queue/job-id.js';
 import { guessKindFromUrl, sniffMedia } from '../../shared/media/media-sniffer.js';
 import { decodeJobError, encodeJobError } from '../../shared/errors/job-error-codec.js';
 import { PayloadTooLargeError } from '../../shared/errors/errors.js';
@@ -9,6 +9,14 @@ describe('job ids', () => {
     const id = newJobId('video', 1_700_000_000_000);
     expect(parseJobId(id)).to.deep.equal({ kind: 'video', createdAt: 1_700_000_000_000 });
     expect(newJobId('image')).to.not.equal(newJobId('image'));
+  });
+
+  it('when a job moves lanes, then its linked id is the same id in the other lane, and links back', () => {
+    const id = newJobId('image', 1_700_000_000_000);
+    const linked = linkedJobId(id);
+    expect(parseJobId(linked)).to.deep.equal({ kind: 'video', createdAt: 1_700_000_000_000 });
+    expect(linked.slice(1)).to.equal(id.slice(1));
+    expect(linkedJobId(linked)).to.equal(id);
   });
 
   it('when an id is malformed, then it does not parse', () => {

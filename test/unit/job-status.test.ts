@@ -26,7 +26,7 @@ class OneJob implements JobRecords {
     return Promise.resolve(jobId === this.jobId ? { owner: this.owner } : undefined);
   }
 
-  get(jobId: string, _kind: QueueKind): Promise<JobSnapshot | undefined> {
+  find(jobId: string, _kind: QueueKind): Promise<JobSnapshot | undefined> {
     this.reads.push(`job ${jobId}`);
     if (jobId !== this.jobId) return Promise.resolve(undefined);
     return Promise.resolve({

@@ -47,8 +47,26 @@ export interface RangedMedia {
   finalUrl: string;
 }
 
+/** A fetch stopped by `stopAt` after the media's first bytes, having written nothing. */
+export interface StoppedAtHead {
+  stopped: true;
+}
+
+/** Rules applied to a URL's first bytes before the rest is fetched. */
+export interface HeadRules {
+  rangeRead: RangeReadRule;
+  /**
+   * Sees the first bytes (those of the range probe, or the head of a body sent whole) before anything is
+   * written: true stops the fetch there, so a body that belongs elsewhere is not downloaded.
+   */
+  stopAt?: (head: Buffer) => boolean;
+}
+
 /** Bytes looked at to decide whether to read by range: enough to recognise any container. */
 const HEAD_BYTES = 4096;
+
+/** Thrown through the body's pipeline to stop it at its head; never leaves the fetcher. */
+class StopAtHead extends Error {}
 
 /** Downloads of user-supplied URLs, through the guarded client, bounded in bytes and time. */
 export class MediaFetcher {
@@ -84,21 +102,22 @@ export class MediaFetcher {
   async fetchToFile(
     url: string,
     filePath: string,
-    limits: FetchLimits & { rangeRead: RangeReadRule },
-  ): Promise<FetchedFile | RangedMedia>;
+    limits: FetchLimits & HeadRules,
+  ): Promise<FetchedFile | RangedMedia | StoppedAtHead>;
   async fetchToFile(
     url: string,
     filePath: string,
-    limits: FetchLimits & { rangeRead?: RangeReadRule },
-  ): Promise<FetchedFile | RangedMedia> {
+    limits: FetchLimits & Partial<HeadRules>,
+  ): Promise<FetchedFile | RangedMedia | StoppedAtHead> {
     let file: WriteStream | undefined;
     try {
       return await this.client.withDeadline(this.timeoutMs, limits.signal, async (transfer) => {
         const opened = await this.openOrRange(url, limits, transfer);
-        if ('ranged' in opened) return opened;
+        if (!('response' in opened)) return opened;
         const { response, decoder, finalUrl } = opened;
         file = createWriteStream(filePath);
-        await pipeline(response, decoder, limitBytes(limits), file);
+        const gate = limits.stopAt ? headGate(limits.stopAt) : new PassThrough();
+        await pipeline(response, decoder, limitBytes(limits), gate, file);
         return { bytes: file.bytesWritten, contentType: response.headers['content-type'], finalUrl };
       });
     } catch (err) {
@@ -108,6 +127,7 @@ export class MediaFetcher {
         if (!closing.closed) await new Promise<void>((resolve) => closing.once('close', () => resolve()));
         await rm(filePath, { force: true });
       }
+      if (err instanceof StopAtHead) return { stopped: true };
       throw err;
     }
   }
@@ -119,9 +139,9 @@ export class MediaFetcher {
    */
   private async openOrRange(
     url: string,
-    limits: ByteLimit & { rangeRead?: RangeReadRule },
+    limits: ByteLimit & Partial<HeadRules>,
     transfer: AbortController,
-  ): Promise<Opened | RangedMedia> {
+  ): Promise<Opened | RangedMedia | StoppedAtHead> {
     const { rangeRead } = limits;
     if (!rangeRead) return this.open(url, limits, transfer);
     const { response, finalUrl } = await this.client.get(
@@ -133,6 +153,7 @@ export class MediaFetcher {
     const version = versionOf(response, 0);
     const head = version ? await firstBytes(response, HEAD_BYTES) : undefined;
     response.destroy();
+    if (head && limits.stopAt?.(head)) return { stopped: true };
     if (version && head && version.totalBytes >= rangeRead.minBytes && rangeRead.accept(head)) {
       return { ranged: true, version, finalUrl };
     }
@@ -198,6 +219,36 @@ function decoderFor(encoding: string): Transform {
     default:
       throw new DownloadFailedError('unsupported Content-Encoding', false);
   }
+}
+
+/**
+ * Holds back a body's first HEAD_BYTES (all of a shorter body) until `stopAt` has seen them, for an origin
+ * that ignored the probe's Range and sent the whole file: a true answer stops the transfer there.
+ */
+function headGate(stopAt: (head: Buffer) => boolean): Transform {
+  let held: Buffer[] = [];
+  let length = 0;
+  let passed = false;
+  const release = (callback: (err?: Error | null, data?: Buffer) => void) => {
+    const head = Buffer.concat(held);
+    held = [];
+    passed = true;
+    if (stopAt(head.subarray(0, HEAD_BYTES))) callback(new StopAtHead());
+    else callback(null, head);
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (passed) return callback(null, chunk);
+      held.push(chunk);
+      length += chunk.length;
+      if (length < HEAD_BYTES) return callback();
+      release(callback);
+    },
+    flush(callback) {
+      if (passed) callback();
+      else release(callback);
+    },
+  });
 }
 
 /** Counts bytes as they stream, since Content-Length can lie or be absent. */

@@ -1,12 +1,15 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   DETECT_JOB_NAME,
   QUEUES,
   type DetectJobData,
   type DetectJobProgress,
   type DetectJobResult,
+  type DetectJobReturn,
+  type LaneMove,
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
+import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import { InternalError } from '../../shared/errors/errors.js';
 import { encodeJobError } from '../../shared/errors/job-error-codec.js';
@@ -18,13 +21,19 @@ import { createRedis, type RedisClient } from '../../shared/queue/redis-connecti
 
 /** What a handler sees of a BullMQ job. */
 export interface DetectJob {
+  /** The id the client was given, which answers and crops carry (a moved job's original id). */
   id: string;
   kind: QueueKind;
   data: DetectJobData;
   updateProgress(progress: DetectJobProgress): Promise<void>;
 }
 
-export type DetectJobHandler = (job: DetectJob) => Promise<DetectJobResult>;
+/** A handler's answer for a job whose bytes belong to the other queue: it is moved there (see `LaneMove`). */
+export interface OtherLane {
+  otherLane: true;
+}
+
+export type DetectJobHandler = (job: DetectJob) => Promise<DetectJobResult | OtherLane>;
 
 export interface DetectWorkerOptions {
   redis: RedisSettings;
@@ -43,7 +52,11 @@ export interface DetectWorkerOptions {
    */
   stalledIntervalMs?: number;
   /** Called when a job ends, for metrics. */
-  onJobEnd?: (kind: QueueKind, outcome: 'completed' | 'failed' | 'retried', seconds: number) => void;
+  onJobEnd?: (
+    kind: QueueKind,
+    outcome: 'completed' | 'moved' | 'failed' | 'retried',
+    seconds: number,
+  ) => void;
   /** Logs Redis being unreachable once per retry interval instead of once per connection and attempt. */
   outage?: RedisOutageLog;
   /** Called once a job is done for good: completed, or failed with no retry left (callbacks). */
@@ -57,8 +70,10 @@ export interface DetectWorkerOptions {
  * user-facing error, encoded.
  */
 export class DetectWorkerRepository {
-  private readonly workers: Worker<DetectJobData, DetectJobResult>[] = [];
+  private readonly workers: Worker<DetectJobData, DetectJobReturn>[] = [];
   private readonly clients: RedisClient[] = [];
+  /** Where jobs that belong to the other lane are queued. */
+  private lanes: Record<QueueKind, Queue<DetectJobData, DetectJobReturn>> | undefined;
 
   constructor(
     private readonly options: DetectWorkerOptions,
@@ -67,10 +82,19 @@ export class DetectWorkerRepository {
   ) {}
 
   async start(): Promise<void> {
+    const producer = createRedis(this.options.redis, 'worker', 'facedetect-worker-lanes');
+    this.clients.push(producer);
+    const lane = (kind: QueueKind) =>
+      new Queue<DetectJobData, DetectJobReturn>(QUEUES[kind], {
+        connection: producer,
+        prefix: this.options.prefix,
+      });
+    this.lanes = { image: lane('image'), video: lane('video') };
+    for (const queue of Object.values(this.lanes)) queue.on('error', () => undefined);
     for (const kind of Object.keys(QUEUES) as QueueKind[]) {
       const connection = createRedis(this.options.redis, 'worker', `facedetect-worker-${kind}`);
       this.clients.push(connection);
-      const worker = new Worker<DetectJobData, DetectJobResult>(
+      const worker = new Worker<DetectJobData, DetectJobReturn>(
         QUEUES[kind],
         (job) => this.process(kind, job),
         {
@@ -94,17 +118,18 @@ export class DetectWorkerRepository {
   /** Stops taking jobs and waits for the active ones to finish (BullMQ `close`). */
   async close(force = false): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close(force)));
+    await Promise.all(Object.values(this.lanes ?? {}).map((q) => q.close()));
     // BullMQ leaves a connection it was handed open on close.
     for (const client of this.clients) client.disconnect();
   }
 
-  private async process(kind: QueueKind, job: Job<DetectJobData, DetectJobResult>): Promise<DetectJobResult> {
+  private async process(kind: QueueKind, job: Job<DetectJobData, DetectJobReturn>): Promise<DetectJobReturn> {
     if (job.name !== DETECT_JOB_NAME) throw new UnrecoverableError(`unknown job name ${job.name}`);
     const started = performance.now();
     const log = this.log.child({ jobId: job.id, requestId: job.data.requestId, queue: QUEUES[kind] });
     const elapsed = () => (performance.now() - started) / 1000;
     const detectJob: DetectJob = {
-      id: job.id!,
+      id: job.data.movedFrom ?? job.id!,
       kind,
       data: job.data,
       updateProgress: (p) => job.updateProgress(p),
@@ -113,6 +138,12 @@ export class DetectWorkerRepository {
     log.info({ attempt: job.attemptsMade + 1 }, 'job started');
     try {
       const result = await this.handler(detectJob);
+      if ('otherLane' in result) {
+        const move = await this.move(kind, job);
+        log.info({ seconds: elapsed(), movedTo: move.movedTo }, 'job moved to the lane of its bytes');
+        this.options.onJobEnd?.(kind, 'moved', elapsed());
+        return move;
+      }
       log.info({ seconds: elapsed() }, 'job completed');
       this.options.onJobEnd?.(kind, 'completed', elapsed());
       await this.final(detectJob, { result }, log);
@@ -136,6 +167,22 @@ export class DetectWorkerRepository {
         await this.final(detectJob, { error: err instanceof AppError ? err : new InternalError() }, log);
       throw err instanceof AppError ? new Error(encodeJobError(err)) : err;
     }
+  }
+
+  /**
+   * Queues the job in the other lane under the linked id, with its own retry and retention options, as a
+   * first attempt there. Adding an id that exists is a no-op, so a retried move queues it once. The other
+   * queue's MAX_QUEUE_DEPTH is not applied: the job was accepted, and each job moves at most once.
+   */
+  private async move(from: QueueKind, job: Job<DetectJobData, DetectJobReturn>): Promise<LaneMove> {
+    const movedTo = linkedJobId(job.id!);
+    const { attempts, backoff, removeOnComplete, removeOnFail } = job.opts;
+    await this.lanes![otherLane(from)].add(
+      DETECT_JOB_NAME,
+      { ...job.data, movedFrom: job.id! },
+      { jobId: movedTo, attempts, backoff, removeOnComplete, removeOnFail },
+    );
+    return { movedTo };
   }
 
   /** A failing end-of-job hook (callback queueing) must not change the job's own outcome. */

@@ -8,7 +8,7 @@ import type { FaceDetectionService } from '../detection/face-detection.service.j
 import type { GuardedHttpClient } from '../fetch/guarded-http-client.js';
 import type { FileVersion } from '../fetch/range-answer.js';
 import { RangeProxy } from '../fetch/range-proxy.js';
-import type { DetectJob } from '../queue/detect-worker.repository.js';
+import type { DetectJob, OtherLane } from '../queue/detect-worker.repository.js';
 import type { BitmapConverter } from '../media/bitmap-converter.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { MediaDetectionService } from './media-detection.service.js';
@@ -43,14 +43,20 @@ export class DetectJobService {
     private readonly metrics: WorkerMetrics,
   ) {}
 
-  async handle(job: DetectJob): Promise<DetectJobResult> {
+  /**
+   * `{ otherLane: true }` when the bytes belong to the other queue (a URL's extension guessed wrong): the
+   * caller moves the job there. A job that moved once runs where it is.
+   */
+  async handle(job: DetectJob): Promise<DetectJobResult | OtherLane> {
     // Only downloads need a folder: making and removing one for every uploaded image cost about 1 ms of
     // the event loop per job.
     let workDir: string | undefined;
     const makeWorkDir = async () => (workDir ??= await mkdtemp(path.join(os.tmpdir(), 'facedetect-')));
     const { options } = job.data;
     try {
-      const media = await this.media.load(job.data.source, makeWorkDir);
+      const lane = job.data.movedFrom === undefined ? job.kind : undefined;
+      const media = await this.media.load(job.data.source, makeWorkDir, lane);
+      if (media.kind === 'other-lane') return { otherLane: true };
       if (media.kind === 'image') {
         const facesObj = await this.detectImage(job.id, await this.bitmaps.toDecodable(media.bytes), options);
         if (job.data.source.kind === 'blob') await this.blobs.delete(job.data.source.key);

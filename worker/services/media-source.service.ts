@@ -1,6 +1,6 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { DetectJobData } from '../../shared/contract/detect-job.contract.js';
+import type { DetectJobData, QueueKind } from '../../shared/contract/detect-job.contract.js';
 import {
   MediaExpiredError,
   PayloadTooLargeError,
@@ -23,11 +23,15 @@ export interface MediaSourceOptions {
   rangeReadMinBytes: number;
 }
 
-/** Where a job's media is: bytes in memory, a downloaded file, or a remote video to read by range. */
+/**
+ * Where a job's media is: bytes in memory, a downloaded file, or a remote video to read by range; or, for a
+ * job asked to stay in its lane, that the first bytes are of the other kind (nothing more was fetched).
+ */
 export type Media =
   | { kind: 'image'; bytes: Buffer }
   | { kind: 'video'; file: string }
-  | { kind: 'ranged-video'; url: string; version: FileVersion };
+  | { kind: 'ranged-video'; url: string; version: FileVersion }
+  | { kind: 'other-lane' };
 
 /** Gets a job's media from Redis or its URL and tells what it is by its bytes, refusing what cannot be media. */
 export class MediaSourceService {
@@ -38,7 +42,12 @@ export class MediaSourceService {
     private readonly metrics: WorkerMetrics,
   ) {}
 
-  async load(source: DetectJobData['source'], makeWorkDir: () => Promise<string>): Promise<Media> {
+  /** With `lane`, a URL whose first bytes are of the other kind is left there, answering `other-lane`. */
+  async load(
+    source: DetectJobData['source'],
+    makeWorkDir: () => Promise<string>,
+    lane?: QueueKind,
+  ): Promise<Media> {
     if (source.kind === 'blob') {
       const bytes = await this.blobs.get(source.key);
       if (!bytes) {
@@ -55,7 +64,9 @@ export class MediaSourceService {
         minBytes: this.options.rangeReadMinBytes,
         accept: (head: Buffer) => sniffMedia(head).kind === 'video',
       },
+      stopAt: lane && ((head: Buffer) => belongsElsewhere(head, lane)),
     });
+    if ('stopped' in fetched) return { kind: 'other-lane' };
     if ('ranged' in fetched) return { kind: 'ranged-video', url: fetched.finalUrl, version: fetched.version };
     this.metrics.downloadBytes.inc(fetched.bytes);
     return this.identify(file);
@@ -84,6 +95,12 @@ export class MediaSourceService {
     }
     return { kind: 'image', bytes: await readFile(file) };
   }
+}
+
+/** Bytes that are recognisably of the other lane's kind; unknown bytes stay, to be refused where they are. */
+function belongsElsewhere(head: Buffer, lane: QueueKind): boolean {
+  const { kind } = sniffMedia(head);
+  return kind !== 'unknown' && kind !== lane;
 }
 
 /** An SVG document's start: the root element, after any XML declaration, comments and doctype. */

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { absolutizeFaceUrls } from '../../shared/contract/absolute-face-urls.js';
 import type { DetectSuccess, ErrorAnswer } from '../../shared/contract/api-contract.js';
 import type { DetectJobResult, WebhookJobData } from '../../shared/contract/detect-job.contract.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
@@ -32,9 +33,18 @@ export class WebhookService {
   ): Promise<void> => {
     const url = job.data.callbackUrl;
     if (!url) return;
+    const { publicBase } = job.data;
     const answer: FinalAnswer =
       'result' in outcome
-        ? { error_code: 0, error_msg: 'SUCCESS', job_id: job.id, faces_obj: outcome.result.faces_obj }
+        ? {
+            error_code: 0,
+            error_msg: 'SUCCESS',
+            job_id: job.id,
+            // The links a poll of the job answers: complete, as the gateway completes them.
+            faces_obj: publicBase
+              ? absolutizeFaceUrls(outcome.result.faces_obj, publicBase)
+              : outcome.result.faces_obj,
+          }
         : { error_code: 1, error_msg: outcome.error.message, job_id: job.id, faces_obj: {} };
     await this.queue.enqueue({ url, jobId: job.id, body: JSON.stringify(answer) });
   };
