@@ -64,6 +64,56 @@ describe('estimatePose', () => {
     expect(b.pitch).to.be.closeTo(a.pitch, 0.2);
   });
 
+  /** Landmarks as a real face gives them: not the generic face, and not quite a rigid view of one. */
+  const realFaces: [number, number][][] = [
+    [
+      [231, 260],
+      [318, 251],
+      [296, 318],
+      [245, 362],
+      [309, 357],
+    ],
+    [
+      [402, 188],
+      [455, 199],
+      [452, 230],
+      [401, 260],
+      [441, 267],
+    ],
+    [
+      [120, 140],
+      [168, 131],
+      [133, 178],
+      [129, 206],
+      [170, 199],
+    ],
+  ];
+
+  it('when real landmarks are turned by θ within the picture, then θ is added to roll and yaw and pitch stay', () => {
+    for (const [i, points] of realFaces.entries()) {
+      const a = estimatePose(points);
+      for (const theta of [-35, -20, 7, 20, 90]) {
+        const [c, s] = [Math.cos(rad(theta)), Math.sin(rad(theta))];
+        const turned = points.map(([x, y]) => [500 + c * x - s * y, 300 + s * x + c * y] as [number, number]);
+        const b = estimatePose(turned);
+        const added = ((((b.roll - a.roll) % 360) + 540) % 360) - 180;
+        expect(added, `face ${i} turned ${theta}°`).to.be.closeTo(theta, 0.11);
+        expect(b.yaw, `face ${i} turned ${theta}°`).to.be.closeTo(a.yaw, 0.11);
+        expect(b.pitch, `face ${i} turned ${theta}°`).to.be.closeTo(a.pitch, 0.11);
+      }
+    }
+  });
+
+  it('when real landmarks are mirrored, then yaw and roll are negated exactly', () => {
+    for (const [i, points] of realFaces.entries()) {
+      const mirrored = [points[1]!, points[0]!, points[2]!, points[4]!, points[3]!].map(
+        ([x, y]) => [640 - x, y] as [number, number],
+      );
+      const [a, b] = [estimatePose(points), estimatePose(mirrored)];
+      expect([b.yaw, b.pitch, b.roll], `face ${i}`).to.deep.equal([-a.yaw || 0, a.pitch, -a.roll || 0]);
+    }
+  });
+
   it('when the points are degenerate, then the pose is still finite', () => {
     const pose = estimatePose([
       [0, 0],

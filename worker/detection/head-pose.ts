@@ -30,23 +30,25 @@ const DEG = 180 / Math.PI;
  * - roll: the face's turn from upright within the picture, positive clockwise as seen; ±180 upside down;
  * - yaw: positive when the face turns toward image-right; pitch: positive when it tilts up.
  * All three come from a weak-perspective fit of the points to {@link GENERIC_FACE}: the affine map from
- * the model to the picture, least squares over the five points, orthonormalised into a rotation
- * R = Rroll · Rpitch · Ryaw (yaw applied first). Without yaw and pitch, roll is the eye line's angle.
+ * the model to the picture, least squares over the five points, replaced by the nearest pair of
+ * orthonormal rows (its polar factor), read as R = Rroll · Rpitch · Ryaw (yaw applied first). Without yaw
+ * and pitch, roll is the eye line's angle.
+ *
+ * Both steps commute with what a picture may undergo: turning the points by θ turns the affine map and its
+ * polar factor by θ, which adds exactly θ to roll; mirroring them (and swapping left and right) mirrors
+ * the map, which negates yaw and roll, as the model is symmetric. Normalising the rows one at a time, as
+ * this did before, does not commute with a turn: turning the same points by 20° added up to 0.6° too much or
+ * too little on the development portraits (test/fixtures/pose-dev).
  *
  * Limits: five points are few and one face is not the generic one, so expect ±10° on yaw and pitch for a
- * near-frontal face, more past 45° of yaw, where the far eye's landmark is a guess. A mirror image flips
- * the signs of yaw and roll exactly, as the model is symmetric.
+ * near-frontal face, more past 45° of yaw, where the far eye's landmark is a guess.
  */
 export function estimatePose(points: readonly (readonly [number, number])[]): HeadPose {
   const a = fitAffine(points, GENERIC_FACE);
   if (!a) return { yaw: 0, pitch: 0, roll: 0 };
-  const r0 = normalise(a[0]);
-  const r1 = normalise(a[1]);
-  // Symmetric orthonormalisation: neither row is favoured.
-  const c = normalise(add(r0, r1));
-  const d = normalise(sub(r0, r1));
-  const row0 = scale(add(c, d), Math.SQRT1_2);
-  const row1 = scale(sub(c, d), Math.SQRT1_2);
+  const rows = nearestOrthonormal(a[0], a[1]);
+  if (!rows) return { yaw: 0, pitch: 0, roll: 0 };
+  const [row0, row1] = rows;
   const row2 = cross(row0, row1);
   const pitch = Math.asin(Math.max(-1, Math.min(1, -row2[1]))) * DEG;
   const yaw = Math.atan2(row2[0], row2[2]) * DEG;
@@ -80,6 +82,24 @@ function fitAffine(points: readonly (readonly [number, number])[], model: readon
   return [times(xtm[0]!), times(xtm[1]!)] as const;
 }
 
+/**
+ * (A·Aᵀ)^-½ · A for the 2×3 A with rows `a0`, `a1`: the orthonormal rows closest to them, least squares.
+ * Uses √S = (S + √det S · I) / √(tr S + 2√det S) for the symmetric positive 2×2 S = A·Aᵀ.
+ */
+function nearestOrthonormal(a0: Vec3, a1: Vec3): [Vec3, Vec3] | undefined {
+  const [p, q, r] = [dot(a0, a0), dot(a0, a1), dot(a1, a1)];
+  const rootDet = Math.sqrt(Math.max(0, p * r - q * q));
+  const norm = Math.sqrt(p + r + 2 * rootDet);
+  if (rootDet < 1e-12 || norm < 1e-12) return undefined;
+  // √S = [[p + rootDet, q], [q, r + rootDet]] / norm, whose inverse is below; det √S = rootDet.
+  const [s00, s01, s11] = [
+    (r + rootDet) / norm / rootDet,
+    -q / norm / rootDet,
+    (p + rootDet) / norm / rootDet,
+  ];
+  return [add(scale(a0, s00), scale(a1, s01)), add(scale(a0, s01), scale(a1, s11))];
+}
+
 function invert3(m: number[]): number[] | undefined {
   const [a, b, c, d, e, f, g, h, i] = m as [
     number,
@@ -110,13 +130,10 @@ function invert3(m: number[]): number[] | undefined {
 const add = (u: Vec3, v: Vec3): Vec3 => [u[0] + v[0], u[1] + v[1], u[2] + v[2]];
 const sub = (u: Vec3, v: Vec3): Vec3 => [u[0] - v[0], u[1] - v[1], u[2] - v[2]];
 const scale = (u: Vec3, k: number): Vec3 => [u[0] * k, u[1] * k, u[2] * k];
+const dot = (u: Vec3, v: Vec3) => u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
 const cross = (u: Vec3, v: Vec3): Vec3 => [
   u[1] * v[2] - u[2] * v[1],
   u[2] * v[0] - u[0] * v[2],
   u[0] * v[1] - u[1] * v[0],
 ];
-function normalise(u: Vec3): Vec3 {
-  const len = Math.hypot(...u);
-  return len > 0 ? scale(u, 1 / len) : u;
-}
 const round1 = (v: number) => Math.round(v * 10) / 10 || 0;
