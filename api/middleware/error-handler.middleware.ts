@@ -1,10 +1,10 @@
+import { tooLarge } from '../uploads/byte-limits.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { ErrorAnswer } from '../../shared/contract/api-contract.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import {
   InternalError,
   InvalidRequestError,
-  PayloadTooLargeError,
   QueueUnavailableError,
   RateLimitedError,
 } from '../../shared/errors/errors.js';
@@ -43,9 +43,7 @@ function toAppError(err: unknown, maxBodyBytes: number, logUnknown: (e: unknown)
   if (err instanceof AppError) return err;
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.too.large') {
-    return new PayloadTooLargeError(
-      `The request body is larger than the ${maxBodyBytes}-byte limit (MAX_BODY_BYTES); send a smaller image or use 'url'`,
-    );
+    return tooLarge('The request body', { bytes: maxBodyBytes, setting: 'MAX_BODY_BYTES' });
   }
   if (type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {

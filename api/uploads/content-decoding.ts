@@ -1,13 +1,9 @@
 import type { Request } from 'express';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import {
-  InvalidRequestError,
-  PayloadTooLargeError,
-  UnsupportedEncodingError,
-} from '../../shared/errors/errors.js';
+import { InvalidRequestError, UnsupportedEncodingError } from '../../shared/errors/errors.js';
 import type { AppError } from '../../shared/errors/app-error.js';
-import { declaredTooLarge, type ByteLimit } from './byte-limits.js';
+import { declaredTooLarge, tooLarge, type ByteLimit } from './byte-limits.js';
 
 /** The content codings the gateway inflates: those express.json inflates too, so every body takes the same. */
 const DECODERS = { gzip: createGunzip, deflate: createInflate, br: createBrotliDecompress } as const;
@@ -67,12 +63,7 @@ export function decodeBody(req: Request, coding: ContentCoding, wire: ByteLimit)
   };
   const count = (chunk: Buffer) => {
     received += chunk.length;
-    if (received > wire.bytes)
-      stop(
-        new PayloadTooLargeError(
-          `The ${coding} body is larger than the ${wire.bytes}-byte limit (${wire.setting}) as sent; send a smaller image or use 'url'`,
-        ),
-      );
+    if (received > wire.bytes) stop(tooLarge(`The ${coding} body`, wire, ' as sent'));
   };
   // A client gone mid-body never ends the request, and so never the decoder: end it here.
   const aborted = () => {

@@ -1,3 +1,4 @@
+import { UPLOAD_ADVICE } from '../uploads/byte-limits.js';
 import { InvalidRequestError, PayloadTooLargeError } from '../../shared/errors/errors.js';
 
 export interface ImagePayload {
@@ -49,7 +50,7 @@ export function parseImagePayload(img: string, maxBytes: number): ImagePayload {
   const size = Math.floor((body.length * 3) / 4) - padding;
   if (size > maxBytes) {
     throw new PayloadTooLargeError(
-      `'img' decodes to ${size} bytes, above the ${maxBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image or use 'url'`,
+      `'img' decodes to ${size} bytes, above the ${maxBytes}-byte limit (MAX_IMAGE_BYTES); ${UPLOAD_ADVICE}`,
     );
   }
   return { bytes: Buffer.from(body, encoding), declaredType };

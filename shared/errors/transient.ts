@@ -1,16 +1,22 @@
 import { AppError } from './app-error.js';
 
-/** Socket faults that say nothing about the request: the same job may well pass a moment later. */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
+/**
+ * Socket faults that say nothing about the request, with the words a user is told: the same job may well
+ * pass a moment later. The one list, for Redis and storage faults as for downloads.
+ */
+export const NETWORK_FAULTS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ECONNABORTED: 'connection aborted',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  EHOSTDOWN: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENETDOWN: 'network unreachable',
+  EPIPE: 'connection closed while sending',
+  EAI_AGAIN: 'name lookup failed for now',
+  ERR_STREAM_PREMATURE_CLOSE: 'connection closed before the body was complete',
+};
 
 /** ioredis's names for a connection that is down or gave up on a command. */
 const REDIS_FAULTS = new Set(['MaxRetriesPerRequestError']);
@@ -32,6 +38,6 @@ export function isTransient(err: unknown): boolean {
   if (err instanceof AppError) return err.retryable;
   if (!(err instanceof Error)) return false;
   const code = (err as NodeJS.ErrnoException).code;
-  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  if (typeof code === 'string' && Object.hasOwn(NETWORK_FAULTS, code)) return true;
   return REDIS_FAULTS.has(err.name) || REDIS_CLOSED.test(err.message) || REDIS_FAILOVER.test(err.message);
 }

@@ -258,20 +258,20 @@ describe('MediaFetcher', () => {
 
   describe('fetchBuffer', () => {
     it('when the server answers 200, then the body, content type and final URL come back', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/image`, { maxBytes: LIMIT });
+      const result = await fetcher.fetchBuffer(`${base}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.equals(IMAGE)).to.equal(true);
       expect(result.contentType).to.equal('image/jpeg');
       expect(result.finalUrl).to.equal(`${base}/image`);
     });
 
     it('when the body is empty, then an empty buffer comes back', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/empty`, { maxBytes: LIMIT });
+      const result = await fetcher.fetchBuffer(`${base}/empty`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.length).to.equal(0);
     });
 
     it('when fetching by host name, then the Host header keeps the name and no Accept-Encoding is sent', async () => {
       const url = `${base.replace('127.0.0.1', 'localhost')}/headers`;
-      const result = await fetcher.fetchBuffer(url, { maxBytes: LIMIT });
+      const result = await fetcher.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       const headers = JSON.parse(result.bytes.toString()) as http.IncomingHttpHeaders;
       expect(headers.host).to.equal(new URL(url).host);
       expect(headers).not.to.have.property('accept-encoding');
@@ -286,7 +286,7 @@ describe('MediaFetcher', () => {
       '',
     ]) {
       it(`when the URL is ${JSON.stringify(url)}, then it fails with "Invalid URL format" (400)`, async () => {
-        const err = await rejection(fetcher.fetchBuffer(url, { maxBytes: LIMIT }));
+        const err = await rejection(fetcher.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
         expect(err.message).to.equal('Invalid URL format');
         expect(err.httpStatus).to.equal(400);
       });
@@ -295,16 +295,23 @@ describe('MediaFetcher', () => {
     for (const host of ['127.0.0.1', 'localhost', '[::1]', '[::ffff:127.0.0.1]', '0x7f000001', '0.0.0.0']) {
       it(`when the host is ${host} and private addresses are not allowed, then the address is refused`, async () => {
         const port = new URL(base).port;
-        const err = await rejection(guarded.fetchBuffer(`http://${host}:${port}/image`, { maxBytes: LIMIT }));
+        const err = await rejection(
+          guarded.fetchBuffer(`http://${host}:${port}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        );
         expect(err.message).to.equal(ADDRESS_REFUSED);
         expect(err.retryable).to.equal(false);
       });
     }
 
     it('when an allowed server redirects to a refused address, then the fetch is refused before contacting it', async () => {
-      const first = await onlyFirstAllowed.fetchBuffer(`${base}/image`, { maxBytes: LIMIT });
+      const first = await onlyFirstAllowed.fetchBuffer(`${base}/image`, {
+        bytes: LIMIT,
+        setting: 'TEST_LIMIT',
+      });
       expect(first.bytes.equals(IMAGE)).to.equal(true);
-      const err = await rejection(onlyFirstAllowed.fetchBuffer(`${base}/to-second`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        onlyFirstAllowed.fetchBuffer(`${base}/to-second`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal(REDIRECT_REFUSED);
       expect(secondHits).to.equal(0);
     });
@@ -313,7 +320,7 @@ describe('MediaFetcher', () => {
       // The name exists nowhere but in the stub: had the socket resolved it again, the fetch would fail.
       const url = `${base.replace('127.0.0.1', 'media.invalid')}/headers`;
       const result = await withStubbedLookup(Promise.resolve([{ address: '127.0.0.1', family: 4 }]), () =>
-        onlyFirstAllowed.fetchBuffer(url, { maxBytes: LIMIT }),
+        onlyFirstAllowed.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect((JSON.parse(result.bytes.toString()) as http.IncomingHttpHeaders).host).to.equal(
         new URL(url).host,
@@ -328,7 +335,7 @@ describe('MediaFetcher', () => {
       const url = `${base.replace('127.0.0.1', 'media.invalid')}/image`;
       const err = await rejection(
         withStubbedLookup(Promise.resolve(answer), () =>
-          onlyFirstAllowed.fetchBuffer(url, { maxBytes: LIMIT }),
+          onlyFirstAllowed.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
         ),
       );
       expect(err.message).to.equal(ADDRESS_REFUSED);
@@ -338,7 +345,7 @@ describe('MediaFetcher', () => {
       const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND media.invalid'), { code: 'ENOTFOUND' });
       const err = await rejection(
         withStubbedLookup(Promise.reject(notFound), () =>
-          fetcher.fetchBuffer('http://media.invalid/image', { maxBytes: LIMIT }),
+          fetcher.fetchBuffer('http://media.invalid/image', { bytes: LIMIT, setting: 'TEST_LIMIT' }),
         ),
       );
       expect(err.message).to.equal('Failed to download media from URL: could not resolve host media.invalid');
@@ -359,7 +366,7 @@ describe('MediaFetcher', () => {
         const url = `https://media.test:${(server.address() as AddressInfo).port}/image`;
         const err = await rejection(
           withStubbedLookup(Promise.resolve([{ address: '127.0.0.1', family: 4 }]), () =>
-            onlyFirstAllowed.fetchBuffer(url, { maxBytes: LIMIT }),
+            onlyFirstAllowed.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
           ),
         );
         expect(err.message).to.equal(
@@ -374,31 +381,37 @@ describe('MediaFetcher', () => {
     });
 
     it('when redirects cross to another allowed host, then the final URL is the last hop', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/to-second`, { maxBytes: LIMIT });
+      const result = await fetcher.fetchBuffer(`${base}/to-second`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.equals(IMAGE)).to.equal(true);
       expect(result.finalUrl).to.equal(`${secondBase}/image`);
     });
 
     it('when the chain has 5 redirects, then it is followed to the end', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/redirect/4`, { maxBytes: LIMIT });
+      const result = await fetcher.fetchBuffer(`${base}/redirect/4`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.equals(IMAGE)).to.equal(true);
       expect(result.finalUrl).to.equal(`${base}/image`);
     });
 
     it('when the chain has more than 5 redirects, then it fails without retry', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/redirect/5`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/redirect/5`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: more than 5 redirects');
       expect(err.retryable).to.equal(false);
     });
 
     it('when a redirect points to a non-HTTP URL, then it fails without retry', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/to-ftp`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/to-ftp`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal(`'url' is refused: ${URL_REFUSALS.redirectScheme}`);
       expect(err.retryable).to.equal(false);
     });
 
     it('when the server answers 404, then it fails with the status and without retry', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/status/404`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/status/404`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: HTTP 404');
       expect(err.code).to.equal('DOWNLOAD_FAILED');
       expect(err.httpStatus).to.equal(502);
@@ -407,7 +420,9 @@ describe('MediaFetcher', () => {
 
     for (const status of [503, 429]) {
       it(`when the server answers ${status}, then the failure is retryable`, async () => {
-        const err = await rejection(fetcher.fetchBuffer(`${base}/status/${status}`, { maxBytes: LIMIT }));
+        const err = await rejection(
+          fetcher.fetchBuffer(`${base}/status/${status}`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        );
         expect(err.message).to.equal(`Failed to download media from URL: HTTP ${status}`);
         expect(err.retryable).to.equal(true);
       });
@@ -416,25 +431,33 @@ describe('MediaFetcher', () => {
     it('when nothing listens on the port, then the failure is retryable', async () => {
       const { server, base: closedBase } = await listen('127.0.0.1', () => undefined);
       await shutdown(server);
-      const err = await rejection(fetcher.fetchBuffer(`${closedBase}/image`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${closedBase}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: connection refused');
       expect(err.retryable).to.equal(true);
     });
 
     it('when the connection drops mid-body, then the failure is retryable', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/cut`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/cut`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: connection reset');
       expect(err.retryable).to.equal(true);
     });
 
     it('when the server stops sending mid-body, then it fails as stalled and retryable', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/stall`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/stall`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: no data for 300 ms');
       expect(err.retryable).to.equal(true);
     });
 
     it('when the server never answers, then it fails as stalled', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/silent`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/silent`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: no data for 300 ms');
     });
 
@@ -444,7 +467,9 @@ describe('MediaFetcher', () => {
         stallTimeoutMs: 300,
         timeoutMs: 400,
       });
-      const err = await rejection(impatient.fetchBuffer(`${base}/trickle`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        impatient.fetchBuffer(`${base}/trickle`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: timed out after 400 ms');
       expect(err.retryable).to.equal(true);
     });
@@ -452,7 +477,11 @@ describe('MediaFetcher', () => {
     it("when the caller's signal aborts, then the fetch rejects with the signal's reason", async () => {
       abortOnRequest = new AbortController();
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/abort`, { maxBytes: LIMIT, signal: abortOnRequest.signal }),
+        fetcher.fetchBuffer(`${base}/abort`, {
+          bytes: LIMIT,
+          setting: 'TEST_LIMIT',
+          signal: abortOnRequest.signal,
+        }),
       );
       expect(err.message).to.equal('job cancelled');
     });
@@ -460,7 +489,8 @@ describe('MediaFetcher', () => {
     it('when the signal is already aborted, then nothing is fetched', async () => {
       const err = await rejection(
         fetcher.fetchBuffer(`${base}/image`, {
-          maxBytes: LIMIT,
+          bytes: LIMIT,
+          setting: 'TEST_LIMIT',
           signal: AbortSignal.abort(new Error('gone')),
         }),
       );
@@ -468,43 +498,58 @@ describe('MediaFetcher', () => {
     });
 
     it('when the body exceeds the limit without a Content-Length, then it fails with 413 naming the limit', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/undeclared-big`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/undeclared-big`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.httpStatus).to.equal(413);
       expect(err.message).to.include(`${LIMIT}-byte limit`);
     });
 
     it('when the Content-Length is above the limit, then it fails with 413 before the body arrives', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/declared-big`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/declared-big`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.httpStatus).to.equal(413);
     });
 
     it('when a small gzip body inflates past the limit, then it fails with 413', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/gzip-bomb`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/gzip-bomb`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.httpStatus).to.equal(413);
       expect(err.message).to.include(`${LIMIT}-byte limit`);
     });
 
     for (const encoding of ['gzip', 'br']) {
       it(`when the server sends a ${encoding} body unasked, then the decoded bytes come back`, async () => {
-        const result = await fetcher.fetchBuffer(`${base}/${encoding}`, { maxBytes: LIMIT });
+        const result = await fetcher.fetchBuffer(`${base}/${encoding}`, {
+          bytes: LIMIT,
+          setting: 'TEST_LIMIT',
+        });
         expect(result.bytes.equals(IMAGE)).to.equal(true);
       });
     }
 
     it('when the server answers with malformed HTTP, then it fails without retry', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/malformed`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/malformed`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: malformed HTTP response');
       expect(err.retryable).to.equal(false);
     });
 
     it('when the gzip body is corrupt, then it fails without retry', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/bad-gzip`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/bad-gzip`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: corrupt compressed body');
       expect(err.retryable).to.equal(false);
     });
 
     it('when the Content-Encoding is unknown, then it fails without retry', async () => {
-      const err = await rejection(fetcher.fetchBuffer(`${base}/compress`, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchBuffer(`${base}/compress`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal('Failed to download media from URL: unsupported Content-Encoding');
       expect(err.retryable).to.equal(false);
     });
@@ -513,7 +558,10 @@ describe('MediaFetcher', () => {
   describe('fetchToFile', () => {
     it('when the fetch succeeds, then the file holds the body and its size is reported', async () => {
       const file = path.join(tmp, 'ok.bin');
-      const result = await fetcher.fetchToFile(`${base}/image`, file, { maxBytes: LIMIT });
+      const result = await fetcher.fetchToFile(`${base}/image`, file, {
+        bytes: LIMIT,
+        setting: 'TEST_LIMIT',
+      });
       expect(result).to.deep.equal({
         bytes: IMAGE.length,
         contentType: 'image/jpeg',
@@ -524,27 +572,34 @@ describe('MediaFetcher', () => {
 
     it('when the body exceeds the limit mid-stream, then it fails with 413 and no file is left', async () => {
       const file = path.join(tmp, 'big.bin');
-      const err = await rejection(fetcher.fetchToFile(`${base}/undeclared-big`, file, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchToFile(`${base}/undeclared-big`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.httpStatus).to.equal(413);
       expect(await exists(file)).to.equal(false);
     });
 
     it('when the server stalls mid-body, then no partial file is left', async () => {
       const file = path.join(tmp, 'stall.bin');
-      const err = await rejection(fetcher.fetchToFile(`${base}/stall`, file, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchToFile(`${base}/stall`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.retryable).to.equal(true);
       expect(await exists(file)).to.equal(false);
     });
 
     it('when the file cannot be written, then the file system error surfaces, not a download failure', async () => {
       const file = path.join(tmp, 'no-such-dir', 'x.bin');
-      const err = await rejection(fetcher.fetchToFile(`${base}/image`, file, { maxBytes: LIMIT }));
+      const err = await rejection(
+        fetcher.fetchToFile(`${base}/image`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err).not.to.be.instanceOf(AppError);
       expect((err as NodeJS.ErrnoException).code).to.equal('ENOENT');
     });
 
     const headRules = (stopAt: (head: Buffer) => boolean) => ({
-      maxBytes: 100 * LIMIT,
+      bytes: 100 * LIMIT,
+      setting: 'TEST_LIMIT',
       rangeRead: { minBytes: 100 * LIMIT, accept: () => false },
       stopAt,
     });
@@ -587,7 +642,9 @@ describe('MediaFetcher', () => {
 
     it('when the address is refused, then no file is created', async () => {
       const file = path.join(tmp, 'refused.bin');
-      const err = await rejection(guarded.fetchToFile(`${base}/image`, file, { maxBytes: LIMIT }));
+      const err = await rejection(
+        guarded.fetchToFile(`${base}/image`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+      );
       expect(err.message).to.equal(ADDRESS_REFUSED);
       expect(await exists(file)).to.equal(false);
     });

@@ -1,3 +1,5 @@
+import { tooLarge, type ByteLimit } from '../../shared/errors/byte-limit.js';
+import { NETWORK_FAULTS } from '../../shared/errors/transient.js';
 import { MESSAGES } from '../../shared/contract/api-contract.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import {
@@ -6,26 +8,7 @@ import {
   PayloadTooLargeError,
 } from '../../shared/errors/errors.js';
 
-export interface ByteLimit {
-  /** Bytes of the decoded body; one more fails the fetch with PayloadTooLargeError. */
-  maxBytes: number;
-  /** The setting behind `maxBytes`, named in the error so an operator knows what to raise. */
-  limitName?: string;
-}
-
 const TLS_FAILURE = /^(EPROTO$|ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/;
-const NETWORK_FAULTS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ECONNABORTED: 'connection aborted',
-  ETIMEDOUT: 'connection timed out',
-  EHOSTUNREACH: 'host unreachable',
-  EHOSTDOWN: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ENETDOWN: 'network unreachable',
-  EPIPE: 'connection closed while sending',
-  ERR_STREAM_PREMATURE_CLOSE: 'connection closed before the body was complete',
-};
 export function parseHttpUrl(raw: string): URL {
   let url: URL;
   try {
@@ -38,11 +21,9 @@ export function parseHttpUrl(raw: string): URL {
   return url;
 }
 
-export function tooLarge({ maxBytes, limitName }: ByteLimit): PayloadTooLargeError {
-  const setting = limitName ? ` (${limitName})` : '';
-  return new PayloadTooLargeError(
-    `Media at the URL is larger than the ${maxBytes}-byte limit${setting}; use a smaller file`,
-  );
+/** Bytes of the decoded body, the setting they come from; one more fails the fetch. */
+export function mediaTooLarge(limit: ByteLimit): PayloadTooLargeError {
+  return tooLarge('Media at the URL', limit, 'use a smaller file');
 }
 
 /**
@@ -57,6 +38,6 @@ export function asFetchError(err: unknown): unknown {
   if (code.startsWith('HPE_'))
     return new DownloadFailedError('malformed HTTP response', false, { cause: err });
   if (code.startsWith('Z_')) return new DownloadFailedError('corrupt compressed body', false, { cause: err });
-  const fault = NETWORK_FAULTS[code];
+  const fault = Object.hasOwn(NETWORK_FAULTS, code) ? NETWORK_FAULTS[code] : undefined;
   return fault ? new DownloadFailedError(fault, true, { cause: err }) : err;
 }

@@ -5,7 +5,8 @@ import { PassThrough, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { DownloadFailedError } from '../../shared/errors/errors.js';
-import { tooLarge, type ByteLimit } from './fetch-errors.js';
+import { mediaTooLarge } from './fetch-errors.js';
+import type { ByteLimit } from '../../shared/errors/byte-limit.js';
 import { GuardedHttpClient, type GuardedHttpClientOptions } from './guarded-http-client.js';
 import { versionOf, type FileVersion } from './range-answer.js';
 
@@ -175,8 +176,8 @@ export class MediaFetcher {
       const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
       // A compressed body may legitimately be smaller on the wire than the limit, so only an
       // uncompressed declared length says anything about the decoded size.
-      if (encoding === 'identity' && Number(response.headers['content-length']) > limits.maxBytes) {
-        throw tooLarge(limits);
+      if (encoding === 'identity' && Number(response.headers['content-length']) > limits.bytes) {
+        throw mediaTooLarge(limits);
       }
       return { response, decoder: decoderFor(encoding), finalUrl };
     } catch (err) {
@@ -257,7 +258,7 @@ function limitBytes(limits: ByteLimit): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       total += chunk.length;
-      callback(total > limits.maxBytes ? tooLarge(limits) : null, chunk);
+      callback(total > limits.bytes ? mediaTooLarge(limits) : null, chunk);
     },
   });
 }

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../shared/errors/app-error.js';
 import { DownloadFailedError, PayloadTooLargeError } from '../../shared/errors/errors.js';
-import type { ByteLimit } from './fetch-errors.js';
+import type { ByteLimit } from '../../shared/errors/byte-limit.js';
 import { keepAliveAgents, type GuardedHttpClient } from './guarded-http-client.js';
 import { checkPiece, ifRangeFor, type FileVersion } from './range-answer.js';
 
@@ -67,7 +67,7 @@ export class RangeProxy {
     this.url = `http://127.0.0.1:${port}${path}`;
     this.pieceBytes = options.pieceBytes ?? 256 * 1024;
     // Every byte of the budget, piece by piece, and no more.
-    this.maxRequests = Math.ceil(options.maxBytes / this.pieceBytes) + 1;
+    this.maxRequests = Math.ceil(options.bytes / this.pieceBytes) + 1;
     this.signal = AbortSignal.any([options.signal, this.stopped.signal]);
     this.ifRange = ifRangeFor(options.version);
   }
@@ -136,7 +136,7 @@ export class RangeProxy {
   /** Re-reads and reads ahead count too: the budget bounds what the origin is asked for, not the file. */
   private overBudget(): PayloadTooLargeError {
     return new PayloadTooLargeError(
-      `Reading the video by range took more than the ${this.options.maxBytes}-byte budget (${this.options.limitName ?? 'MAX_VIDEO_BYTES'}); send a shorter video or fewer frames`,
+      `Reading the video by range took more than the ${this.options.bytes}-byte budget (${this.options.setting}); send a shorter video or fewer frames`,
     );
   }
 
@@ -187,7 +187,7 @@ export class RangeProxy {
           filled += chunk.length;
           this.bytesRead += chunk.length;
           this.lastOriginActivity = Date.now();
-          if (this.bytesRead > this.options.maxBytes) throw this.overBudget();
+          if (this.bytesRead > this.options.bytes) throw this.overBudget();
         }
         if (filled < length)
           throw new DownloadFailedError('connection closed before the body was complete', true);

@@ -88,8 +88,8 @@ export class DetectJobService {
       url: media.url,
       version: media.version,
       signal,
-      maxBytes: this.options.maxVideoBytes,
-      limitName: 'MAX_VIDEO_BYTES',
+      bytes: this.options.maxVideoBytes,
+      setting: 'MAX_VIDEO_BYTES',
     });
     try {
       return await this.video.detect(job, { kind: 'proxy', url: proxy.url }, options, signal);

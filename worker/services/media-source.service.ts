@@ -58,8 +58,8 @@ export class MediaSourceService {
     const file = path.join(await makeWorkDir(), 'media');
     // Whether it is an image is known only once the bytes are in, so the larger video limit bounds the download.
     const fetched = await this.fetcher.fetchToFile(source.url, file, {
-      maxBytes: this.options.maxVideoBytes,
-      limitName: 'MAX_VIDEO_BYTES',
+      bytes: this.options.maxVideoBytes,
+      setting: 'MAX_VIDEO_BYTES',
       rangeRead: {
         minBytes: this.options.rangeReadMinBytes,
         accept: (head: Buffer) => sniffMedia(head).kind === 'video',
