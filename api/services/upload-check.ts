@@ -1,9 +1,9 @@
+import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
 import { fileTypeFromBuffer } from 'file-type';
 import { InvalidRequestError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { ImageUpload } from '../validation/detect-request.schema.js';
 
-const IMAGE_FORMATS = 'send a JPEG, PNG, WebP, GIF, TIFF, BMP or AVIF image';
 const HEAD_BYTES = 512;
 
 /**
@@ -22,7 +22,7 @@ export async function checkUpload({ bytes, declaredType, name }: ImageUpload): P
     );
   }
   throw new UnsupportedMediaError(
-    `${name} is declared ${declaredType} but holds ${await describe(bytes)}, not an image in a supported format; ${IMAGE_FORMATS}`,
+    `${name} is declared ${declaredType} but holds ${await describe(bytes)}, not an image in a supported format; ${IMAGE_FORMATS_HINT}`,
   );
 }
 

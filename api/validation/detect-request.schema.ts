@@ -52,7 +52,7 @@ export const detectRequestSchema = z.object({
 type DetectRequestBody = z.infer<typeof detectRequestSchema>;
 
 /** Everything but the media: the options, which an upload sends as query parameters or form fields. */
-export type DetectOptions = Omit<DetectRequestBody, 'url' | 'img'>;
+export type RequestOptions = Omit<DetectRequestBody, 'url' | 'img'>;
 
 /** An image sent as the request's body or as a multipart part rather than as base64 in JSON. */
 export interface ImageUpload {
@@ -63,7 +63,7 @@ export interface ImageUpload {
   name: string;
 }
 
-export type DetectRequest = DetectOptions &
+export type DetectRequest = RequestOptions &
   ({ media: 'url'; url: string } | { media: 'img'; img: string } | { media: 'upload'; upload: ImageUpload });
 
 /** Every violation reported, each naming its field and rule. */
@@ -90,7 +90,7 @@ export function parseDetectRequest(body: unknown): DetectRequest {
 }
 
 /** The rules a schema cannot say, shared by JSON bodies and uploads. */
-export function checkOptions(options: DetectOptions): void {
+export function checkOptions(options: RequestOptions): void {
   if (options.callback_url === undefined) return;
   if (!isHttpUrl(options.callback_url)) {
     throw new InvalidRequestError("'callback_url' must be an http or https URL");

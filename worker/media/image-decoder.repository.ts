@@ -1,3 +1,4 @@
+import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
 import sharp from 'sharp';
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { Region } from '../../shared/contract/api-contract.js';
@@ -17,7 +18,6 @@ export interface ImageInfo {
 }
 
 /** What a refusal of an image format suggests instead. */
-export const IMAGE_FORMATS_HINT = 'send a JPEG, PNG, WebP, GIF, TIFF, BMP or AVIF image';
 
 /** HEIF brands whose pictures are HEVC-coded, which sharp's libvips is built without (patents). */
 const HEVC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);

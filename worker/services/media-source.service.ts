@@ -11,7 +11,7 @@ import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import type { MediaFetcher } from '../fetch/media-fetcher.js';
 import type { FileVersion } from '../fetch/range-answer.js';
-import { IMAGE_FORMATS_HINT } from '../media/image-decoder.repository.js';
+import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
 
 /** Downloads a URL to a file, or decides to read it by range; the guarded fetcher in production. */
 export type UrlFetcher = Pick<MediaFetcher, 'fetchToFile'>;
