@@ -140,6 +140,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       workerName: config.worker.name,
       videoTimeoutMs: config.video.jobTimeoutMs,
       ffmpegIdleTimeoutMs: config.video.idleTimeoutMs,
+      log,
     },
     metrics,
   );
