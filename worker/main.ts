@@ -131,6 +131,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
         maxImageBytes: config.limits.maxImageBytes,
         maxVideoBytes: config.limits.maxVideoBytes,
         rangeReadMinBytes: config.limits.rangeReadMinBytes,
+        log,
       },
       metrics,
     ),

@@ -13,7 +13,7 @@ import {
 import { readAviIndex, readAviLayout } from './avi-index.js';
 import { openByteSource } from './byte-source.js';
 import { TimelineBuilder, type FrameTimeline } from './frame-timeline.js';
-import { withMp4IndexCopy } from './mp4-index-copy.js';
+import { readMp4Boxes, withMp4IndexCopy } from './mp4-index.js';
 import { PACKET_ENTRIES, PacketListReader } from './packet-list.js';
 import { ToolProcess } from './tool-process.js';
 import { parseProbe, type ProbeJson, type VideoProbe } from './video-probe.js';
@@ -149,7 +149,8 @@ export class FfmpegRepository {
     if (!probe.hasVideo) throw new UnsupportedMediaError(VIDEO_MESSAGES.noVideo);
     const ranged = toInput(input).kind === 'proxy';
     const formats = probe.container.split(',');
-    if (!ranged && !formats.includes('avi')) return (await this.listPackets(input, probe, signal)).timeline;
+    const indexed = formats.includes('avi') || formats.includes('mov');
+    if (!indexed && !ranged) return (await this.listPackets(input, probe, signal)).timeline;
     const source = await openByteSource(input, { signal, idleTimeoutMs: this.idleTimeoutMs });
     try {
       if (formats.includes('avi')) {
@@ -161,8 +162,14 @@ export class FfmpegRepository {
         }
         if (!ranged) return (await this.listPackets(input, probe, signal)).timeline;
       } else if (formats.includes('mov')) {
-        const listed = await withMp4IndexCopy(source, (copy) => this.listPackets(copy, probe, signal));
-        if (listed) return listed.timeline;
+        const boxes = await readMp4Boxes(source);
+        if (!ranged) return (await this.listPackets(input, probe, signal)).timeline;
+        if (boxes) {
+          const listed = await withMp4IndexCopy(source, boxes, (copy) =>
+            this.listPackets(copy, probe, signal),
+          );
+          return listed.timeline;
+        }
       }
     } finally {
       await source.close();

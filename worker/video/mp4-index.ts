@@ -20,24 +20,90 @@ const PIECE_BYTES = 1024 * 1024;
 /** Boxes whose payload no demuxer reads for timing. */
 const PAYLOAD_SKIPPED = new Set(['mdat', 'free', 'skip', 'wide']);
 
-interface Box {
+export interface Box {
   type: string;
   offset: number;
   size: number;
   header: number;
 }
 
+/** Entries of a chunk offset table checked between two turns of the event loop. */
+const OFFSETS_PER_TURN = 65_536;
+/** Boxes on the way from moov to a chunk offset table: trak, mdia, minf, stbl. */
+const OFFSET_TABLE_PATH = ['trak', 'mdia', 'minf', 'stbl'];
+
+export interface Mp4Boxes {
+  boxes: Box[];
+}
+
 /**
- * Runs `use` with the path of the index copy; undefined when the file has too many boxes, or too large
- * an index, for a copy (a finely fragmented MP4): its timing then needs the whole file. A box that runs
- * past the end of the file is the file's own evidence of having been cut.
+ * The file's top-level boxes, checked against its own evidence of having been cut: a box that runs past
+ * the end of the file, or a chunk offset (stco, co64) pointing beyond it. Undefined when the file has too
+ * many boxes, or too large an index, to copy (a finely fragmented MP4): its timing needs the whole file.
+ */
+export async function readMp4Boxes(source: ByteSource): Promise<Mp4Boxes | undefined> {
+  const boxes = await topLevelBoxes(source);
+  if (!boxes) return undefined;
+  for (const box of boxes.filter((b) => b.type === 'moov')) {
+    const moov = await source.read(box.offset + box.header, box.size - box.header);
+    await checkChunkOffsets(moov, source.size);
+  }
+  return { boxes };
+}
+
+/** Walks moov's tracks down to their chunk offset tables; every offset must lie inside the file. */
+async function checkChunkOffsets(moov: Buffer, fileSize: number): Promise<void> {
+  const tables: { type: string; body: Buffer }[] = [];
+  const descend = (body: Buffer, depth: number) => {
+    for (const child of children(body)) {
+      if (depth < OFFSET_TABLE_PATH.length && child.type === OFFSET_TABLE_PATH[depth])
+        descend(child.body, depth + 1);
+      else if (depth === OFFSET_TABLE_PATH.length && (child.type === 'stco' || child.type === 'co64'))
+        tables.push(child);
+    }
+  };
+  descend(moov, 0);
+  for (const { type, body } of tables) {
+    const width = type === 'co64' ? 8 : 4;
+    const count = Math.min(
+      body.length >= 8 ? body.readUInt32BE(4) : 0,
+      Math.floor((body.length - 8) / width),
+    );
+    for (let i = 0; i < count; i++) {
+      if (i % OFFSETS_PER_TURN === OFFSETS_PER_TURN - 1)
+        await new Promise((resolve) => setImmediate(resolve));
+      const at = 8 + i * width;
+      const offset = width === 8 ? Number(body.readBigUInt64BE(at)) : body.readUInt32BE(at);
+      if (offset >= fileSize) {
+        throw new UnsupportedMediaError(VIDEO_MESSAGES.truncated, {
+          cause: new Error(`${type} points at ${offset}, the file has ${fileSize} bytes`),
+        });
+      }
+    }
+  }
+}
+
+/** The boxes directly inside a box's body; a child that overruns its parent ends the list. */
+function children(body: Buffer): { type: string; body: Buffer }[] {
+  const found: { type: string; body: Buffer }[] = [];
+  for (let at = 0; at + 8 <= body.length;) {
+    const size = body.readUInt32BE(at);
+    if (size < 8 || at + size > body.length) break;
+    found.push({ type: body.toString('latin1', at + 4, at + 8), body: body.subarray(at + 8, at + size) });
+    at += size;
+  }
+  return found;
+}
+
+/**
+ * Runs `use` with the path of a sparse copy of the file that holds every box but the media data, at
+ * their offsets.
  */
 export async function withMp4IndexCopy<T>(
   source: ByteSource,
+  { boxes }: Mp4Boxes,
   use: (file: string) => Promise<T>,
-): Promise<T | undefined> {
-  const boxes = await topLevelBoxes(source);
-  if (!boxes) return undefined;
+): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'facedetect-index-'));
   try {
     const file = path.join(dir, 'index.mp4');
