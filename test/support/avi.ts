@@ -1,5 +1,3 @@
-import type { ByteSource } from '../../worker/video/byte-source.js';
-
 /** What a synthetic AVI holds: its video chunks' sizes in file order (0 is a "dropped frame"), keyframes by position. */
 export interface AviSpec {
   chunks: number[];
@@ -20,7 +18,8 @@ const chunk = (id: string, body: Buffer) => {
   head.writeUInt32LE(body.length, 4);
   return Buffer.concat([head, body, Buffer.alloc(body.length & 1)]);
 };
-const list = (type: string, body: Buffer) => chunk('LIST', Buffer.concat([Buffer.from(type, 'latin1'), body]));
+const list = (type: string, body: Buffer) =>
+  chunk('LIST', Buffer.concat([Buffer.from(type, 'latin1'), body]));
 
 /** A minimal AVI as ffmpeg's muxer lays one out: hdrl, movi, idx1. Its chunks hold no real pictures. */
 export function syntheticAvi(spec: AviSpec): Buffer {
@@ -30,7 +29,10 @@ export function syntheticAvi(spec: AviSpec): Buffer {
   strh.writeUInt32LE(spec.scale ?? 1001, 20);
   strh.writeUInt32LE(spec.rate ?? 30000, 24);
   strh.writeUInt32LE(spec.chunks.length, 32);
-  const hdrl = list('hdrl', Buffer.concat([chunk('avih', Buffer.alloc(56)), list('strl', chunk('strh', strh))]));
+  const hdrl = list(
+    'hdrl',
+    Buffer.concat([chunk('avih', Buffer.alloc(56)), list('strl', chunk('strh', strh))]),
+  );
   const entries: Buffer[] = [];
   const body: Buffer[] = [];
   let at = 4; // offsets count from the movi list's fourcc
@@ -57,17 +59,4 @@ export function syntheticAvi(spec: AviSpec): Buffer {
   head.write('RIFF', 0, 'latin1');
   head.writeUInt32LE(riff.length, 4);
   return Buffer.concat([head, riff]);
-}
-
-/** The bytes as a ByteSource, read by the given pieces at most, as the range proxy answers. */
-export function bufferSource(bytes: Buffer): ByteSource & { reads: number } {
-  return {
-    size: bytes.length,
-    reads: 0,
-    read(offset: number, length: number) {
-      this.reads += 1;
-      return Promise.resolve(Buffer.from(bytes.subarray(offset, offset + length)));
-    },
-    close: () => Promise.resolve(),
-  };
 }

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import { readAviIndex, readAviLayout } from '../../worker/video/avi-index.js';
 import { TimelineBuilder, type FrameTimeline } from '../../worker/video/frame-timeline.js';
-import { bufferSource, syntheticAvi, type AviSpec } from '../support/avi.js';
+import { syntheticAvi, type AviSpec } from '../support/avi.js';
+import { bufferSource } from '../support/buffer-source.js';
 
 const TRUNCATED = 'The video is truncated or incomplete; send the whole file';
 
@@ -79,6 +80,8 @@ describe('AVI index (idx1)', () => {
   });
 
   it('when the file has no idx1, then no layout is given and the caller reads the packets instead', async () => {
-    expect(await readAviLayout(bufferSource(syntheticAvi({ ...late, noIndex: true })), 0)).to.equal(undefined);
+    expect(await readAviLayout(bufferSource(syntheticAvi({ ...late, noIndex: true })), 0)).to.equal(
+      undefined,
+    );
   });
 });
