@@ -8,8 +8,10 @@ import { VIDEO_MESSAGES } from './video-messages.js';
 /**
  * An MP4 or MOV read by range keeps its whole timing in its boxes (moov, or moof per fragment), not in
  * the media data (mdat). A sparse local copy that holds those boxes at their offsets, with holes for the
- * media data, lets ffprobe list the very packets it lists for the downloaded file, without reading the
- * media: the same code gives the same keys and times either way. Holes cost no disk.
+ * media data, lets ffprobe list the very packets it lists for the downloaded file: the same code gives
+ * the same keys and times either way. Holes cost no disk, but reading them costs time (about 0.3 GB/s
+ * here), so the copy's sample size tables say one byte per sample: ffprobe then reads a byte per packet
+ * whatever the file's size, and the timing tables (stts, ctts, elst, stss) are the file's own.
  */
 
 /** Top-level boxes walked; a plain MP4 has 3–6, a fragmented one two per fragment. */
@@ -17,6 +19,11 @@ const MAX_BOXES = 64;
 /** What is copied, all boxes but media data together; an hour of 30 fps H.264 has a 2 MB moov. */
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 const PIECE_BYTES = 1024 * 1024;
+/**
+ * A fragmented MP4 keeps its sample sizes in each moof, which are not rewritten; its copy is read whole,
+ * so it is made only for files up to this size.
+ */
+const MAX_FRAGMENTED_BYTES = 1024 * 1024 * 1024;
 /** Boxes whose payload no demuxer reads for timing. */
 const PAYLOAD_SKIPPED = new Set(['mdat', 'free', 'skip', 'wide']);
 
@@ -29,11 +36,13 @@ export interface Box {
 
 /** Entries of a chunk offset table checked between two turns of the event loop. */
 const OFFSETS_PER_TURN = 65_536;
-/** Boxes on the way from moov to a chunk offset table: trak, mdia, minf, stbl. */
+/** Boxes on the way from moov to its sample tables: trak, mdia, minf, stbl. */
 const OFFSET_TABLE_PATH = ['trak', 'mdia', 'minf', 'stbl'];
 
 export interface Mp4Boxes {
   boxes: Box[];
+  /** The moov boxes' bytes, header included, by offset. */
+  moovs: Map<number, Buffer>;
 }
 
 /**
@@ -44,26 +53,43 @@ export interface Mp4Boxes {
 export async function readMp4Boxes(source: ByteSource): Promise<Mp4Boxes | undefined> {
   const boxes = await topLevelBoxes(source);
   if (!boxes) return undefined;
+  if (boxes.some((b) => b.type === 'moof') && source.size > MAX_FRAGMENTED_BYTES) return undefined;
+  const moovs = new Map<number, Buffer>();
   for (const box of boxes.filter((b) => b.type === 'moov')) {
-    const moov = await source.read(box.offset + box.header, box.size - box.header);
-    await checkChunkOffsets(moov, source.size);
+    const moov = await source.read(box.offset, box.size);
+    await checkChunkOffsets(moov.subarray(box.header), source.size);
+    moovs.set(box.offset, moov);
   }
-  return { boxes };
+  return { boxes, moovs };
 }
 
-/** Walks moov's tracks down to their chunk offset tables; every offset must lie inside the file. */
-async function checkChunkOffsets(moov: Buffer, fileSize: number): Promise<void> {
+/** The sample tables (trak/mdia/minf/stbl children) of the given types, as views into moov's body. */
+function sampleTables(moov: Buffer, types: readonly string[]): { type: string; body: Buffer }[] {
   const tables: { type: string; body: Buffer }[] = [];
   const descend = (body: Buffer, depth: number) => {
     for (const child of children(body)) {
       if (depth < OFFSET_TABLE_PATH.length && child.type === OFFSET_TABLE_PATH[depth])
         descend(child.body, depth + 1);
-      else if (depth === OFFSET_TABLE_PATH.length && (child.type === 'stco' || child.type === 'co64'))
-        tables.push(child);
+      else if (depth === OFFSET_TABLE_PATH.length && types.includes(child.type)) tables.push(child);
     }
   };
   descend(moov, 0);
-  for (const { type, body } of tables) {
+  return tables;
+}
+
+/**
+ * Makes every sample one byte long for the copy: stsz's constant size field, when set, makes ffmpeg
+ * ignore the per-sample table that follows it. Tables of a constant size already are left as they are.
+ */
+function oneByteSamples(moovBody: Buffer): void {
+  for (const { body } of sampleTables(moovBody, ['stsz'])) {
+    if (body.length >= 12 && body.readUInt32BE(4) === 0) body.writeUInt32BE(1, 4);
+  }
+}
+
+/** Walks moov's tracks down to their chunk offset tables; every offset must lie inside the file. */
+async function checkChunkOffsets(moov: Buffer, fileSize: number): Promise<void> {
+  for (const { type, body } of sampleTables(moov, ['stco', 'co64'])) {
     const width = type === 'co64' ? 8 : 4;
     const count = Math.min(
       body.length >= 8 ? body.readUInt32BE(4) : 0,
@@ -101,7 +127,7 @@ function children(body: Buffer): { type: string; body: Buffer }[] {
  */
 export async function withMp4IndexCopy<T>(
   source: ByteSource,
-  { boxes }: Mp4Boxes,
+  { boxes, moovs }: Mp4Boxes,
   use: (file: string) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'facedetect-index-'));
@@ -111,6 +137,12 @@ export async function withMp4IndexCopy<T>(
     try {
       await out.truncate(source.size);
       for (const box of boxes) {
+        const moov = moovs.get(box.offset);
+        if (moov) {
+          oneByteSamples(moov.subarray(box.header));
+          await out.write(moov, 0, moov.length, box.offset);
+          continue;
+        }
         const end = box.offset + (PAYLOAD_SKIPPED.has(box.type) ? box.header : box.size);
         for (let at = box.offset; at < end; at += PIECE_BYTES) {
           const piece = await source.read(at, Math.min(PIECE_BYTES, end - at));
