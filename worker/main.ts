@@ -135,6 +135,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
         maxImageBytes: config.limits.maxImageBytes,
         maxVideoBytes: config.limits.maxVideoBytes,
         rangeReadMinBytes: config.limits.rangeReadMinBytes,
+        log,
       },
       metrics,
     ),
@@ -144,6 +145,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       workerName: config.worker.name,
       videoTimeoutMs: config.video.jobTimeoutMs,
       ffmpegIdleTimeoutMs: config.video.idleTimeoutMs,
+      log,
     },
     metrics,
   );

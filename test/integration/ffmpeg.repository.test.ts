@@ -163,6 +163,24 @@ describe('FfmpegRepository (real ffmpeg)', function () {
       }
     });
 
+    it('when an AVI with B-frames and dropped-frame chunks is sought, from its first frame on, then each is exactly the frame a full decode gives', async () => {
+      const avi = path.join(dir, 'bframes-gap.avi');
+      await ffmpeg(
+        ...['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '3'],
+        ...['-vf', "select='not(between(n\\,20\\,30))'", '-vsync', 'vfr'],
+        ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-an', avi],
+      );
+      const probe = await repository.probe(avi);
+      expect(probe.reorderDelay, 'the stream has B-frames').to.be.greaterThan(0);
+      const { pts } = await listTimeline(avi, probe);
+      expect(pts, 'the dropped frames are no pictures').to.have.length(64);
+      for (const n of [0, 1, 2, 3, 19, 20, 21, 40, 63]) {
+        const frame = await repository.extractFrame(avi, pts[n] ?? NaN, { probe, maxSide: 320 });
+        const reference = await decodeFrameAt(avi, n, 320, 240);
+        expect(frame.data.equals(reference), `frame ${n}`).to.equal(true);
+      }
+    });
+
     it('when the time falls between two frames, then the next frame is given', async () => {
       const { pts } = await listTimeline(CLIP, clip);
       const between = ((pts[55] ?? NaN) + (pts[56] ?? NaN)) / 2;

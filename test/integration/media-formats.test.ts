@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { image } from '../support/fixtures.js';
 import { serveFiles, type FixtureServer } from '../support/http-fixture-server.js';
+import { serveFilesWithRanges } from '../support/range-file-server.js';
 import { postJson, startService, type TestService } from '../support/service.js';
-import { binaries, ffmpeg, playerFrameTimes, scratchDir } from '../support/video-fixtures.js';
+import { binaries, ffmpeg, ffprobe, playerFrameTimes, scratchDir } from '../support/video-fixtures.js';
 
 /** Two seconds of a face, 25 fps, at 320×240 (h263 needs 352×288): every sampled frame has one face. */
 const FACE = ['-loop', '1', '-framerate', '25', '-i', image('obama.jpg'), '-t', '2'];
@@ -94,6 +95,28 @@ const VIDEOS: VideoCase[] = [
   },
 ];
 
+/**
+ * AVIs with "dropped frame" chunks, the empty chunks ffmpeg's muxer (like VirtualDub and capture tools)
+ * writes wherever timestamps leave a gap: made from a source whose video starts 0.85 s after its audio,
+ * or with a span dropped from the middle. Each codec as people send it (libx264 with its default B-frames).
+ */
+const CODECS: Record<string, string[]> = {
+  libx264: ['-c:v', 'libx264'],
+  mpeg4: ['-c:v', 'mpeg4', '-q:v', '4'],
+  mjpeg: ['-c:v', 'mjpeg', '-q:v', '3'],
+};
+const NULL_CHUNK_AVIS: VideoCase[] = Object.entries(CODECS).flatMap(([codec, args]) => [
+  { name: `late-${codec}.avi`, type: 'video/x-msvideo', from: 'late.mp4', args: [...args, '-an'] },
+  {
+    name: `gap-${codec}.avi`,
+    type: 'video/x-msvideo',
+    from: 'h264.mp4',
+    args: ['-vf', "select='not(between(t\\,0.8\\,1.4))'", '-vsync', 'vfr', ...args, '-an'],
+  },
+]);
+/** One frame at the 25 fps of the photo's videos, and the rounding of `frame_time` to milliseconds. */
+const ONE_FRAME_S = 1 / 25 + 0.0005;
+
 /** Still images in every format the original API accepts; sharp writes them, ffmpeg the BMP. */
 const IMAGES: { name: string; type: string; make: (jpeg: Buffer, dir: string) => Promise<Buffer> }[] = [
   { name: 'photo.jpg', type: 'image/jpeg', make: (jpeg) => Promise.resolve(jpeg) },
@@ -117,6 +140,7 @@ describe(`media formats, read with ${path.basename(path.dirname(binaries.ffmpeg)
   this.timeout(120_000);
   let svc: TestService;
   let files: FixtureServer;
+  let ranged: FixtureServer;
   let remove: () => Promise<void>;
   const made = new Map<string, string>();
 
@@ -131,16 +155,40 @@ describe(`media formats, read with ${path.basename(path.dirname(binaries.ffmpeg)
       made.set(video.name, file);
       served[`/${video.name}`] = { body: await readFile(file), type: video.type };
     }
+    // The photo's video, 0.85 s behind a tone that starts the container's clock.
+    const late = path.join(scratch.dir, 'late.mp4');
+    await ffmpeg(
+      ...TONE.slice(0, 4),
+      ...['-itsoffset', '0.85', '-i', made.get('h264.mp4') ?? ''],
+      ...['-map', '1:v', '-map', '0:a', '-c:v', 'copy', '-c:a', 'aac', '-t', '3', late],
+    );
+    made.set('late.mp4', late);
+    for (const video of NULL_CHUNK_AVIS) {
+      const file = path.join(scratch.dir, video.name);
+      await ffmpeg('-i', made.get(video.from ?? '') ?? '', ...video.args, '-y', file);
+      made.set(video.name, file);
+      served[`/${video.name}`] = { body: await readFile(file), type: video.type };
+    }
+    const half = path.join(scratch.dir, 'half.avi');
+    const whole = await readFile(made.get('late-libx264.avi') ?? '');
+    await writeFile(half, whole.subarray(0, whole.length >> 1));
+    made.set('half.avi', half);
+    served['/half.avi'] = { body: await readFile(half), type: 'video/x-msvideo' };
+    ranged = await serveFilesWithRanges(
+      Object.fromEntries([...made].map(([name, file]) => [`/${name}`, { file, type: 'video/octet-stream' }])),
+    );
     const jpeg = await readFile(image('obama.jpg'));
     for (const still of IMAGES)
       served[`/${still.name}`] = { body: await still.make(jpeg, scratch.dir), type: still.type };
     files = await serveFiles(served);
-    svc = await startService();
+    // Every video from `ranged` is read by range; `files` serves no ranges, so its videos are downloaded.
+    svc = await startService({ RANGE_READ_MIN_BYTES: '0' });
   });
 
   after(async () => {
     await svc.stop();
     await files.close();
+    await ranged.close();
     await remove();
   });
 
@@ -167,6 +215,62 @@ describe(`media formats, read with ${path.basename(path.dirname(binaries.ffmpeg)
       expect(body.faces_obj['0'].frame_time, 'the first picture starts the player').to.be.lessThan(0.1);
     });
   }
+
+  const detectBoth = async (name: string) => {
+    const answers = [];
+    for (const origin of [files.url, ranged.url]) {
+      const { status, body } = await postJson(`${svc.url}/detect`, {
+        url: `${origin}/${name}`,
+        num_frames: 4,
+      });
+      expect(status, `${origin === files.url ? 'downloaded' : 'by range'}: ${body.error_msg}`).to.equal(200);
+      answers.push(body.faces_obj as Record<string, { region: unknown[]; frame_time: number }>);
+    }
+    return { downloaded: answers[0] ?? {}, byRange: answers[1] ?? {} };
+  };
+  const keysAndTimes = (facesObj: Record<string, { frame_time: number }>) =>
+    Object.entries(facesObj).map(([key, frame]) => [key, frame.frame_time]);
+
+  for (const video of VIDEOS) {
+    it(`when a ${video.name} is read by range, then its keys and times are those of its download`, async () => {
+      const { downloaded, byRange } = await detectBoth(video.name);
+      expect(keysAndTimes(byRange)).to.deep.equal(keysAndTimes(downloaded));
+    });
+  }
+
+  for (const video of NULL_CHUNK_AVIS) {
+    it(`when a ${video.name} with dropped-frame chunks is sent, downloaded or by range, then its pictures are keyed and timed as ffprobe decodes them`, async () => {
+      const file = made.get(video.name) ?? '';
+      const counts = await ffprobe(
+        ...['-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_frames,nb_read_packets'],
+        ...['-of', 'default=nw=1', file],
+      );
+      const header = Number(/nb_frames=(\d+)/.exec(counts)?.[1]);
+      const packets = Number(/nb_read_packets=(\d+)/.exec(counts)?.[1]);
+      expect(packets, 'the file holds empty chunks').to.be.lessThan(header);
+
+      const { downloaded, byRange } = await detectBoth(video.name);
+      expect(keysAndTimes(byRange)).to.deep.equal(keysAndTimes(downloaded));
+      // Each picture at its own time on the container's clock; the last ones of a B-frame stream have none.
+      const times = await playerFrameTimes(file);
+      expect(times, 'the pictures ffprobe decodes are the packets').to.have.length(packets);
+      const expectedKeys = [0, 1, 2, 3].map((k) => Math.round((k * times.length) / 4));
+      expect(Object.keys(downloaded).map(Number)).to.deep.equal(expectedKeys);
+      for (const key of expectedKeys) {
+        const frame = downloaded[String(key)];
+        expect(frame?.region, `frame ${key}`).to.have.length(1);
+        expect(frame?.frame_time, `frame ${key}`).to.be.closeTo(times[key] ?? NaN, ONE_FRAME_S);
+      }
+    });
+  }
+
+  it('when an AVI is cut in half, then 422 says it is truncated, downloaded or by range', async () => {
+    for (const origin of [files.url, ranged.url]) {
+      const { status, body } = await postJson(`${svc.url}/detect`, { url: `${origin}/half.avi` });
+      expect(status).to.equal(422);
+      expect(body.error_msg).to.equal('The video is truncated or incomplete; send the whole file');
+    }
+  });
 
   for (const still of IMAGES) {
     it(`when a ${still.name} is sent, then its one face is found`, async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -20,6 +20,8 @@ describe('long videos read by range: only what the sampled frames need, through 
   let remove: () => Promise<void>;
   let size: number;
   let longFile: string;
+  let noIndexFile: string;
+  let files: Parameters<typeof serveFilesWithRanges>[0];
 
   before(async () => {
     const scratch = await scratchDir();
@@ -28,10 +30,22 @@ describe('long videos read by range: only what the sampled frames need, through 
     const long = path.join(scratch.dir, 'an-hour.mp4');
     await ffmpeg('-stream_loop', '391', '-i', CLIP, '-map', '0:v:0', '-c', 'copy', long);
     size = (await stat(long)).size;
-    ranged = await serveFilesWithRanges({ '/long.mp4': { file: long, type: 'video/mp4' } });
-    // The same file from an origin that ignores Range: downloaded whole, with the packet list read.
-    plain = await serveFilesWithRanges({ '/long.mp4': { file: long, type: 'video/mp4' } }, { ranges: false });
     longFile = long;
+    // An AVI without idx1, as a streaming writer leaves one: only its whole file tells its frames' times.
+    const avi = path.join(scratch.dir, 'indexed.avi');
+    await ffmpeg('-i', CLIP, '-an', '-c:v', 'mjpeg', '-q:v', '3', avi);
+    const bytes = await readFile(avi);
+    const unindexed = bytes.subarray(0, bytes.lastIndexOf(Buffer.from('idx1')));
+    unindexed.writeUInt32LE(unindexed.length - 8, 4);
+    noIndexFile = path.join(scratch.dir, 'no-index.avi');
+    await writeFile(noIndexFile, unindexed);
+    files = {
+      '/long.mp4': { file: long, type: 'video/mp4' },
+      '/no-index.avi': { file: noIndexFile, type: 'video/x-msvideo' },
+    };
+    ranged = await serveFilesWithRanges(files);
+    // The same files from an origin that ignores Range: downloaded whole.
+    plain = await serveFilesWithRanges(files, { ranges: false });
     svc = await startService({ RANGE_READ_MIN_BYTES: String(MIB) });
   });
 
@@ -60,6 +74,25 @@ describe('long videos read by range: only what the sampled frames need, through 
       expect(a.frame_time, `frame ${key}`).to.be.closeTo(b.frame_time, 0.0015);
       expect(a.region, `frame ${key}`).to.deep.equal(b.region);
     }
+  });
+
+  it('when an AVI read by range has no index, then it is downloaded through the guard instead and answers as a download would', async () => {
+    const byRange = await postJson(`${svc.url}/detect`, { url: `${ranged.url}/no-index.avi`, num_frames: 5 });
+    expect(byRange.status, byRange.body.error_msg).to.equal(200);
+    const whole = (await stat(noIndexFile)).size;
+    expect(whole, 'the video is large enough to be read by range').to.be.greaterThan(MIB);
+    expect(ranged.stats.rangeRequests.get('/no-index.avi')).to.equal(
+      ranged.stats.requests.get('/no-index.avi'),
+    );
+    expect(ranged.stats.bytesSent.get('/no-index.avi'), 'the whole file was read').to.be.at.least(whole);
+
+    const downloaded = await postJson(`${svc.url}/detect`, {
+      url: `${plain.url}/no-index.avi`,
+      num_frames: 5,
+    });
+    expect(downloaded.status, downloaded.body.error_msg).to.equal(200);
+    expect(byRange.body.faces_obj).to.deep.equal(downloaded.body.faces_obj);
+    expect(Object.keys(byRange.body.faces_obj)).to.deep.equal(['0', '55', '110', '165', '220']);
   });
 
   it('when the origin stops serving ranges midway, then 502 says so and the job is not retried', async () => {

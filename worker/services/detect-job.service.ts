@@ -9,6 +9,10 @@ import type { GuardedHttpClient } from '../fetch/guarded-http-client.js';
 import type { FileVersion } from '../fetch/range-answer.js';
 import { RangeProxy } from '../fetch/range-proxy.js';
 import type { DetectJob, OtherLane } from '../queue/detect-worker.repository.js';
+import type { Logger } from '../../shared/logging/logger.js';
+import { copyToFile, openByteSource } from '../video/byte-source.js';
+import type { VideoSource } from '../video/ffmpeg-args.js';
+import { WholeFileNeeded } from '../video/ffmpeg.repository.js';
 import type { BitmapConverter } from '../media/bitmap-converter.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { MediaDetectionService } from './media-detection.service.js';
@@ -25,6 +29,23 @@ export interface DetectJobServiceOptions {
   videoTimeoutMs: number;
   /** FFMPEG_TIMEOUT_MS: how long an ffmpeg child may stay silent. */
   ffmpegIdleTimeoutMs: number;
+  /** Where a range read that falls back to a download is noted. */
+  log?: Pick<Logger, 'info'>;
+}
+
+/** Copies a video read by range to a local file. */
+async function downloadThrough(
+  input: VideoSource,
+  file: string,
+  signal: AbortSignal,
+  idleTimeoutMs: number,
+): Promise<void> {
+  const source = await openByteSource(input, { signal, idleTimeoutMs });
+  try {
+    await copyToFile(source, file);
+  } finally {
+    await source.close();
+  }
 }
 
 /** Runs one detection job: gets the media, detects faces, and builds the answer's `faces_obj`. */
@@ -65,7 +86,7 @@ export class DetectJobService {
       const facesObj = await this.withDeadline((signal) =>
         media.kind === 'video'
           ? this.video.detect(job, { kind: 'file', path: media.file }, options, signal)
-          : this.detectRanged(job, media, options, signal),
+          : this.detectRanged(job, media, options, signal, makeWorkDir),
       );
       return this.result(facesObj, 'video');
     } finally {
@@ -83,6 +104,7 @@ export class DetectJobService {
     media: { url: string; version: FileVersion },
     options: DetectOptions,
     signal: AbortSignal,
+    makeWorkDir: () => Promise<string>,
   ): Promise<FacesObj> {
     const proxy = await RangeProxy.open(this.client, {
       url: media.url,
@@ -91,8 +113,21 @@ export class DetectJobService {
       bytes: this.options.maxVideoBytes,
       setting: 'MAX_VIDEO_BYTES',
     });
+    const input = { kind: 'proxy', url: proxy.url } as const;
     try {
-      return await this.video.detect(job, { kind: 'proxy', url: proxy.url }, options, signal);
+      try {
+        return await this.video.detect(job, input, options, signal);
+      } catch (err) {
+        if (!(err instanceof WholeFileNeeded)) throw err;
+        // Its timing is only known from the whole file: download it through the proxy, within the budget.
+        this.options.log?.info(
+          { jobId: job.id, container: err.container, bytes: media.version.totalBytes },
+          "the video's index does not give its frame times; downloading it instead of reading by range",
+        );
+        const file = path.join(await makeWorkDir(), 'media');
+        await downloadThrough(input, file, signal, this.options.ffmpegIdleTimeoutMs);
+        return await this.video.detect(job, { kind: 'file', path: file }, options, signal);
+      }
     } catch (err) {
       // ffmpeg only sees a broken read; the proxy knows whether the origin or a limit broke it.
       if (proxy.failure) throw proxy.failure;

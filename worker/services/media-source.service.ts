@@ -12,6 +12,7 @@ import type { MediaBlobRepository } from '../../shared/queue/media-blob.reposito
 import type { MediaFetcher } from '../fetch/media-fetcher.js';
 import type { FileVersion } from '../fetch/range-answer.js';
 import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
+import type { Logger } from '../../shared/logging/logger.js';
 
 /** Downloads a URL to a file, or decides to read it by range; the guarded fetcher in production. */
 export type UrlFetcher = Pick<MediaFetcher, 'fetchToFile'>;
@@ -21,7 +22,16 @@ export interface MediaSourceOptions {
   maxVideoBytes: number;
   /** Videos at least this large, from an origin that serves ranges, are read by range instead of downloaded. */
   rangeReadMinBytes: number;
+  /** Where a large video downloaded whole, as its container's timing needs, is noted. */
+  log?: Pick<Logger, 'info'>;
 }
+
+/**
+ * Containers whose index, which a range read fetches anyway (an MP4's moov, an AVI's idx1), gives every
+ * frame's time. Others (Matroska's Cues list keyframes only; MPEG-TS, FLV and Ogg have no index) are
+ * downloaded, so that their frames get the keys and times the whole file gives.
+ */
+const RANGE_INDEXED = new Set(['mp4', 'mov', 'avi']);
 
 /**
  * Where a job's media is: bytes in memory, a downloaded file, or a remote video to read by range; or, for a
@@ -62,7 +72,7 @@ export class MediaSourceService {
       setting: 'MAX_VIDEO_BYTES',
       rangeRead: {
         minBytes: this.options.rangeReadMinBytes,
-        accept: (head: Buffer) => sniffMedia(head).kind === 'video',
+        accept: (head: Buffer) => this.readsByRange(head),
       },
       stopAt: lane && ((head: Buffer) => belongsElsewhere(head, lane)),
     });
@@ -70,6 +80,17 @@ export class MediaSourceService {
     if ('ranged' in fetched) return { kind: 'ranged-video', url: fetched.finalUrl, version: fetched.version };
     this.metrics.downloadBytes.inc(fetched.bytes);
     return this.identify(file);
+  }
+
+  private readsByRange(head: Buffer): boolean {
+    const sniffed = sniffMedia(head);
+    if (sniffed.kind !== 'video') return false;
+    if (RANGE_INDEXED.has(sniffed.format)) return true;
+    this.options.log?.info(
+      { format: sniffed.format },
+      'a large video whose index does not give its frame times is downloaded instead of read by range',
+    );
+    return false;
   }
 
   private async identify(file: string): Promise<Media> {

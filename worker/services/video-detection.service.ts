@@ -2,7 +2,7 @@ import type { FacesObj } from '../../shared/contract/api-contract.js';
 import type { DetectOptions } from '../../shared/contract/detect-job.contract.js';
 import type { FaceDetectionService } from '../detection/face-detection.service.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
-import { toInput, type VideoSource } from '../video/ffmpeg-args.js';
+import type { VideoSource } from '../video/ffmpeg-args.js';
 import type { FramePipeline, FramePlan } from '../video/frame-pipeline.js';
 import type { MediaDetectionService, MediaFrame } from './media-detection.service.js';
 
@@ -33,8 +33,7 @@ export class VideoDetectionService {
     options: DetectOptions,
     signal: AbortSignal,
   ): Promise<FacesObj> {
-    // Listing packets reads the whole input: cheap for a file on disk, not for one read by range.
-    const plan = await this.pipeline.plan(input, options.numFrames, signal, toInput(input).kind === 'file');
+    const plan = await this.pipeline.plan(input, options.numFrames, signal);
     const total = plan.samples.length;
     await job.updateProgress({ frames_done: 0, frames_total: total });
     return this.media.detect(job.id, this.frames(input, plan, options, signal), options, (done) =>

@@ -96,6 +96,13 @@ export function geometryFilters(probe: VideoProbe, size: { width: number; height
 /** Below half the gap between frames up to 1000 fps, above the rounding of printed times (1 µs). */
 const PTS_TOLERANCE_S = 0.0005;
 
+/**
+ * Frames this close to the container's start are decoded from the start rather than sought. For streams
+ * with B-frames ffmpeg seeks 3/23 s before the time asked; before the start, an AVI's seek lands on the
+ * next keyframe instead, seconds later. Decoding half a second costs less than a launch.
+ */
+const SEEK_FROM_S = 0.5;
+
 type Size = { width: number; height: number };
 
 /** One frame, the one presented at `timeS` or the first after it, by input seeking. */
@@ -118,12 +125,10 @@ export function seekFrameArgs(
     // faster further on. Parallelism comes from running several extractions instead.
     '-threads',
     '1',
-    // -ss is then a presentation time, not an offset from the container's start.
-    '-seek_timestamp',
-    '1',
-    '-noaccurate_seek',
-    '-ss',
-    (timeS + PTS_TOLERANCE_S).toFixed(6),
+    ...(timeS - probe.originTime > SEEK_FROM_S
+      ? // -ss is then a presentation time, not an offset from the container's start.
+        ['-seek_timestamp', '1', '-noaccurate_seek', '-ss', (timeS + PTS_TOLERANCE_S).toFixed(6)]
+      : []),
     '-copyts',
     '-i',
     inputUrl(input),

@@ -7,12 +7,17 @@ import {
   inputUrl,
   outputSize,
   seekFrameArgs,
+  toInput,
   type VideoSource,
 } from './ffmpeg-args.js';
-import { PacketListReader, type FrameTimeline } from './frame-timeline.js';
+import { readAviIndex, readAviLayout } from './avi-index.js';
+import { openByteSource } from './byte-source.js';
+import { TimelineBuilder, type FrameTimeline } from './frame-timeline.js';
+import { readMp4Boxes, withMp4IndexCopy } from './mp4-index.js';
+import { PACKET_ENTRIES, PacketListReader } from './packet-list.js';
 import { ToolProcess } from './tool-process.js';
 import { parseProbe, type ProbeJson, type VideoProbe } from './video-probe.js';
-import { tooManyPixels, unsupported, VIDEO_MESSAGES } from './video-messages.js';
+import { saysIndexPastEnd, tooManyPixels, unsupported, VIDEO_MESSAGES } from './video-messages.js';
 
 export interface VideoLimits {
   /** Largest frame, in pixels, coded or displayed; checked on the header before anything is decoded. */
@@ -60,6 +65,16 @@ export interface ExtractOptions {
   /** The frame is shrunk so that its longer side is at most this; never enlarged. */
   maxSide: number;
   signal?: AbortSignal;
+}
+
+/**
+ * A range read of a video whose timing cannot be known from the index it has read: the whole file is
+ * needed, so the caller downloads it (within MAX_VIDEO_BYTES) and reads it as a file.
+ */
+export class WholeFileNeeded extends Error {
+  constructor(readonly container: string) {
+    super(`the timing of this ${container} video needs the whole file`);
+  }
 }
 
 /**
@@ -120,8 +135,11 @@ export class FfmpegRepository {
   }
 
   /**
-   * Lists the video packets without decoding them: exact frame count, frame times and keyframes. It reads
-   * the whole input at disk speed, parsing as the list streams, and stops at the frame limit.
+   * The pictures of the video, with their times and keyframes, from the container's own index where a
+   * range read has it (an AVI's idx1, an MP4's boxes), else from ffprobe's packet list, which reads the
+   * whole file at disk speed. A file and a range read of the same video get the same timeline; a range
+   * read whose timing only the whole file holds throws WholeFileNeeded instead. Undefined when the
+   * packets carry no timestamps.
    */
   async readTimeline(
     input: VideoSource,
@@ -129,6 +147,42 @@ export class FfmpegRepository {
     signal?: AbortSignal,
   ): Promise<FrameTimeline | undefined> {
     if (!probe.hasVideo) throw new UnsupportedMediaError(VIDEO_MESSAGES.noVideo);
+    const ranged = toInput(input).kind === 'proxy';
+    const formats = probe.container.split(',');
+    const indexed = formats.includes('avi') || formats.includes('mov');
+    if (!indexed && !ranged) return (await this.listPackets(input, probe, signal)).timeline;
+    const source = await openByteSource(input, { signal, idleTimeoutMs: this.idleTimeoutMs });
+    try {
+      if (formats.includes('avi')) {
+        const layout = await readAviLayout(source, probe.streamIndex);
+        if (layout) {
+          const builder = new TimelineBuilder(this.options.limits.maxFrames);
+          await readAviIndex(source, layout, probe.streamIndex, builder, this.options.limits.maxFrames);
+          return builder.finish(probe.reorderDelay, probe.fps);
+        }
+        if (!ranged) return (await this.listPackets(input, probe, signal)).timeline;
+      } else if (formats.includes('mov')) {
+        const boxes = await readMp4Boxes(source);
+        if (!ranged) return (await this.listPackets(input, probe, signal)).timeline;
+        if (boxes) {
+          const listed = await withMp4IndexCopy(source, boxes, (copy) =>
+            this.listPackets(copy, probe, signal),
+          );
+          return listed.timeline;
+        }
+      }
+    } finally {
+      await source.close();
+    }
+    throw new WholeFileNeeded(probe.container);
+  }
+
+  /** ffprobe's list of the video packets, parsed as it streams and stopped at the frame limit. */
+  private async listPackets(
+    input: VideoSource,
+    probe: VideoProbe,
+    signal?: AbortSignal,
+  ): Promise<{ timeline: FrameTimeline | undefined }> {
     const child = this.launch(
       'ffprobe',
       [
@@ -136,7 +190,7 @@ export class FfmpegRepository {
         '-select_streams',
         String(probe.streamIndex),
         '-show_entries',
-        'packet=pts_time,dts_time,flags',
+        PACKET_ENTRIES,
         '-of',
         'compact=p=0',
         inputUrl(input),
@@ -154,18 +208,14 @@ export class FfmpegRepository {
         }
       }
       await child.settle(VIDEO_MESSAGES.unreadable);
+      // The mov demuxer warns when its index points past the end of the file: the file was cut.
+      if (saysIndexPastEnd(child.warnings)) {
+        throw unsupported(VIDEO_MESSAGES.truncated, new Error(`ffprobe: ${child.warnings}`));
+      }
     } finally {
       await child.close();
     }
-    // The header counts every packet, discarded ones included; fewer on disk means the file was cut.
-    if (
-      !probe.frameCountEstimated &&
-      reader.packets < probe.frameCount &&
-      !toleratesCountGap(probe, reader.packets)
-    ) {
-      throw new UnsupportedMediaError(VIDEO_MESSAGES.truncated);
-    }
-    return reader.finish(probe.reorderDelay, probe.fps);
+    return { timeline: reader.finish(probe.reorderDelay, probe.fps) };
   }
 
   /**
@@ -260,12 +310,4 @@ export class FfmpegRepository {
       signal,
     });
   }
-}
-
-/**
- * An AVI header's frame count includes the index entries of dropped frames, which hold no packet, so it
- * may exceed the packets on disk by a few in a complete file. Other containers count exactly.
- */
-function toleratesCountGap(probe: VideoProbe, packets: number): boolean {
-  return probe.container.split(',').includes('avi') && packets >= probe.frameCount * 0.9;
 }

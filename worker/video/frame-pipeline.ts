@@ -81,20 +81,14 @@ export class FramePipeline {
   }
 
   /**
-   * Probes the video and picks its samples; throws UnsupportedMediaError for anything but a video. With
-   * `listPackets` false (a video read by range) the frame times come from the header alone, so that no
-   * more of the video is read than the sampled frames need.
+   * Probes the video and picks its samples; throws UnsupportedMediaError for anything but a video, and
+   * WholeFileNeeded for a range read whose index does not give its timing.
    */
-  async plan(
-    input: VideoSource,
-    numFrames: number,
-    signal?: AbortSignal,
-    listPackets = true,
-  ): Promise<FramePlan> {
+  async plan(input: VideoSource, numFrames: number, signal?: AbortSignal): Promise<FramePlan> {
     const probe = await this.source.probe(input, signal);
     if (!probe.hasVideo) throw new UnsupportedMediaError(VIDEO_MESSAGES.noVideo);
-    const listed = listPackets ? await this.source.readTimeline(input, probe, signal) : undefined;
-    const timeline = listed ?? estimatedTimeline(probe, this.maxFrames);
+    const timeline =
+      (await this.source.readTimeline(input, probe, signal)) ?? estimatedTimeline(probe, this.maxFrames);
     const samples = planSamples(timeline, numFrames, probe.originTime);
     if (samples.length === 0) throw new UnsupportedMediaError(VIDEO_MESSAGES.noFrames);
     const frameMegapixels = Math.max(1e-3, (probe.width * probe.height) / 1e6);

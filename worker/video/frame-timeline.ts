@@ -1,18 +1,19 @@
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
-import { num, type VideoProbe } from './video-probe.js';
+import type { VideoProbe } from './video-probe.js';
 import { VIDEO_MESSAGES } from './video-messages.js';
 
 /**
- * The frames of a video in display order. It is a function of the index rather than an array, so a
+ * The pictures of a video in display order. It is a function of the index rather than an array, so a
  * timeline estimated from a header costs nothing however many frames the header claims.
  */
 export interface FrameTimeline {
+  /** Pictures that exist: an AVI's empty "dropped frame" chunks and edit-list discards are not counted. */
   count: number;
-  /** Presentation time of frame `i` (0 ≤ i < count), in seconds, as the container stamps it. */
+  /** Presentation time of picture `i` (0 ≤ i < count), in seconds, as the container stamps it. */
   ptsOf(i: number): number;
   /** Display indexes of the keyframes, ascending; empty when unknown. */
   keyframes: readonly number[];
-  /** False when the times are start + n / fps rather than read from the packets. */
+  /** False when the times are start + n / fps rather than read from the index or the packets. */
   exact: boolean;
 }
 
@@ -22,7 +23,10 @@ export function tooManyFrames(maxFrames: number): PayloadTooLargeError {
   );
 }
 
-/** Frame times from the header alone: start + n / fps, for a count the header claims, within our limit. */
+/**
+ * Frame times from the header alone: start + n / fps, for a count the header claims, within our limit.
+ * Only for packets that carry no timestamps at all.
+ */
 export function estimatedTimeline(probe: VideoProbe, maxFrames: number): FrameTimeline {
   if (probe.frameCount > maxFrames) throw tooManyFrames(maxFrames);
   const count = Math.max(1, probe.frameCount);
@@ -30,15 +34,24 @@ export function estimatedTimeline(probe: VideoProbe, maxFrames: number): FrameTi
   return { count, ptsOf: (i) => probe.startTime + i * step, keyframes: [], exact: false };
 }
 
-/** A line of ffprobe's compact packet list is short; a longer one is not ffprobe's. */
-const MAX_LINE_CHARS = 256;
+/** One packet of the video stream, in file order, as an index or ffprobe's packet list gives it. */
+export interface PacketEntry {
+  /** Presentation time in seconds; absent where the container stores only decoding times (AVI). */
+  pts?: number;
+  dts?: number;
+  key: boolean;
+  /** Dropped by an edit list: decoded for reference, never shown. */
+  discarded: boolean;
+  /** Bytes of data; 0 is an AVI's "dropped frame" chunk, which holds no picture and only moves the clock. */
+  size?: number;
+}
 
 /**
- * Reads ffprobe's packet list (`pts_time=0.852019|dts_time=0.800000|flags=K__`; K keyframe, D discarded by an edit list)
- * as it streams, chunk by chunk, so the event loop never holds a list that grows with the file. It keeps
- * one number per frame, in typed arrays, and refuses the file past `maxFrames`.
+ * Collects the packets of one video stream into its timeline, keeping one number per picture in typed
+ * arrays and refusing the file past `maxFrames` packets. Every reader of an index or packet list feeds
+ * it, so a video gets the same keys and times however it was read.
  */
-export class PacketListReader {
+export class TimelineBuilder {
   private pts = new Float64Array(1024);
   private count = 0;
   private seen = 0;
@@ -46,26 +59,35 @@ export class PacketListReader {
   private missingPts = false;
   /** No packet had a presentation time, only decoding times (AVI). */
   private decodeTimesOnly = true;
-  private tail = '';
 
   constructor(private readonly maxFrames: number) {}
 
-  /** Adds a chunk of output; throws PayloadTooLargeError once the packets pass the limit. */
-  push(chunk: string): void {
-    const lines = (this.tail + chunk).split('\n');
-    this.tail = lines.pop() ?? '';
-    if (this.tail.length > MAX_LINE_CHARS) throw new UnsupportedMediaError(VIDEO_MESSAGES.unreadable);
-    for (const line of lines) if (line) this.add(line);
+  add(packet: PacketEntry): void {
+    if (this.seen++ >= this.maxFrames) throw tooManyFrames(this.maxFrames);
+    if (packet.discarded || packet.size === 0) return;
+    let time = packet.pts;
+    if (time === undefined) time = packet.dts;
+    else this.decodeTimesOnly = false;
+    if (time === undefined) {
+      this.missingPts = true;
+      time = 0;
+    }
+    if (this.count === this.pts.length) {
+      const grown = new Float64Array(Math.min(this.maxFrames, this.pts.length * 2));
+      grown.set(this.pts);
+      this.pts = grown;
+    }
+    this.pts[this.count++] = time;
+    if (packet.key) this.keyPts.push(time);
   }
 
   /**
-   * The timeline once the output has ended; undefined when the packets carry no timestamps. Where only
-   * decoding times exist, a frame leaves a decoder that holds `reorderDelay` frames back stamped with the
-   * time of the packet `reorderDelay` later, as ffmpeg stamps it, so the times are shifted by that much.
+   * The timeline; undefined when the packets carry no timestamps. Where only decoding times exist, a
+   * frame leaves a decoder that holds `reorderDelay` frames back stamped with the time of the packet
+   * `reorderDelay` later, as ffmpeg stamps it (its best-effort timestamp), so the times are shifted by
+   * that many pictures. Empty chunks are no packets to the decoder, so they do not count in that shift.
    */
   finish(reorderDelay = 0, fps = 0): FrameTimeline | undefined {
-    if (this.tail) this.add(this.tail);
-    this.tail = '';
     if (this.count === 0) throw new UnsupportedMediaError(VIDEO_MESSAGES.noFrames);
     if (this.missingPts) return undefined;
     const pts = this.pts.subarray(0, this.count).sort();
@@ -77,42 +99,6 @@ export class PacketListReader {
       keyframes: keyframes.filter((k, i) => k !== keyframes[i - 1]),
       exact: true,
     };
-  }
-
-  /** Packets listed so far, discarded ones included: what a header's frame count counts. */
-  get packets(): number {
-    return this.seen;
-  }
-
-  private add(line: string): void {
-    let time: number | undefined;
-    let decodeTime: number | undefined;
-    let flags = '';
-    for (const field of line.split('|')) {
-      if (field.startsWith('pts_time=')) time = num(field.slice(9));
-      else if (field.startsWith('dts_time=')) decodeTime = num(field.slice(9));
-      else if (field.startsWith('flags=')) flags = field.slice(6);
-    }
-    if (this.seen++ >= this.maxFrames) throw tooManyFrames(this.maxFrames);
-    if (flags.includes('D')) return;
-    // AVI stores no presentation times, only decoding times; see finish() for how they become frame times.
-    if (time === undefined && decodeTime !== undefined) {
-      time = decodeTime;
-      this.decodeTimesOnly &&= true;
-    } else {
-      this.decodeTimesOnly = false;
-    }
-    if (time === undefined) {
-      this.missingPts = true;
-      time = 0;
-    }
-    if (this.count === this.pts.length) {
-      const grown = new Float64Array(Math.min(this.maxFrames, this.pts.length * 2));
-      grown.set(this.pts);
-      this.pts = grown;
-    }
-    this.pts[this.count++] = time;
-    if (flags.includes('K')) this.keyPts.push(time);
   }
 }
 

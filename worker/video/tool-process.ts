@@ -92,6 +92,11 @@ export class ToolProcess {
     }
   }
 
+  /** The end of what the child wrote on stderr so far: its warnings, for a run that succeeded anyway. */
+  get warnings(): string {
+    return this.stderr;
+  }
+
   /** Stops the child because its output passed one of our limits; settle() then does not blame it. */
   abandon(): void {
     this.stop('limit');

@@ -21,13 +21,25 @@ export const VIDEO_MESSAGES = {
 const TRUNCATION = /moov atom not found|error reading header|partial file|end of file|truncat/i;
 const MISDETECTION = /misdetection possible/i;
 
-/** Whether ffmpeg's stderr says the input ends early, as opposed to being garbage or damaged inside. */
-function saysTruncated(stderr: string): boolean {
-  // The http protocol's notes on each reconnect to the range proxy ("error=End of file") are not the file's.
-  const demuxer = stderr
+/** The mov demuxer's warning for an index entry beyond the end of the file. */
+const INDEX_PAST_END = /partial file/i;
+
+/** Whether a run that succeeded warned of an index pointing past the end of the file (it was cut). */
+export function saysIndexPastEnd(stderr: string): boolean {
+  return INDEX_PAST_END.test(demuxerLines(stderr));
+}
+
+/** ffmpeg's stderr without the http protocol's notes on each reconnect to the range proxy ("error=End of file"). */
+function demuxerLines(stderr: string): string {
+  return stderr
     .split('\n')
     .filter((line) => !line.includes('[http @'))
     .join('\n');
+}
+
+/** Whether ffmpeg's stderr says the input ends early, as opposed to being garbage or damaged inside. */
+function saysTruncated(stderr: string): boolean {
+  const demuxer = demuxerLines(stderr);
   return TRUNCATION.test(demuxer) && !MISDETECTION.test(demuxer);
 }
 
