@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../shared/logging/logger.js';
@@ -32,6 +33,8 @@ export class EmbeddedRedis {
   private stopping = false;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** Any local user may connect to loopback: the password keeps them out of the queues and secrets. */
+  private readonly password = randomBytes(24).toString('hex');
 
   private constructor(
     private readonly options: EmbeddedRedisOptions,
@@ -40,16 +43,23 @@ export class EmbeddedRedis {
 
   static async start(options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
     const redis = new EmbeddedRedis(options, await freeLoopbackPort());
+    await stopLeftover(redis.pidFile);
     await redis.spawn();
+    const where = `redis://${HOST}:${redis.port}`;
     options.log.info(
-      { redis: redis.url, binary: options.binary, dir: redis.dir },
-      `No Redis answered on ${HOST}:6379, so a private one runs at ${redis.url} (data in ${redis.dir}); set REDIS_URL to use your own`,
+      { redis: where, binary: options.binary, dir: redis.dir },
+      `No Redis answered on ${HOST}:6379, so a private one runs at ${where} (data in ${redis.dir}); set REDIS_URL to use your own`,
     );
     return redis;
   }
 
+  /** For this service's processes only: it carries the password. */
   get url(): string {
-    return `redis://${HOST}:${this.port}`;
+    return `redis://:${this.password}@${HOST}:${this.port}`;
+  }
+
+  private get pidFile(): string {
+    return path.join(this.dir, 'redis.pid');
   }
 
   private get dir(): string {
@@ -59,22 +69,29 @@ export class EmbeddedRedis {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(killer);
+    if (this.child) await kill(this.child, 'SIGTERM');
   }
 
   private async spawn(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    // Persistence by append-only file, no snapshots; noeviction, since BullMQ must never lose keys.
-    const args = ['--bind', HOST, '--port', String(this.port), '--dir', this.dir, '--appendonly', 'yes'];
-    args.push('--save', '', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes');
-    const child = spawn(this.options.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The settings go in on stdin, so the password never shows in the process list. Persistence by
+    // append-only file, no snapshots; noeviction, since BullMQ must never lose keys.
+    const settings = [
+      `bind ${HOST}`,
+      `port ${this.port}`,
+      `dir "${this.dir}"`,
+      `pidfile "${this.pidFile}"`,
+      `requirepass ${this.password}`,
+      'appendonly yes',
+      'save ""',
+      'maxmemory-policy noeviction',
+      'protected-mode yes',
+    ];
+    // A group of its own: a Ctrl-C on the terminal reaches the service, which stops Redis last, after
+    // the worker has finished its jobs.
+    const child = spawn(this.options.binary, ['-'], { stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     this.child = child;
+    child.stdin?.end(settings.join('\n') + '\n');
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2000);
@@ -88,7 +105,13 @@ export class EmbeddedRedis {
       );
     });
     exitedEarly.catch(() => undefined);
-    await Promise.race([untilAnswers(this.port, this.options.readyTimeoutMs ?? 5000), exitedEarly]);
+    try {
+      await Promise.race([untilAnswers(this.port, this.options.readyTimeoutMs ?? 5000), exitedEarly]);
+    } catch (err) {
+      // One that never answered must not stay behind, holding the data folder.
+      await kill(child);
+      throw err;
+    }
     child.once('exit', (code, signal) => this.onExit(code, signal));
   }
 
@@ -106,6 +129,46 @@ export class EmbeddedRedis {
         this.onExit(null, null);
       });
     }, wait);
+  }
+}
+
+/** Ends a child (SIGTERM lets Redis flush its file), killing it if it takes longer than STOP_TIMEOUT_MS. */
+async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(killer);
+}
+
+/**
+ * A private Redis of an earlier run that died without stopping it (killed with SIGKILL) would keep the same
+ * data folder open beside the new one: its pid file names it, and it is stopped first.
+ */
+async function stopLeftover(pidFile: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) return;
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < STOP_TIMEOUT_MS; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!isAlive(pid)) return;
+  }
+  process.kill(pid, 'SIGKILL');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

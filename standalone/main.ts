@@ -63,9 +63,12 @@ export async function start(options: StandaloneStartOptions = {}) {
     worker,
     async stop() {
       worker.expectExit();
-      await api.stop();
-      await worker.stop();
-      await redis?.stop();
+      try {
+        await api.stop();
+        await worker.stop();
+      } finally {
+        await redis?.stop();
+      }
     },
   };
 }

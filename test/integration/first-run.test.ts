@@ -1,24 +1,19 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { REDIS_MISSING } from '../../standalone/main.js';
+import type { FirstRunProbe } from '../support/first-run-result.js';
 import { image } from '../support/fixtures.js';
 
 const PROBE = fileURLToPath(new URL('../support/first-run-probe.js', import.meta.url));
 
-interface Probe {
-  code: number | null;
-  logs: string[];
-  stderr: string;
-  children: string[];
-  detected?: { status: number; faces: number };
-}
-
 interface Run {
-  probe: Probe;
+  probe: FirstRunProbe;
   ms: number;
   logs: Record<string, unknown>[];
 }
@@ -54,7 +49,7 @@ function firstRun(entry: string, env: Record<string, string>, seconds: number, p
 function readProbe(file: string, ms: number): Run {
   const text = spawnSync('cat', [file], { encoding: 'utf8' }).stdout;
   spawnSync('rm', ['-f', file]);
-  const probe = JSON.parse(text) as Probe;
+  const probe = JSON.parse(text) as FirstRunProbe;
   return { probe, ms, logs: probe.logs.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 
@@ -83,6 +78,14 @@ describe('the first run on a machine without a running Redis', function () {
   });
 
   it('when redis-server is installed, then npm start runs a private one, announced in one line, serves, and stops it with the service', async () => {
+    // A private Redis an earlier run left behind (killed with SIGKILL) still holds the data folder.
+    await mkdir(path.join(dataDir, 'redis'), { recursive: true });
+    const pidFile = path.join(dataDir, 'redis', 'redis.pid');
+    const leftover = spawn('redis-server', ['--port', '0', '--pidfile', pidFile, '--dir', os.tmpdir()], {
+      stdio: 'ignore',
+    });
+    const leftoverExit = new Promise((resolve) => leftover.once('exit', resolve));
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
     const { probe, logs } = firstRun(
       'standalone',
       { ...quiet, DATA_DIR: dataDir },
@@ -91,11 +94,17 @@ describe('the first run on a machine without a running Redis', function () {
     );
     expect(probe.detected, probe.stderr).to.deep.equal({ status: 200, faces: 2 });
     expect(probe.children).to.include('redis-server');
+    expect(probe.unauthenticated, 'the private Redis takes no command without its password').to.match(
+      /^-NOAUTH/,
+    );
+    expect(
+      await Promise.race([leftoverExit.then(() => 'stopped'), sleep(5000).then(() => 'running')]),
+    ).to.equal('stopped');
     const announced = logs.filter((line) => String(line.msg).includes('a private one runs at'));
     expect(announced, JSON.stringify(redisLines(logs))).to.have.length(1);
     expect(String(announced[0]?.msg)).to.include('REDIS_URL');
     expect(announced[0]?.dir).to.equal(path.join(dataDir, 'redis'));
-    // Stopped with the service: SIGTERM ended the whole process, its Redis included, cleanly.
+    // Stopped with the service: Ctrl-C (SIGINT to the job's group) ended it, its Redis last and cleanly.
     expect(probe.code).to.equal(0);
     expect(logs.some((line) => String(line.msg).includes('The private Redis exited'))).to.equal(false);
     expect(

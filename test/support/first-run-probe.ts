@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { FirstRunProbe } from './first-run-result.js';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -10,16 +12,10 @@ import { fileURLToPath } from 'node:url';
 const [entryName = '', seconds = '5', resultFile = '', photo = ''] = process.argv.slice(2);
 const entry = fileURLToPath(new URL(`../../${entryName}/main.js`, import.meta.url));
 
-interface Probe {
-  code: number | null;
-  logs: string[];
-  stderr: string;
-  children: string[];
-  detected?: { status: number; faces: number };
-}
-
 async function main(): Promise<void> {
+  // Detached, so that it leads a process group as a shell's job does, and can be stopped as Ctrl-C does.
   const child = spawn(process.execPath, [entry], {
+    detached: true,
     // FIRST_RUN_PATH stands for a machine whose PATH lacks redis-server; the probe itself needs sh and ip.
     env: {
       ...process.env,
@@ -29,7 +25,7 @@ async function main(): Promise<void> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const probe: Probe = { code: null, logs: [], stderr: '', children: [] };
+  const probe: FirstRunProbe = { code: null, logs: [], stderr: '', children: [] };
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (probe.stderr += chunk.toString()));
@@ -37,10 +33,15 @@ async function main(): Promise<void> {
   const deadline = Date.now() + Number(seconds) * 1000;
   while (Date.now() < deadline && child.exitCode === null && !probe.detected) {
     await new Promise((r) => setTimeout(r, 100));
-    if (photo && !probe.detected && (await ready())) probe.detected = await detect(photo);
+    if (photo && !probe.detected && (await ready())) {
+      probe.detected = await detect(photo);
+      const port = /"redis":"redis:\/\/127\.0\.0\.1:(\d+)"/.exec(out)?.[1];
+      if (port) probe.unauthenticated = await ping(Number(port));
+    }
   }
   probe.children = await childrenOf(child.pid ?? 0);
-  if (child.exitCode === null) child.kill('SIGTERM');
+  // Ctrl-C: SIGINT to the whole foreground group.
+  if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGINT');
   probe.code = await exited;
   probe.logs = out.split('\n').filter((line) => line.length > 0);
   await writeFile(resultFile, JSON.stringify(probe));
@@ -61,6 +62,17 @@ async function detect(file: string): Promise<{ status: number; faces: number }> 
   });
   const body = (await answer.json()) as { faces_obj?: Record<string, { region: unknown[] }> };
   return { status: answer.status, faces: body.faces_obj?.['0']?.region.length ?? 0 };
+}
+
+async function ping(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write('PING\r\n'));
+    socket.once('data', (reply) => {
+      socket.destroy();
+      resolve(reply.toString().trim());
+    });
+    socket.once('error', (err) => resolve(`error ${err.message}`));
+  });
 }
 
 /** Command names of the child processes of `pid`, from /proc. */

@@ -94,6 +94,7 @@ export class DetectWorkerRepository {
     for (const kind of Object.keys(QUEUES) as QueueKind[]) {
       const connection = createRedis(this.options.redis, 'worker', `facedetect-worker-${kind}`);
       this.clients.push(connection);
+      connection.on('ready', () => this.options.outage?.recovered());
       const worker = new Worker<DetectJobData, DetectJobReturn>(
         QUEUES[kind],
         (job) => this.process(kind, job),

@@ -42,6 +42,7 @@ export class WebhookQueueRepository {
     private readonly log: Logger,
   ) {
     this.client = createRedis(options.redis, 'worker', 'facedetect-webhook');
+    this.client.on('ready', () => options.outage?.recovered());
     this.queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
       connection: this.client,
       prefix: options.prefix,
