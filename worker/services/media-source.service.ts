@@ -33,10 +33,15 @@ export type Media =
   | { kind: 'ranged-video'; url: string; version: FileVersion }
   | { kind: 'other-lane' };
 
+/** A job's media, as the job uses it. */
+export interface MediaLoader {
+  load(source: DetectJobData['source'], makeWorkDir: () => Promise<string>, lane?: QueueKind): Promise<Media>;
+}
+
 /** Gets a job's media from Redis or its URL and tells what it is by its bytes, refusing what cannot be media. */
-export class MediaSourceService {
+export class MediaSourceService implements MediaLoader {
   constructor(
-    private readonly blobs: MediaBlobRepository,
+    private readonly blobs: Pick<MediaBlobRepository, 'get'>,
     private readonly fetcher: UrlFetcher,
     private readonly options: MediaSourceOptions,
     private readonly metrics: WorkerMetrics,
