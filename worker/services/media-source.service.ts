@@ -9,12 +9,24 @@ import {
 import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
-import type { MediaFetcher } from '../fetch/media-fetcher.js';
+import type {
+  FetchedFile,
+  FetchLimits,
+  HeadRules,
+  RangedMedia,
+  StoppedAtHead,
+} from '../fetch/media-fetcher.js';
 import type { FileVersion } from '../fetch/range-answer.js';
 import { IMAGE_FORMATS_HINT } from '../media/image-decoder.repository.js';
 
-/** Downloads a URL to a file, or decides to read it by range; the guarded fetcher in production. */
-export type UrlFetcher = Pick<MediaFetcher, 'fetchToFile'>;
+/** Downloads a URL to a file, or decides to read it by range; the guarded MediaFetcher in production. */
+export interface UrlFetcher {
+  fetchToFile(
+    url: string,
+    filePath: string,
+    limits: FetchLimits & HeadRules,
+  ): Promise<FetchedFile | RangedMedia | StoppedAtHead>;
+}
 
 export interface MediaSourceOptions {
   maxImageBytes: number;
