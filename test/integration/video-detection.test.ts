@@ -46,7 +46,10 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
     maxSide: 640,
     maxFrames: TEST_VIDEO_LIMITS.maxFrames,
   });
-  const crops = {} as CropService;
+  // These jobs ask for no crops.
+  const crops: Pick<CropService, 'cropFrame'> = {
+    cropFrame: () => Promise.reject(new Error('no crops were asked for')),
+  };
   let pool: InferencePool;
   let detector: FaceDetectionService;
 

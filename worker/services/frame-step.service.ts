@@ -41,7 +41,7 @@ export interface FrameSteps {
  */
 export class FrameStepService implements FrameSteps {
   constructor(
-    private readonly crops: CropService,
+    private readonly crops: Pick<CropService, 'cropFrame'>,
     private readonly metrics: WorkerMetrics,
     private readonly options: FrameStepOptions,
   ) {}
