@@ -46,8 +46,8 @@ export type DetectAnswer = { status: 200; body: DetectSuccess } | { status: 202;
  */
 export class DetectService {
   constructor(
-    private readonly queue: DetectQueueRepository,
-    private readonly blobs: MediaBlobRepository,
+    private readonly queue: Pick<DetectQueueRepository, 'submit' | 'waitingCount'>,
+    private readonly blobs: Pick<MediaBlobRepository, 'put'>,
     /** Refuses a callback_url on a non-public address at submit time. */
     private readonly urls: Pick<UrlGuard, 'check'>,
     private readonly options: DetectServiceOptions,

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import { z } from 'zod';
 import { loadConfig } from '../../shared/config/config.js';
 import { envSchema } from '../../shared/config/env-schema.js';
 import { QUEUES } from '../../shared/contract/detect-job.contract.js';
@@ -12,10 +13,17 @@ import {
   type Manifest,
 } from '../support/kubernetes-manifests.js';
 
-const kustomization = readYaml('kustomization.yaml')[0] as unknown as {
-  resources: string[];
-  secretGenerator: { name: string; envs: string[] }[];
-};
+/** The fields of kustomization.yaml the tests read. */
+const kustomizationSchema = z.looseObject({
+  resources: z.array(z.string()),
+  secretGenerator: z.array(z.looseObject({ name: z.string(), envs: z.array(z.string()) })).min(1),
+});
+const configMapSchema = z.looseObject({
+  metadata: z.looseObject({ name: z.string() }),
+  data: z.record(z.string(), z.string()),
+});
+
+const kustomization = kustomizationSchema.parse(readYaml('kustomization.yaml')[0]);
 const manifests = kustomization.resources.flatMap(readYaml);
 const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
 const deployment = (component: string) =>
@@ -23,10 +31,7 @@ const deployment = (component: string) =>
 const gateway = deployment('gateway');
 const worker = deployment('worker');
 const container = (d: any) => d.spec.template.spec.containers[0];
-const configMap = byKind('ConfigMap')[0] as unknown as {
-  metadata: { name: string };
-  data: Record<string, string>;
-};
+const configMap = configMapSchema.parse(byKind('ConfigMap')[0]);
 const secret = kustomization.secretGenerator[0]!;
 const secretKeys = readFileSync(path.join(MANIFESTS, 'secret.env.example'), 'utf8')
   .split('\n')

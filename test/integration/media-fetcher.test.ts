@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import dns from 'node:dns';
+import dns, { type LookupAddress } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { mock } from 'node:test';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { AppError } from '../../shared/errors/app-error.js';
@@ -59,14 +60,13 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
   return expect.fail('expected the promise to reject');
 }
 
-/** Answers every DNS lookup the fetcher makes with `answer` while `run` runs. */
-async function withStubbedLookup<T>(answer: Promise<unknown>, run: () => Promise<T>): Promise<T> {
-  const realLookup = dns.promises.lookup;
-  dns.promises.lookup = (() => answer) as unknown as typeof dns.promises.lookup;
+/** Answers every DNS lookup the fetcher makes (it asks for all addresses) with `answer` while `run` runs. */
+async function withStubbedLookup<T>(answer: Promise<LookupAddress[]>, run: () => Promise<T>): Promise<T> {
+  const lookup = mock.method(dns.promises, 'lookup', () => answer);
   try {
     return await run();
   } finally {
-    dns.promises.lookup = realLookup;
+    lookup.mock.restore();
   }
 }
 

@@ -7,12 +7,13 @@ import { InferencePool } from '../../worker/inference/inference-pool.js';
 import { ImageDecoder } from '../../worker/media/image-decoder.repository.js';
 import type { DetectJob } from '../../worker/queue/detect-worker.repository.js';
 import type { CropService } from '../../worker/services/crop.service.js';
-import { VideoDetectionService } from '../../worker/services/video-detection.service.js';
+import { VideoDetectionService, type FrameDetector } from '../../worker/services/video-detection.service.js';
 import { MediaDetectionService } from '../../worker/services/media-detection.service.js';
 import { FrameStepService } from '../../worker/services/frame-step.service.js';
 import { YUNET_THREAD_URL } from '../../worker/yunet/yunet-thread-url.js';
 import { FfmpegRepository } from '../../worker/video/ffmpeg.repository.js';
 import { FramePipeline } from '../../worker/video/frame-pipeline.js';
+import { detectedPicture } from '../support/fake-pictures.js';
 import { testConfig } from '../support/service.js';
 import { binaries, CLIP } from '../support/video-fixtures.js';
 import { TEST_VIDEO_LIMITS } from '../support/video-fixtures.js';
@@ -45,7 +46,10 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
     maxSide: 640,
     maxFrames: TEST_VIDEO_LIMITS.maxFrames,
   });
-  const crops = {} as CropService;
+  // These jobs ask for no crops.
+  const crops: Pick<CropService, 'cropFrame'> = {
+    cropFrame: () => Promise.reject(new Error('no crops were asked for')),
+  };
   let pool: InferencePool;
   let detector: FaceDetectionService;
 
@@ -65,7 +69,7 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
     await pool.close();
   });
 
-  const service = (parallelFrames: number, faces = detector) =>
+  const service = (parallelFrames: number, faces: FrameDetector = detector) =>
     new VideoDetectionService(
       pipeline,
       faces,
@@ -89,22 +93,16 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
 
   it('when one frame fails while others are in flight, then the job fails with its error and nothing is left unhandled', async () => {
     let calls = 0;
-    const failing = {
+    const failing: FrameDetector = {
       // Frame 2 fails at once, while frame 1 is still being detected and frame 3 being extracted.
       detectRaw: async () => {
         calls += 1;
         const call = calls;
         if (call === 2) throw new Error('frame 2 failed');
         await new Promise((resolve) => setTimeout(resolve, call === 1 ? 300 : 10));
-        return {
-          width: 1,
-          height: 1,
-          faces: [],
-          turn: 0,
-          decided: false,
-        };
+        return detectedPicture({ width: 1, height: 1 });
       },
-    } as unknown as FaceDetectionService;
+    };
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);

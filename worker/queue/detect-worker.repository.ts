@@ -10,10 +10,8 @@ import {
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
 import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
-import { AppError } from '../../shared/errors/app-error.js';
-import { InternalError } from '../../shared/errors/errors.js';
-import { encodeJobError } from '../../shared/errors/job-error-codec.js';
-import { isTransient } from '../../shared/errors/transient.js';
+import type { AppError } from '../../shared/errors/app-error.js';
+import { judgeFailedAttempt } from './failed-attempt.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
 import type { RedisOutageLog } from '../../shared/queue/redis-outage-log.js';
@@ -64,10 +62,8 @@ export interface DetectWorkerOptions {
 }
 
 /**
- * The worker's side of BullMQ: one Worker per queue. Only transient faults (network, Redis, storage) are
- * thrown plainly so BullMQ retries them with backoff; bad input and anything unexpected fail at once
- * (UnrecoverableError); either way the failure reason carries the
- * user-facing error, encoded.
+ * The worker's side of BullMQ: one Worker per queue. A failed attempt is retried with backoff or failed at
+ * once as `judgeFailedAttempt` decides; either way the failure reason carries the user-facing error, encoded.
  */
 export class DetectWorkerRepository {
   private readonly workers: Worker<DetectJobData, DetectJobReturn>[] = [];
@@ -150,23 +146,16 @@ export class DetectWorkerRepository {
       await this.final(detectJob, { result }, log);
       return result;
     } catch (err) {
-      const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (!isTransient(err)) {
-        const error = err instanceof AppError ? err : new InternalError();
-        if (err instanceof AppError) log.info({ code: err.code, reason: err.message }, 'job rejected');
-        else log.error({ err }, 'job failed on an unexpected error; not retried');
-        this.options.onJobEnd?.(kind, 'failed', elapsed());
-        await this.final(detectJob, { error }, log);
-        throw new UnrecoverableError(encodeJobError(error));
-      }
-      log.warn(
-        { err, attempt: job.attemptsMade + 1 },
-        finalAttempt ? 'job failed' : 'job failed, will retry',
-      );
-      this.options.onJobEnd?.(kind, finalAttempt ? 'failed' : 'retried', elapsed());
-      if (finalAttempt)
-        await this.final(detectJob, { error: err instanceof AppError ? err : new InternalError() }, log);
-      throw err instanceof AppError ? new Error(encodeJobError(err)) : err;
+      const attempt = job.attemptsMade + 1;
+      const failure = judgeFailedAttempt(err, attempt, job.opts.attempts);
+      const { error } = failure;
+      if (failure.cause === 'rejected') log.info({ code: error.code, reason: error.message }, 'job rejected');
+      else if (failure.cause === 'unexpected')
+        log.error({ err }, 'job failed on an unexpected error; not retried');
+      else log.warn({ err, attempt }, failure.retry ? 'job failed, will retry' : 'job failed');
+      this.options.onJobEnd?.(kind, failure.retry ? 'retried' : 'failed', elapsed());
+      if (!failure.retry) await this.final(detectJob, { error }, log);
+      throw failure.thrown;
     }
   }
 

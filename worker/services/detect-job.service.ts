@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FacesObj } from '../../shared/contract/api-contract.js';
 import type { DetectJobResult, DetectOptions } from '../../shared/contract/detect-job.contract.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
-import type { FaceDetectionService } from '../detection/face-detection.service.js';
+import type { DetectedPicture, PictureRequest } from '../detection/face-detection.service.js';
 import type { GuardedHttpClient } from '../fetch/guarded-http-client.js';
 import type { FileVersion } from '../fetch/range-answer.js';
 import { RangeProxy } from '../fetch/range-proxy.js';
@@ -15,9 +15,9 @@ import type { VideoSource } from '../video/ffmpeg-args.js';
 import { WholeFileNeeded } from '../video/ffmpeg.repository.js';
 import type { BitmapConverter } from '../media/bitmap-converter.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
-import type { MediaDetectionService } from './media-detection.service.js';
-import type { MediaSourceService } from './media-source.service.js';
-import type { VideoDetectionService } from './video-detection.service.js';
+import type { FrameDetection } from './media-detection.service.js';
+import type { MediaLoader } from './media-source.service.js';
+import type { VideoDetection } from './video-detection.service.js';
 import { DownloadFailedError, MediaTimeoutError, VideoTimeoutError } from '../../shared/errors/errors.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 
@@ -48,16 +48,21 @@ async function downloadThrough(
   }
 }
 
+/** Face detection of an encoded image (FaceDetectionService). */
+export interface PictureDetector {
+  detectEncoded(bytes: Buffer, request: PictureRequest): Promise<DetectedPicture>;
+}
+
 /** Runs one detection job: gets the media, detects faces, and builds the answer's `faces_obj`. */
 export class DetectJobService {
   constructor(
-    private readonly detector: FaceDetectionService,
-    private readonly decoder: ImageDecoder,
+    private readonly detector: PictureDetector,
+    private readonly decoder: Pick<ImageDecoder, 'decode'>,
     private readonly bitmaps: Pick<BitmapConverter, 'toDecodable'>,
-    private readonly frames: MediaDetectionService,
-    private readonly video: VideoDetectionService,
-    private readonly blobs: MediaBlobRepository,
-    private readonly media: MediaSourceService,
+    private readonly frames: FrameDetection,
+    private readonly video: VideoDetection,
+    private readonly blobs: Pick<MediaBlobRepository, 'delete'>,
+    private readonly media: MediaLoader,
     /** The guarded client through which a video read by range is read. */
     private readonly client: GuardedHttpClient,
     private readonly options: DetectJobServiceOptions,

@@ -24,13 +24,24 @@ export interface StepFrame {
   cropSource(detected: DetectedPicture): Promise<RawImage>;
 }
 
+/** The per-frame step as the frame pipeline uses it. */
+export interface FrameSteps {
+  finish(
+    jobId: string,
+    frame: StepFrame,
+    detected: DetectedPicture,
+    tracker: FaceTracker,
+    options: DetectOptions,
+  ): Promise<FrameFaces>;
+}
+
 /**
  * The one per-frame step, for images and videos alike: selects the request's faces, tracks them across
  * frames, adds pose and quality, cuts crops, and counts metrics.
  */
-export class FrameStepService {
+export class FrameStepService implements FrameSteps {
   constructor(
-    private readonly crops: CropService,
+    private readonly crops: Pick<CropService, 'cropFrame'>,
     private readonly metrics: WorkerMetrics,
     private readonly options: FrameStepOptions,
   ) {}

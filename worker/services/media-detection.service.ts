@@ -3,7 +3,7 @@ import type { DetectOptions } from '../../shared/contract/detect-job.contract.js
 import type { DetectedPicture, PictureRequest } from '../detection/face-detection.service.js';
 import type { QuarterTurn } from '../detection/view-transform.js';
 import { FaceTracker } from '../video/face-tracker.js';
-import type { FrameStepService, StepFrame } from './frame-step.service.js';
+import type { FrameSteps, StepFrame } from './frame-step.service.js';
 
 /** A frame of an image or a video, ready to be searched. */
 export interface MediaFrame extends StepFrame {
@@ -19,6 +19,16 @@ export interface MediaDetectionOptions {
   parallelFrames?: number;
 }
 
+/** Faces of a sequence of frames, as image and video jobs use it. */
+export interface FrameDetection {
+  detect(
+    jobId: string,
+    frames: AsyncIterable<MediaFrame> | Iterable<MediaFrame>,
+    options: DetectOptions,
+    onFrameDone?: (done: number) => Promise<void>,
+  ): Promise<FacesObj>;
+}
+
 interface InFlight {
   frame: MediaFrame;
   detected: Promise<DetectedPicture>;
@@ -31,9 +41,9 @@ interface InFlight {
  * and one turn: once a frame's faces make the picture's turn clear, frames started after it was finished
  * search that turn alone. The turn is taken in frame order, so answers do not depend on timing.
  */
-export class MediaDetectionService {
+export class MediaDetectionService implements FrameDetection {
   constructor(
-    private readonly step: FrameStepService,
+    private readonly step: FrameSteps,
     private readonly options: MediaDetectionOptions = {},
   ) {}
 

@@ -9,13 +9,25 @@ import {
 import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
-import type { MediaFetcher } from '../fetch/media-fetcher.js';
+import type {
+  FetchedFile,
+  FetchLimits,
+  HeadRules,
+  RangedMedia,
+  StoppedAtHead,
+} from '../fetch/media-fetcher.js';
 import type { FileVersion } from '../fetch/range-answer.js';
 import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
 import type { Logger } from '../../shared/logging/logger.js';
 
-/** Downloads a URL to a file, or decides to read it by range; the guarded fetcher in production. */
-export type UrlFetcher = Pick<MediaFetcher, 'fetchToFile'>;
+/** Downloads a URL to a file, or decides to read it by range; the guarded MediaFetcher in production. */
+export interface UrlFetcher {
+  fetchToFile(
+    url: string,
+    filePath: string,
+    limits: FetchLimits & HeadRules,
+  ): Promise<FetchedFile | RangedMedia | StoppedAtHead>;
+}
 
 export interface MediaSourceOptions {
   maxImageBytes: number;
@@ -43,10 +55,15 @@ export type Media =
   | { kind: 'ranged-video'; url: string; version: FileVersion }
   | { kind: 'other-lane' };
 
+/** A job's media, as the job uses it. */
+export interface MediaLoader {
+  load(source: DetectJobData['source'], makeWorkDir: () => Promise<string>, lane?: QueueKind): Promise<Media>;
+}
+
 /** Gets a job's media from Redis or its URL and tells what it is by its bytes, refusing what cannot be media. */
-export class MediaSourceService {
+export class MediaSourceService implements MediaLoader {
   constructor(
-    private readonly blobs: MediaBlobRepository,
+    private readonly blobs: Pick<MediaBlobRepository, 'get'>,
     private readonly fetcher: UrlFetcher,
     private readonly options: MediaSourceOptions,
     private readonly metrics: WorkerMetrics,

@@ -1,10 +1,11 @@
 import type { FacesObj } from '../../shared/contract/api-contract.js';
 import type { DetectOptions } from '../../shared/contract/detect-job.contract.js';
-import type { FaceDetectionService } from '../detection/face-detection.service.js';
+import type { DetectedPicture, PictureRequest } from '../detection/face-detection.service.js';
+import type { RawImage } from '../detection/face-types.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import type { VideoSource } from '../video/ffmpeg-args.js';
 import type { FramePipeline, FramePlan } from '../video/frame-pipeline.js';
-import type { MediaDetectionService, MediaFrame } from './media-detection.service.js';
+import type { FrameDetection, MediaFrame } from './media-detection.service.js';
 
 export interface VideoDetectionOptions {
   /**
@@ -15,15 +16,30 @@ export interface VideoDetectionOptions {
   cropMaxSide?: number;
 }
 
+/** Face detection of decoded video frames (FaceDetectionService). */
+export interface FrameDetector {
+  detectRaw(
+    image: RawImage,
+    width: number,
+    height: number,
+    request: PictureRequest,
+  ): Promise<DetectedPicture>;
+}
+
+/** Faces of a video, as a job uses it. */
+export interface VideoDetection {
+  detect(job: DetectJob, input: VideoSource, options: DetectOptions, signal: AbortSignal): Promise<FacesObj>;
+}
+
 /**
  * Detects faces in the sampled frames of a video: plans the samples, then feeds the frames, as ffmpeg
  * extracts them, through the frame pipeline that images also take.
  */
-export class VideoDetectionService {
+export class VideoDetectionService implements VideoDetection {
   constructor(
     private readonly pipeline: FramePipeline,
-    private readonly detector: FaceDetectionService,
-    private readonly media: MediaDetectionService,
+    private readonly detector: FrameDetector,
+    private readonly media: FrameDetection,
     private readonly options: VideoDetectionOptions = {},
   ) {}
 

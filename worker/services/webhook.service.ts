@@ -21,7 +21,7 @@ export function signature(body: string, secret: string): string {
  */
 export class WebhookService {
   constructor(
-    private readonly queue: WebhookQueueRepository,
+    private readonly queue: Pick<WebhookQueueRepository, 'enqueue'>,
     private readonly poster: Pick<WebhookPoster, 'postJson'>,
     private readonly secret: string | undefined,
   ) {}
