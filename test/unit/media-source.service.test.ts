@@ -110,7 +110,7 @@ describe('MediaSourceService', () => {
     const { fetcher, service } = setUp({ body: PNG });
     await service.load(url, makeWorkDir);
     const [limits] = fetcher.limits;
-    expect(limits).to.include({ maxBytes: OPTIONS.maxVideoBytes, limitName: 'MAX_VIDEO_BYTES' });
+    expect(limits).to.include({ bytes: OPTIONS.maxVideoBytes, setting: 'MAX_VIDEO_BYTES' });
     expect(limits!.rangeRead.minBytes).to.equal(OPTIONS.rangeReadMinBytes);
   });
 
