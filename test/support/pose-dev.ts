@@ -5,10 +5,10 @@ import type { FaceBox } from '../../worker/detection/face-types.js';
 import { estimatePose, type HeadPose } from '../../worker/detection/head-pose.js';
 
 /** The pose development portraits, committed with their sources (test/fixtures/pose-dev/SOURCES.md). */
-export const POSE_DEV = path.resolve('test/fixtures/pose-dev');
+const POSE_DEV = path.resolve('test/fixtures/pose-dev');
 
 /** The degrees a picture is turned clockwise for the turn check. */
-export const TURN = 20;
+const TURN = 20;
 
 /** The portraits' files, development and held-out apart. */
 export async function poseDevFiles(): Promise<{ dev: string[]; holdout: string[] }> {

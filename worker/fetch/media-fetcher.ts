@@ -36,7 +36,7 @@ export interface FetchedFile {
  * When to read a URL by range instead of downloading it: its origin serves ranges, it is at least
  * `minBytes` long, and its first bytes pass `accept` (they look like a video).
  */
-export interface RangeReadRule {
+interface RangeReadRule {
   minBytes: number;
   accept(head: Buffer): boolean;
 }

@@ -8,10 +8,10 @@ import { CallbackRejectedError } from '../../shared/errors/errors.js';
 import type { WebhookPoster } from '../fetch/webhook-poster.js';
 import type { WebhookQueueRepository } from '../queue/webhook-queue.repository.js';
 
-export type FinalAnswer = DetectSuccess | (ErrorAnswer & { job_id: string });
+type FinalAnswer = DetectSuccess | (ErrorAnswer & { job_id: string });
 
 /** `X-Signature: sha256=<hex HMAC-SHA256 of the exact body>`, so receivers can verify the sender. */
-export function signature(body: string, secret: string): string {
+function signature(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 

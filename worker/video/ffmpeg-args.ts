@@ -69,7 +69,7 @@ export function inputUrl(source: VideoSource): string {
   return input.kind === 'file' ? `file:${input.path}` : input.url;
 }
 
-export const RAW_RGB_OUTPUT = ['-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
+const RAW_RGB_OUTPUT = ['-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
 
 export function outputSize(probe: VideoProbe, maxSide: number): { width: number; height: number } {
   const scale = Math.min(1, maxSide / Math.max(probe.width, probe.height));
@@ -87,7 +87,7 @@ const TURNS: Record<Rotation, string[]> = {
 };
 
 /** Scales to the displayed size (square pixels) in coded orientation, then turns the picture upright. */
-export function geometryFilters(probe: VideoProbe, size: { width: number; height: number }): string {
+function geometryFilters(probe: VideoProbe, size: { width: number; height: number }): string {
   const sideways = probe.rotation === 90 || probe.rotation === 270;
   const scale = sideways ? `scale=${size.height}:${size.width}` : `scale=${size.width}:${size.height}`;
   return [scale, ...TURNS[probe.rotation]].join(',');

@@ -27,7 +27,7 @@ const MAX_FRAGMENTED_BYTES = 1024 * 1024 * 1024;
 /** Boxes whose payload no demuxer reads for timing. */
 const PAYLOAD_SKIPPED = new Set(['mdat', 'free', 'skip', 'wide']);
 
-export interface Box {
+interface Box {
   type: string;
   offset: number;
   size: number;
