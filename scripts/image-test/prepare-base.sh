@@ -60,7 +60,8 @@ mirror="${mirror:-http://deb.debian.org/debian}"
 root="$(mktemp -d /var/tmp/node-bookworm.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
 echo "image-test: debootstrap bookworm from $mirror"
-debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 \
+# Bounded: a mirror that stops answering fails the run instead of hanging CI (27 s to 1.5 min here).
+timeout 900 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 \
   || { tail -n 20 "$root.log" >&2; rm -f "$root.log"; exit 1; }
 rm -f "$root.log"
 
