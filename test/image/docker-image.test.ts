@@ -51,12 +51,8 @@ console.log(JSON.stringify({
 
 async function startContainer(name: string, role: 'api' | 'worker', env: Record<string, string>) {
   const envArgs = Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
-  await podmanOk(
-    ['run', '--detach', '--name', name, '--network', 'host', ...envArgs, IMAGE].concat([
-      'node',
-      `dist/${role}/main.js`,
-    ]),
-  );
+  const command = ['node', `dist/${role}/main.js`];
+  await podmanOk(['run', '--detach', '--name', name, '--network', 'host', ...envArgs, IMAGE, ...command]);
 }
 
 /** Waits for a container's log line with message `msg`, failing early when the container has exited. */
