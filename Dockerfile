@@ -12,11 +12,15 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 
-# Its own layer, keyed on the manifest alone: code changes do not download the model again. The script
-# checks the SHA-256 pinned in the manifest and exits non-zero on a mismatch, which fails the build.
+# Its own layer, keyed on the manifest and the context's models/: code changes do not fetch the model
+# again. The script takes each file the manifest names from the build context's models/ when it is there
+# (after `npm run models`, or placed by hand where the upstream is unreachable), else downloads it; either
+# way it checks the SHA-256 pinned in the manifest and exits non-zero on a mismatch, which fails the build.
+# A bind mount, not a COPY: nothing else in models/ (a research-only model, say) can reach the image.
 COPY models/manifest.json models/
 COPY scripts/fetch-models.mjs scripts/
-RUN node scripts/fetch-models.mjs
+RUN --mount=type=bind,source=models,target=/tmp/context/models \
+  SHARED_DIR=/tmp/context node scripts/fetch-models.mjs
 
 COPY tsconfig.json ./
 COPY api api
