@@ -1,7 +1,9 @@
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight and answers the results in input order.
  * After the first failure no new call starts, and it rejects only once the calls in flight have
- * settled, so nothing keeps writing behind the caller's back after it has seen the error.
+ * settled, so nothing keeps writing behind the caller's back after it has seen the error. p-limit under
+ * Promise.all cannot stand in: that rejects at the first failure while the other uploads still run, and
+ * the queued ones start anyway; a store that failed must not be written to after the job was answered.
  */
 export async function mapBounded<T, R>(
   items: readonly T[],

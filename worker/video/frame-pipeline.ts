@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { VideoSource } from './ffmpeg-args.js';
 import type { FfmpegRepository, RawFrame } from './ffmpeg.repository.js';
@@ -130,7 +131,7 @@ export class FramePipeline {
         await pass.return(undefined);
       };
     } else {
-      const limit = limiter(this.concurrency);
+      const limit = pLimit(this.concurrency);
       start = (sample) => limit(() => this.source.extractFrame(input, sample.pts, options));
     }
 
@@ -162,20 +163,4 @@ export class FramePipeline {
       await finish().catch(() => {});
     }
   }
-}
-
-/** Runs at most `concurrency` tasks at once, in the order they were submitted. */
-function limiter(concurrency: number) {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    running += 1;
-    try {
-      return await task();
-    } finally {
-      running -= 1;
-      waiting.shift()?.();
-    }
-  };
 }
