@@ -7,17 +7,13 @@ import {
   inputUrl,
   outputSize,
   seekFrameArgs,
-  toInput,
   type VideoSource,
 } from './ffmpeg-args.js';
-import { readAviIndex, readAviLayout } from './avi-index.js';
-import { openByteSource } from './byte-source.js';
-import { TimelineBuilder, type FrameTimeline } from './frame-timeline.js';
-import { readMp4Boxes, withMp4IndexCopy } from './mp4-index.js';
-import { PACKET_ENTRIES, PacketListReader } from './packet-list.js';
+import type { FrameTimeline } from './frame-timeline.js';
+import { readFrameTimeline } from './timeline-reader.js';
 import { ToolProcess } from './tool-process.js';
 import { parseProbe, type ProbeJson, type VideoProbe } from './video-probe.js';
-import { saysIndexPastEnd, tooManyPixels, unsupported, VIDEO_MESSAGES } from './video-messages.js';
+import { tooManyPixels, unsupported, VIDEO_MESSAGES } from './video-messages.js';
 
 export interface VideoLimits {
   /** Largest frame, in pixels, coded or displayed; checked on the header before anything is decoded. */
@@ -38,6 +34,7 @@ export interface VideoLimits {
 }
 
 export type { VideoProbe } from './video-probe.js';
+export { WholeFileNeeded } from './timeline-reader.js';
 
 export interface FfmpegRepositoryOptions {
   binaries: FfmpegBinaries;
@@ -65,16 +62,6 @@ export interface ExtractOptions {
   /** The frame is shrunk so that its longer side is at most this; never enlarged. */
   maxSide: number;
   signal?: AbortSignal;
-}
-
-/**
- * A range read of a video whose timing cannot be known from the index it has read: the whole file is
- * needed, so the caller downloads it (within MAX_VIDEO_BYTES) and reads it as a file.
- */
-export class WholeFileNeeded extends Error {
-  constructor(readonly container: string) {
-    super(`the timing of this ${container} video needs the whole file`);
-  }
 }
 
 /**
@@ -141,81 +128,18 @@ export class FfmpegRepository {
    * read whose timing only the whole file holds throws WholeFileNeeded instead. Undefined when the
    * packets carry no timestamps.
    */
-  async readTimeline(
+  readTimeline(
     input: VideoSource,
     probe: VideoProbe,
     signal?: AbortSignal,
   ): Promise<FrameTimeline | undefined> {
-    if (!probe.hasVideo) throw new UnsupportedMediaError(VIDEO_MESSAGES.noVideo);
-    const ranged = toInput(input).kind === 'proxy';
-    const formats = probe.container.split(',');
-    const indexed = formats.includes('avi') || formats.includes('mov');
-    if (!indexed && !ranged) return (await this.listPackets(input, probe, signal)).timeline;
-    const source = await openByteSource(input, { signal, idleTimeoutMs: this.idleTimeoutMs });
-    try {
-      if (formats.includes('avi')) {
-        const layout = await readAviLayout(source, probe.streamIndex);
-        if (layout) {
-          const builder = new TimelineBuilder(this.options.limits.maxFrames);
-          await readAviIndex(source, layout, probe.streamIndex, builder, this.options.limits.maxFrames);
-          return builder.finish(probe.reorderDelay, probe.fps);
-        }
-        if (!ranged) return (await this.listPackets(input, probe, signal)).timeline;
-      } else if (formats.includes('mov')) {
-        const boxes = await readMp4Boxes(source);
-        if (!ranged) return (await this.listPackets(input, probe, signal)).timeline;
-        if (boxes) {
-          const listed = await withMp4IndexCopy(source, boxes, (copy) =>
-            this.listPackets(copy, probe, signal),
-          );
-          return listed.timeline;
-        }
-      }
-    } finally {
-      await source.close();
-    }
-    throw new WholeFileNeeded(probe.container);
-  }
-
-  /** ffprobe's list of the video packets, parsed as it streams and stopped at the frame limit. */
-  private async listPackets(
-    input: VideoSource,
-    probe: VideoProbe,
-    signal?: AbortSignal,
-  ): Promise<{ timeline: FrameTimeline | undefined }> {
-    const child = this.launch(
-      'ffprobe',
-      [
-        ...inputArgs(input, this.policy),
-        '-select_streams',
-        String(probe.streamIndex),
-        '-show_entries',
-        PACKET_ENTRIES,
-        '-of',
-        'compact=p=0',
-        inputUrl(input),
-      ],
+    return readFrameTimeline(input, probe, {
+      ffprobe: (args) => this.launch('ffprobe', args, signal),
+      policy: this.policy,
+      maxFrames: this.options.limits.maxFrames,
+      idleTimeoutMs: this.idleTimeoutMs,
       signal,
-    );
-    const reader = new PacketListReader(this.options.limits.maxFrames);
-    try {
-      for await (const chunk of child.chunks()) {
-        try {
-          reader.push(chunk.toString('latin1'));
-        } catch (err) {
-          child.abandon();
-          throw err;
-        }
-      }
-      await child.settle(VIDEO_MESSAGES.unreadable);
-      // The mov demuxer warns when its index points past the end of the file: the file was cut.
-      if (saysIndexPastEnd(child.warnings)) {
-        throw unsupported(VIDEO_MESSAGES.truncated, new Error(`ffprobe: ${child.warnings}`));
-      }
-    } finally {
-      await child.close();
-    }
-    return { timeline: reader.finish(probe.reorderDelay, probe.fps) };
+    });
   }
 
   /**
