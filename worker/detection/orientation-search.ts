@@ -129,8 +129,8 @@ export class OrientationSearch {
    * The turn whose faces give the most evidence. Upright settles it alone when its candidates' checks
    * (made only when its evidence is strong) see upright; else the probes' coarse passes at the other turns, which are the whole search
    * for a picture no larger than the probe; a probe that beats upright with them alone is searched in
-   * full and compared again; else every other turn is searched in full (the probes' passes are not run
-   * again) and the most evidence wins.
+   * full, with the opposite turn; else every other turn is searched in full (the probes' passes are not
+   * run again); the most evidence of the full searches wins.
    */
   private async decide(
     upright: TurnedSearch,
@@ -141,11 +141,16 @@ export class OrientationSearch {
     const others = QUARTER_TURNS.filter((t) => t !== 0);
     const probes = await Promise.all(others.map((turn) => at(turn, this.options.probeSide ?? 640)));
     const best = strongestTurn(probes);
-    if (best.evidence > upright.evidence) {
-      const full = best.result.complete ? best : await at(best.turn);
-      return strongestTurn([upright, full]);
-    }
-    const full = await Promise.all(probes.map((p) => (p.result.complete ? Promise.resolve(p) : at(p.turn))));
+    // YuNet scores an upside-down face almost as high as an upright one (portraits 0.87–0.90 against
+    // 0.92–0.95), and at the probes' coarse scale it may score it higher: a probe that beats upright is
+    // searched in full with the probe at the opposite turn, and the full searches compared.
+    const searched =
+      best.evidence > upright.evidence
+        ? probes.filter((p) => p === best || p.turn === (best.turn + 180) % 360)
+        : probes;
+    const full = await Promise.all(
+      searched.map((p) => (p.result.complete ? Promise.resolve(p) : at(p.turn))),
+    );
     return strongestTurn([upright, ...full]);
   }
 

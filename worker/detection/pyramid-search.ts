@@ -68,8 +68,11 @@ export class PyramidSearch {
     const floor = Math.min(threshold, evidenceThreshold ?? threshold);
     const found = await this.run(pyramid, chosen, turn, floor);
     const strong = found.map((faces) => faces.filter((f) => f.score >= threshold));
+    // A probe cut the finer passes: its finest answers for the smaller faces they would have.
+    const complete = chosen.length === needed.length;
+    const bands = chosen.map(({ pass }, i) => (i === 0 && !complete ? { ...pass, minFace: 0 } : pass));
     const mapped = (lists: FaceBox[][]) =>
-      lists.flatMap((faces, i) => selectAndMap(faces, chosen[i]!.pass, pyramid.width, pyramid.height));
+      lists.flatMap((faces, i) => selectAndMap(faces, bands[i]!, pyramid.width, pyramid.height));
     const faces =
       chosen[0]!.index === 0
         ? await this.mergeConfirmed(pyramid, strong, mapped, { turn, threshold })
@@ -81,7 +84,7 @@ export class PyramidSearch {
             mapped(found.map((list) => list.filter((f) => f.score >= evidenceThreshold))),
             this.options.nmsIou,
           );
-    return { faces, evidence, complete: chosen.length === needed.length };
+    return { faces, evidence, complete };
   }
 
   /**
