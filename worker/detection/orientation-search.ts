@@ -71,9 +71,9 @@ interface TurnedSearch {
  * Finds faces whatever the picture's quarter turn, paying for the search only when the picture needs it:
  * - the upright search runs as without rotation, also keeping every detection down to a fixed low score
  *   as evidence, so that the turn never depends on the request's filters;
- * - strong upright evidence (a face scoring 0.9 or more with upright landmarks, or several good ones)
- *   whose best candidates, each checked in a small square at the four turns, also see upright, settles
- *   it: a portrait pays four model runs of 96² per candidate, a few percent of the upright search;
+ * - its best candidates are each checked in a small square at the four turns (four model runs of 96²,
+ *   a few percent of the upright search); strong evidence (a face scoring 0.9 or more with upright
+ *   landmarks, or several good ones) at the turn they vote for settles it, so a portrait pays no more;
  * - otherwise cheap probes (the coarse passes) run at the three other turns, the finer passes too when
  *   these cannot beat upright, and the turn with the most evidence wins, so no one marginal face decides;
  * - each face's landmarks are then refined in an aligned view (see LandmarkRefiner).
@@ -103,12 +103,8 @@ export class OrientationSearch {
     const at = (turn: QuarterTurn, maxSide?: number) =>
       this.searchAt(pyramid, { threshold: request.threshold, turn, maxSide });
     const upright = await at(0);
-    // Weak upright evidence is weighed against the other turns anyway: its checks would decide nothing.
-    const votes =
-      upright.evidence >= STRONG_EVIDENCE
-        ? await this.check(pyramid, this.candidates(upright.result.evidence))
-        : [];
-    const won = await this.decide(upright, votes, at);
+    const votes = await this.check(pyramid, this.candidates(upright.result.evidence));
+    const won = await this.decide(pyramid, upright, votes, at);
     const decided = won.evidence > 0 && won.result.faces.length > 0;
     if (won.turn === 0) return { faces: upright.result.faces, turn: 0, decided };
     // A picture may hold people at more than one turn: an upright face stays when it is strong evidence
@@ -126,32 +122,49 @@ export class OrientationSearch {
   }
 
   /**
-   * The turn whose faces give the most evidence. Upright settles it alone when its candidates' checks
-   * (made only when its evidence is strong) see upright; else the probes' coarse passes at the other turns, which are the whole search
+   * The turn whose faces give the most evidence. A turn settles it alone when upright's candidates'
+   * checks see them best at it and its own evidence is strong (more than upright's, for another turn); else the probes' coarse passes at the other turns, which are the whole search
    * for a picture no larger than the probe; a probe that beats upright with them alone is searched in
-   * full, with the opposite turn; else every other turn is searched in full (the probes' passes are not
+   * full, with the opposite turn unless checks confirm it (see rivals); else every other turn is searched in full (the probes' passes are not
    * run again); the most evidence of the full searches wins.
    */
   private async decide(
+    pyramid: ImagePyramid,
     upright: TurnedSearch,
     votes: readonly TurnVote[],
     at: (turn: QuarterTurn, maxSide?: number) => Promise<TurnedSearch>,
   ): Promise<TurnedSearch> {
-    if (chooseTurn(votes, this.minEvidence) === 0) return upright;
+    const voted = chooseTurn(votes, this.minEvidence);
+    if (voted === 0 && upright.evidence >= STRONG_EVIDENCE) return upright;
+    if (voted !== undefined && voted !== 0) {
+      const full = await at(voted);
+      if (full.evidence >= STRONG_EVIDENCE && full.evidence > upright.evidence) return full;
+    }
     const others = QUARTER_TURNS.filter((t) => t !== 0);
     const probes = await Promise.all(others.map((turn) => at(turn, this.options.probeSide ?? 640)));
     const best = strongestTurn(probes);
-    // YuNet scores an upside-down face almost as high as an upright one (portraits 0.87–0.90 against
-    // 0.92–0.95), and at the probes' coarse scale it may score it higher: a probe that beats upright is
-    // searched in full with the probe at the opposite turn, and the full searches compared.
+    // Probes of a picture no larger than them are its whole search, compared as they are.
     const searched =
-      best.evidence > upright.evidence
-        ? probes.filter((p) => p === best || p.turn === (best.turn + 180) % 360)
+      best.evidence > upright.evidence && !best.result.complete
+        ? await this.rivals(pyramid, best, probes)
         : probes;
     const full = await Promise.all(
       searched.map((p) => (p.result.complete ? Promise.resolve(p) : at(p.turn))),
     );
     return strongestTurn([upright, ...full]);
+  }
+
+  /**
+   * The probes to search in full when `best` beats upright: it, and the opposite turn when that saw faces
+   * too and the checks of `best`'s strongest faces do not confirm `best`. YuNet scores an upside-down face
+   * almost as high as an upright one (portraits 0.87–0.90 against 0.92–0.95), so the coarse probes alone
+   * may rank the two wrongly; the checks see the faces at the size the model sees best.
+   */
+  private async rivals(pyramid: ImagePyramid, best: TurnedSearch, probes: TurnedSearch[]) {
+    const opposite = probes.find((p) => p.turn === (best.turn + 180) % 360 && p.evidence > 0);
+    if (!opposite) return [best];
+    const votes = await this.check(pyramid, this.candidates(best.result.evidence));
+    return chooseTurn(votes, this.minEvidence) === best.turn ? [best] : [best, opposite];
   }
 
   private async searchAt(
