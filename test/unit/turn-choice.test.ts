@@ -6,7 +6,7 @@ import {
   faceSquare,
   strongestTurn,
   turnEvidence,
-  uprightness,
+  standsUpright,
 } from '../../worker/detection/turn-choice.js';
 
 /** Upright landmarks of a face whose box is (0, 0, 100, 100), turned clockwise by `degrees` about its centre. */
@@ -86,14 +86,16 @@ describe('orientation choice', () => {
     expect(findCentredFace([face(110, 64, 64, 0.9)], side)).to.equal(undefined);
   });
 
-  it('when a face is upright in the picture turned by some turn, then its landmarks stand upright at that turn only', () => {
-    expect(uprightness(landmarks(0), 0)).to.be.closeTo(1, 1e-9);
+  it('when a face stands upright in the picture turned by some turn, then its landmarks stand upright at that turn only, tilted or not', () => {
+    expect(standsUpright(landmarks(0), 0)).to.equal(true);
     // A picture turned 90° clockwise to be upright holds the face turned 90° counter-clockwise.
-    expect(uprightness(landmarks(-90), 90)).to.be.closeTo(1, 1e-9);
-    expect(uprightness(landmarks(180), 180)).to.be.closeTo(1, 1e-9);
-    for (const turn of [90, 180, 270] as const) expect(uprightness(landmarks(0), turn)).to.equal(0);
-    // A head tilted by 20° is still upright evidence, a little less.
-    expect(uprightness(landmarks(20), 0)).to.be.closeTo(Math.cos(Math.PI / 9) ** 2, 1e-9);
+    expect(standsUpright(landmarks(-90), 90)).to.equal(true);
+    expect(standsUpright(landmarks(180), 180)).to.equal(true);
+    expect(standsUpright(landmarks(90), 270)).to.equal(true);
+    for (const turn of [90, 180, 270] as const) expect(standsUpright(landmarks(0), turn)).to.equal(false);
+    for (const tilt of [-40, -20, 20, 40])
+      expect(standsUpright(landmarks(tilt), 0), `${tilt}°`).to.equal(true);
+    for (const tilt of [-50, 50, 180]) expect(standsUpright(landmarks(tilt), 0), `${tilt}°`).to.equal(false);
   });
 
   it('when faces are weighed, then a marginal score or eyes below the mouth weigh nothing, and a strong upright face most', () => {

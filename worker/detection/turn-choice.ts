@@ -31,12 +31,11 @@ export function chooseTurn(votes: readonly TurnVote[], minEvidence: number): Qua
 export const EVIDENCE_FROM = 0.7;
 
 /**
- * Evidence one face gives for `turn`: its score's excess over EVIDENCE_FROM, times how upright its own
- * landmarks stand at that turn (see uprightness), so a marginal detection weighs little and a face whose
- * eyes lie beside or below its mouth at that turn weighs nothing.
+ * Evidence one face gives for `turn`: its score's excess over EVIDENCE_FROM, so a marginal detection weighs
+ * little; nothing when its own landmarks do not stand upright at that turn (see standsUpright).
  */
 export function faceEvidence(face: FaceBox, turn: QuarterTurn): number {
-  return Math.max(0, face.score - EVIDENCE_FROM) * uprightness(face.landmarks, turn);
+  return standsUpright(face.landmarks, turn) ? Math.max(0, face.score - EVIDENCE_FROM) : 0;
 }
 
 /**
@@ -52,20 +51,19 @@ export function turnEvidence(faces: readonly FaceBox[], turn: QuarterTurn): numb
 }
 
 /**
- * How upright a face's landmarks (picture pixels, subject's order) stand in the picture turned clockwise
- * by `turn`, 0 to 1: the cosine of its eye line's angle to the horizontal times that of the line from the
- * eyes' midpoint down to the mouth's to the vertical, each counted as 0 past a right angle. A head tilted
- * by 20° keeps 0.9; a face lying on its side, or upside down, gets 0.
+ * Whether a face's landmarks (picture pixels, subject's order) stand upright in the picture turned
+ * clockwise by `turn`: its eye line within 45° of the horizontal, left eye on the left, and the line from
+ * the eyes' midpoint to the mouth's within 45° of straight down. That is the quarter turn nearest the
+ * face's own, so a tilted head still counts fully, while eyes beside or below the mouth do not count.
+ * Only a veto: YuNet draws landmarks toward an upright face, so a face it sees at a wrong turn often has
+ * upright landmarks too (an upside-down portrait scored 0.89 with them).
  */
-export function uprightness(landmarks: readonly number[], turn: QuarterTurn): number {
+export function standsUpright(landmarks: readonly number[], turn: QuarterTurn): boolean {
   const l = landmarks;
-  if (l.length < 10) return 0;
+  if (l.length < 10) return false;
   const [ex, ey] = turned(turn, l[2]! - l[0]!, l[3]! - l[1]!);
   const [dx, dy] = turned(turn, (l[6]! + l[8]! - l[0]! - l[2]!) / 2, (l[7]! + l[9]! - l[1]! - l[3]!) / 2);
-  const eye = Math.hypot(ex, ey);
-  const down = Math.hypot(dx, dy);
-  if (eye === 0 || down === 0) return 0;
-  return Math.max(0, ex / eye) * Math.max(0, dy / down);
+  return ex > Math.abs(ey) && dy > Math.abs(dx);
 }
 
 /** A vector of the picture as it points in the picture turned clockwise by `turn` (y downwards). */
