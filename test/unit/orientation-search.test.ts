@@ -66,7 +66,7 @@ class ScriptedDetector implements Detector {
 
 const CHECK_SIDE = 96;
 
-async function detect(width: number, height: number, script: Script, threshold = 0.6) {
+async function detect(width: number, height: number, script: Script, threshold = 0.6, minFaceSize?: number) {
   const detector = new ScriptedDetector(width, height, script);
   const blank = (w: number, h: number): RawImage => ({
     data: new Uint8Array(w * h * 3),
@@ -84,7 +84,10 @@ async function detect(width: number, height: number, script: Script, threshold =
   const search = new OrientationSearch(detector, new PyramidSearch(detector, { nmsIou: 0.3 }), {
     nmsIou: 0.3,
   });
-  return { found: await search.detect(pyramid, { threshold }), finestTurns: detector.finestTurns };
+  return {
+    found: await search.detect(pyramid, { threshold, minFaceSize }),
+    finestTurns: detector.finestTurns,
+  };
 }
 
 /** Three people of a picture turned 90° clockwise: upright at 270°, seen sideways (weakly) upright. */
@@ -95,7 +98,7 @@ const people = (score: number) => [
 ];
 
 describe('OrientationSearch', () => {
-  it('when one marginal face is upright and three people stand at 270°, then 270° wins, whatever min_confidence', async () => {
+  it('when one marginal face is upright and three people stand at 270°, then 270° wins, whatever min_confidence or min_face_size', async () => {
     // 300×400: the picture turned 90°; at 270° the view is 400×300 and the people stand in it.
     const script: Script = {
       finest: {
@@ -117,6 +120,8 @@ describe('OrientationSearch', () => {
         'the marginal upright face',
       ).to.equal(false);
     }
+    // min_face_size above the people's size filters them out of the answer later, not out of the evidence.
+    expect((await detect(300, 400, script, 0.6, 250)).found.turn).to.equal(270);
   });
 
   it('when a strong upright face is confirmed by its check, then no other turn is searched', async () => {
