@@ -100,8 +100,14 @@ export class OrientationSearch {
       return { faces, turn: request.turn, decided: false };
     }
     // min_face_size filters the answer later, like max_faces; here it would hide evidence.
-    const at = (turn: QuarterTurn, maxSide?: number) =>
-      this.searchAt(pyramid, { threshold: request.threshold, turn, maxSide });
+    // A full search at a turn runs once, whichever step asks for it.
+    const full = new Map<QuarterTurn, Promise<TurnedSearch>>();
+    const at = (turn: QuarterTurn, maxSide?: number) => {
+      if (maxSide !== undefined)
+        return this.searchAt(pyramid, { threshold: request.threshold, turn, maxSide });
+      if (!full.has(turn)) full.set(turn, this.searchAt(pyramid, { threshold: request.threshold, turn }));
+      return full.get(turn)!;
+    };
     const upright = await at(0);
     const votes = await this.check(pyramid, this.candidates(upright.result.evidence));
     const won = await this.decide(pyramid, upright, votes, at);
@@ -122,11 +128,14 @@ export class OrientationSearch {
   }
 
   /**
-   * The turn whose faces give the most evidence. A turn settles it alone when upright's candidates'
-   * checks see them best at it and its own evidence is strong (more than upright's, for another turn); else the probes' coarse passes at the other turns, which are the whole search
-   * for a picture no larger than the probe; a probe that beats upright with them alone is searched in
-   * full, with the opposite turn unless checks confirm it (see rivals); else every other turn is searched in full (the probes' passes are not
-   * run again); the most evidence of the full searches wins.
+   * The turn whose faces give the most evidence:
+   * - a turn settles it alone when upright's candidates' checks see them best at it and its own evidence
+   *   is strong (and, for another turn, more than upright's);
+   * - else the probes' coarse passes run at the other turns (for a picture no larger than the probe,
+   *   its whole search); a probe that beats upright with them alone is searched in full, with the
+   *   opposite turn unless checks confirm it (see rivals), and the stronger settles it if strong;
+   * - else every other turn is searched in full (the probes' passes are not run again), and the most
+   *   evidence wins.
    */
   private async decide(
     pyramid: ImagePyramid,
@@ -143,15 +152,14 @@ export class OrientationSearch {
     const others = QUARTER_TURNS.filter((t) => t !== 0);
     const probes = await Promise.all(others.map((turn) => at(turn, this.options.probeSide ?? 640)));
     const best = strongestTurn(probes);
+    const inFull = (searches: TurnedSearch[]) =>
+      Promise.all(searches.map((p) => (p.result.complete ? Promise.resolve(p) : at(p.turn))));
     // Probes of a picture no larger than them are its whole search, compared as they are.
-    const searched =
-      best.evidence > upright.evidence && !best.result.complete
-        ? await this.rivals(pyramid, best, probes)
-        : probes;
-    const full = await Promise.all(
-      searched.map((p) => (p.result.complete ? Promise.resolve(p) : at(p.turn))),
-    );
-    return strongestTurn([upright, ...full]);
+    if (best.evidence > upright.evidence && !best.result.complete) {
+      const won = strongestTurn([upright, ...(await inFull(await this.rivals(pyramid, best, probes)))]);
+      if (won.evidence >= STRONG_EVIDENCE) return won;
+    }
+    return strongestTurn([upright, ...(await inFull(probes))]);
   }
 
   /**
