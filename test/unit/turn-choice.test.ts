@@ -1,5 +1,23 @@
 import { expect } from 'chai';
-import { chooseTurn, findCentredFace, faceSquare } from '../../worker/detection/turn-choice.js';
+import {
+  chooseTurn,
+  faceEvidence,
+  findCentredFace,
+  faceSquare,
+  strongestTurn,
+  turnEvidence,
+  standsUpright,
+} from '../../worker/detection/turn-choice.js';
+
+/** Upright landmarks of a face whose box is (0, 0, 100, 100), turned clockwise by `degrees` about its centre. */
+const landmarks = (degrees: number) => {
+  const a = (degrees * Math.PI) / 180;
+  const upright = [30, 40, 70, 40, 50, 60, 35, 80, 65, 80];
+  return upright.map((_, i) => {
+    const [x, y] = [upright[i - (i % 2)]! - 50, upright[i - (i % 2) + 1]! - 50];
+    return i % 2 === 0 ? 50 + x * Math.cos(a) - y * Math.sin(a) : 50 + x * Math.sin(a) + y * Math.cos(a);
+  });
+};
 
 const face = (cx: number, cy: number, size: number, score: number) => ({
   x: cx - size / 2,
@@ -66,5 +84,48 @@ describe('orientation choice', () => {
     expect(findCentredFace([face(64, 64, 20, 0.9)], side)).to.equal(undefined);
     expect(findCentredFace([face(64, 64, 125, 0.9)], side)).to.equal(undefined);
     expect(findCentredFace([face(110, 64, 64, 0.9)], side)).to.equal(undefined);
+  });
+
+  it('when a face stands upright in the picture turned by some turn, then its landmarks stand upright at that turn only, tilted or not', () => {
+    expect(standsUpright(landmarks(0), 0)).to.equal(true);
+    // A picture turned 90° clockwise to be upright holds the face turned 90° counter-clockwise.
+    expect(standsUpright(landmarks(-90), 90)).to.equal(true);
+    expect(standsUpright(landmarks(180), 180)).to.equal(true);
+    expect(standsUpright(landmarks(90), 270)).to.equal(true);
+    for (const turn of [90, 180, 270] as const) expect(standsUpright(landmarks(0), turn)).to.equal(false);
+    for (const tilt of [-40, -20, 20, 40])
+      expect(standsUpright(landmarks(tilt), 0), `${tilt}°`).to.equal(true);
+    for (const tilt of [-50, 50, 180]) expect(standsUpright(landmarks(tilt), 0), `${tilt}°`).to.equal(false);
+  });
+
+  it('when faces are weighed, then a marginal score or eyes below the mouth weigh nothing, and a strong upright face most', () => {
+    const at = (score: number, degrees = 0) => ({
+      x: 0,
+      y: 0,
+      w: 100,
+      h: 100,
+      score,
+      landmarks: landmarks(degrees),
+    });
+    expect(faceEvidence(at(0.95), 0)).to.be.closeTo(0.25, 1e-9);
+    expect(faceEvidence(at(0.7), 0)).to.equal(0);
+    expect(faceEvidence(at(0.95, 180), 0)).to.equal(0);
+    expect(turnEvidence([at(0.73), at(0.75)], 0)).to.be.closeTo(0.08, 1e-9);
+    expect(turnEvidence([at(0.73), at(0.75)], 0)).to.be.lessThan(faceEvidence(at(0.9), 0));
+  });
+
+  it('when turns have equal evidence, then the smaller turn wins, so upright wins a tie', () => {
+    expect(
+      strongestTurn([
+        { turn: 90, evidence: 0.3 },
+        { turn: 0, evidence: 0.3 },
+      ]).turn,
+    ).to.equal(0);
+    expect(
+      strongestTurn([
+        { turn: 0, evidence: 0.1 },
+        { turn: 270, evidence: 0.3 },
+      ]).turn,
+    ).to.equal(270);
   });
 });

@@ -3,7 +3,16 @@ import { iou, type FaceBox } from './face-types.js';
 import type { ImagePyramid } from './image-pyramid.js';
 import type { PyramidSearch, SearchResult } from './pyramid-search.js';
 import { mergeScales } from './scale-plan.js';
-import { chooseTurn, faceSquare, findCentredFace, type TurnVote } from './turn-choice.js';
+import {
+  chooseTurn,
+  faceEvidence,
+  faceSquare,
+  findCentredFace,
+  STRONG_EVIDENCE,
+  strongestTurn,
+  turnEvidence,
+  type TurnVote,
+} from './turn-choice.js';
 import { QUARTER_TURNS, type QuarterTurn } from './view-transform.js';
 import { sampleRegion } from './resample.js';
 import { LandmarkRefiner } from './landmark-refiner.js';
@@ -26,13 +35,8 @@ export interface OrientationSearchOptions {
    */
   minEvidence?: number;
   /**
-   * Candidates this weak still get checked: a face seen sideways often scores 0.3–0.6 upright.
-   * @defaultValue 0.3
-   */
-  hintThreshold?: number;
-  /**
-   * Longer side of the probes that look for turned faces when the upright search finds nothing: the
-   * passes up to this size run at the three other turns, not the finest ones.
+   * Longer side of the probes that look for turned faces when the upright evidence is weak: the passes up
+   * to this size run at the three other turns first, the finer ones only if those cannot decide.
    * @defaultValue 640
    */
   probeSide?: number;
@@ -59,15 +63,19 @@ export interface OrientedRequest {
 interface TurnedSearch {
   turn: QuarterTurn;
   result: SearchResult;
+  /** The result's evidence for its turn (see turnEvidence). */
+  evidence: number;
 }
 
 /**
  * Finds faces whatever the picture's quarter turn, paying for the search only when the picture needs it:
- * - the upright search runs as without rotation;
- * - its best faces, or failing them its weakest candidates, are each checked in a small square at the four
- *   turns (four model runs of 96², a few percent of the upright search), and vote for a turn;
- * - nothing upright at all: cheap probes at the three other turns supply the candidates;
- * - the full search then runs at the winning turn only;
+ * - the upright search runs as without rotation, also keeping every detection down to a fixed low score
+ *   as evidence, so that the turn never depends on the request's filters;
+ * - its best candidates are each checked in a small square at the four turns (four model runs of 96²,
+ *   a few percent of the upright search); strong evidence (a face scoring 0.9 or more with upright
+ *   landmarks, or several good ones) at the turn they vote for settles it, so a portrait pays no more;
+ * - otherwise cheap probes (the coarse passes) run at the three other turns, the finer passes too when
+ *   these cannot beat upright, and the turn with the most evidence wins, so no one marginal face decides;
  * - each face's landmarks are then refined in an aligned view (see LandmarkRefiner).
  */
 export class OrientationSearch {
@@ -78,7 +86,7 @@ export class OrientationSearch {
     private readonly pyramids: PyramidSearch,
     private readonly options: OrientationSearchOptions,
   ) {
-    this.refiner = new LandmarkRefiner(detector, { threshold: this.hintThreshold });
+    this.refiner = new LandmarkRefiner(detector, { threshold: EVIDENCE_THRESHOLD });
   }
 
   async detect(pyramid: ImagePyramid, request: OrientedRequest): Promise<OrientedFaces> {
@@ -91,68 +99,100 @@ export class OrientationSearch {
       const { faces } = await this.pyramids.search(pyramid, { ...request, turn: request.turn });
       return { faces, turn: request.turn, decided: false };
     }
-    const hintThreshold = this.hintThreshold;
-    const upright = await this.pyramids.search(pyramid, { ...request, turn: 0, hintThreshold });
-    const votes = await this.check(pyramid, this.candidates([{ turn: 0, result: upright }]));
-    let turn = chooseTurn(votes, this.minEvidence);
-    let probes: TurnedSearch[] = [];
-    if (turn === undefined && upright.faces.length === 0) {
-      probes = await this.probe(pyramid, request);
-      turn = chooseTurn(await this.check(pyramid, this.candidates(probes)), this.minEvidence);
-    }
-    if (turn === undefined || turn === 0) {
-      return { faces: upright.faces, turn: 0, decided: turn === 0 && upright.faces.length > 0 };
-    }
-    const probed = probes.find((p) => p.turn === turn && p.result.complete)?.result;
-    const turned = (probed ?? (await this.pyramids.search(pyramid, { ...request, turn }))).faces.filter(
-      (f) => f.score >= request.threshold,
-    );
-    // A picture may hold people at more than one turn: an upright face stays unless its own check saw
-    // it better at another turn, or a face of the winning turn lies on it.
-    const elsewhere = new Set(
-      votes.filter((v) => v.turn !== 0 && v.score >= this.minEvidence).map((v) => v.face),
-    );
-    const uprightKept = upright.faces.filter(
-      (f) => !elsewhere.has(f) && !turned.some((t) => iou(t, f) > MIN_OVERLAP),
-    );
-    return {
-      faces: mergeScales([...turned, ...uprightKept], this.options.nmsIou),
-      turn,
-      decided: turned.length > 0,
+    // min_face_size filters the answer later, like max_faces; here it would hide evidence.
+    // A full search at a turn runs once, whichever step asks for it.
+    const full = new Map<QuarterTurn, Promise<TurnedSearch>>();
+    const at = (turn: QuarterTurn, maxSide?: number) => {
+      if (maxSide !== undefined)
+        return this.searchAt(pyramid, { threshold: request.threshold, turn, maxSide });
+      if (!full.has(turn)) full.set(turn, this.searchAt(pyramid, { threshold: request.threshold, turn }));
+      return full.get(turn)!;
     };
+    const upright = await at(0);
+    const votes = await this.check(pyramid, this.candidates(upright.result.evidence));
+    const won = await this.decide(pyramid, upright, votes, at);
+    const decided = won.evidence > 0 && won.result.faces.length > 0;
+    if (won.turn === 0) return { faces: upright.result.faces, turn: 0, decided };
+    // A picture may hold people at more than one turn: an upright face stays when it is strong evidence
+    // of upright by itself, unless its own check saw it better at another turn, or a face of the winning
+    // turn lies on it.
+    const elsewhere = votes.filter((v) => v.turn !== 0 && v.score >= this.minEvidence).map((v) => v.face);
+    const turned = won.result.faces;
+    const uprightKept = upright.result.faces.filter(
+      (f) =>
+        faceEvidence(f, 0) >= STRONG_EVIDENCE &&
+        !elsewhere.some((e) => iou(e, f) > SAME_FACE) &&
+        !turned.some((t) => iou(t, f) > MIN_OVERLAP),
+    );
+    return { faces: mergeScales([...turned, ...uprightKept], this.options.nmsIou), turn: won.turn, decided };
+  }
+
+  /**
+   * The turn whose faces give the most evidence:
+   * - a turn settles it alone when upright's candidates' checks see them best at it and its own evidence
+   *   is strong (and, for another turn, more than upright's);
+   * - else the probes' coarse passes run at the other turns (for a picture no larger than the probe,
+   *   its whole search); a probe that beats upright with them alone is searched in full, with the
+   *   opposite turn unless checks confirm it (see rivals), and the stronger settles it if strong;
+   * - else every other turn is searched in full (the probes' passes are not run again), and the most
+   *   evidence wins, if strong or if upright's checks do not see upright.
+   */
+  private async decide(
+    pyramid: ImagePyramid,
+    upright: TurnedSearch,
+    votes: readonly TurnVote[],
+    at: (turn: QuarterTurn, maxSide?: number) => Promise<TurnedSearch>,
+  ): Promise<TurnedSearch> {
+    const voted = chooseTurn(votes, this.minEvidence);
+    if (voted === 0 && upright.evidence >= STRONG_EVIDENCE) return upright;
+    if (voted !== undefined && voted !== 0) {
+      const full = await at(voted);
+      if (full.evidence >= STRONG_EVIDENCE && full.evidence > upright.evidence) return full;
+    }
+    const others = QUARTER_TURNS.filter((t) => t !== 0);
+    const probes = await Promise.all(others.map((turn) => at(turn, this.options.probeSide ?? 640)));
+    const best = strongestTurn(probes);
+    const inFull = (searches: TurnedSearch[]) =>
+      Promise.all(searches.map((p) => (p.result.complete ? Promise.resolve(p) : at(p.turn))));
+    // Probes of a picture no larger than them are its whole search, compared as they are.
+    if (best.evidence > upright.evidence && !best.result.complete) {
+      const won = strongestTurn([upright, ...(await inFull(await this.rivals(pyramid, best, probes)))]);
+      if (won.evidence >= STRONG_EVIDENCE) return won;
+    }
+    const won = strongestTurn([upright, ...(await inFull(probes))]);
+    // Weak evidence elsewhere does not overrule upright candidates whose checks see them upright (a
+    // profile whose landmarks stray, against two 'faces' at 0.73 and 0.79 in a video frame turned 270°).
+    return won.evidence < STRONG_EVIDENCE && voted === 0 ? upright : won;
+  }
+
+  /**
+   * The probes to search in full when `best` beats upright: it, and the opposite turn when that saw faces
+   * too and the checks of `best`'s strongest faces do not confirm `best`. YuNet scores an upside-down face
+   * almost as high as an upright one (portraits 0.87–0.90 against 0.92–0.95), so the coarse probes alone
+   * may rank the two wrongly; the checks see the faces at the size the model sees best.
+   */
+  private async rivals(pyramid: ImagePyramid, best: TurnedSearch, probes: TurnedSearch[]) {
+    const opposite = probes.find((p) => p.turn === (best.turn + 180) % 360 && p.evidence > 0);
+    if (!opposite) return [best];
+    const votes = await this.check(pyramid, this.candidates(best.result.evidence));
+    return chooseTurn(votes, this.minEvidence) === best.turn ? [best] : [best, opposite];
+  }
+
+  private async searchAt(
+    pyramid: ImagePyramid,
+    request: { threshold: number; turn: QuarterTurn; maxSide?: number },
+  ): Promise<TurnedSearch> {
+    const result = await this.pyramids.search(pyramid, { ...request, evidenceThreshold: EVIDENCE_THRESHOLD });
+    return { turn: request.turn, result, evidence: turnEvidence(result.evidence, request.turn) };
   }
 
   private get minEvidence() {
     return this.options.minEvidence ?? 0.7;
   }
 
-  private get hintThreshold() {
-    return this.options.hintThreshold ?? 0.3;
-  }
-
-  private probe(pyramid: ImagePyramid, request: OrientedRequest): Promise<TurnedSearch[]> {
-    return Promise.all(
-      QUARTER_TURNS.filter((t) => t !== 0).map(async (turn) => ({
-        turn,
-        result: await this.pyramids.search(pyramid, {
-          ...request,
-          turn,
-          hintThreshold: this.hintThreshold,
-          maxSide: this.options.probeSide ?? 640,
-        }),
-      })),
-    );
-  }
-
-  /**
-   * The strongest candidates of some searches, best first: their faces, or their hints when they found
-   * none (an upright face needs no weak company to vote, and each check costs four model runs).
-   */
-  private candidates(searches: TurnedSearch[]): FaceBox[] {
-    const byScore = (a: FaceBox, b: FaceBox) => b.score - a.score;
-    const faces = searches.flatMap((s) => s.result.faces);
-    const pool = faces.length > 0 ? faces : searches.flatMap((s) => s.result.hints);
-    return pool.sort(byScore).slice(0, this.options.candidates ?? 3);
+  /** The strongest detections, best first: each check costs four model runs. */
+  private candidates(evidence: readonly FaceBox[]): FaceBox[] {
+    return [...evidence].sort((a, b) => b.score - a.score).slice(0, this.options.candidates ?? 3);
   }
 
   /** Each candidate, cut out of the picture and seen at the four turns, votes for one. */
@@ -164,7 +204,7 @@ export class OrientationSearch {
         const crop = sampleRegion(image, faceSquare(face, scale), side, side);
         const found = await this.detector.detect(
           QUARTER_TURNS.map((turn) => ({ image: crop, view: { turn, mirror: false } })),
-          this.hintThreshold,
+          EVIDENCE_THRESHOLD,
         );
         const scores = found.map((faces) => findCentredFace(faces, side)?.score ?? 0);
         const best = scores.indexOf(Math.max(...scores));
@@ -173,6 +213,15 @@ export class OrientationSearch {
     );
   }
 }
+
+/**
+ * Least score of a detection kept as evidence, whatever the request's threshold: a face seen sideways
+ * often scores 0.3–0.6 upright, and its check at the four turns may find it whole.
+ */
+const EVIDENCE_THRESHOLD = 0.3;
+
+/** Overlap at which a checked candidate and an upright face are one detection (NMS keeps 0.3 apart). */
+const SAME_FACE = 0.5;
 
 /** Overlap at which a face of the winning turn and an upright one are taken for the same person. */
 const MIN_OVERLAP = 0.1;

@@ -22,10 +22,10 @@ export interface SearchRequest {
   /** Faces scoring below this are not answers. */
   threshold: number;
   /**
-   * Candidates scoring at least this but below `threshold` come back as `hints`: faces the model half
-   * sees, which may be whole faces at another turn. Defaults to `threshold` (no hints).
+   * Detections scoring at least this, whatever `threshold`, come back as `evidence` (none when unset):
+   * what the model sees at this turn, for weighing turns against each other.
    */
-  hintThreshold?: number;
+  evidenceThreshold?: number;
   /** Only passes that can find faces at least this large (shorter side, picture pixels) run. */
   minFaceSize?: number;
   /** Only passes whose longer side is at most this run (the coarsest always runs): a cheap probe. */
@@ -35,8 +35,11 @@ export interface SearchRequest {
 export interface SearchResult {
   /** Merged faces in the picture's pixels. */
   faces: FaceBox[];
-  /** Below-threshold candidates, merged among themselves, best first. */
-  hints: FaceBox[];
+  /**
+   * Every detection scoring at least the request's `evidenceThreshold`, merged, small ones unconfirmed by
+   * the mirror: the same for any `threshold`, so that no answer filter changes the evidence.
+   */
+  evidence: FaceBox[];
   /** Whether every pass the request needs ran (no `maxSide` cut), so it need not be repeated in full. */
   complete: boolean;
 }
@@ -46,54 +49,88 @@ export interface SearchResult {
  * small faces are confirmed by a mirrored view, and the passes' answers are merged.
  */
 export class PyramidSearch {
+  /** Each picture's model runs by turn, pass and threshold, kept as long as the picture is. */
+  private readonly runs = new WeakMap<ImagePyramid, Map<string, Promise<FaceBox[]>>>();
+
   constructor(
     private readonly detector: Detector,
     private readonly options: PyramidSearchOptions,
   ) {}
 
   async search(pyramid: ImagePyramid, request: SearchRequest): Promise<SearchResult> {
-    const { turn, threshold } = request;
-    const hintThreshold = Math.min(threshold, request.hintThreshold ?? threshold);
+    const { turn, threshold, evidenceThreshold } = request;
     const needed = passesFor(pyramid.passes, pyramid.width, request.minFaceSize ?? 0);
     const chosen = needed.filter(
       ({ pass, index }) =>
         index === pyramid.passes.length - 1 ||
         Math.max(pass.width, pass.height) <= (request.maxSide ?? Infinity),
     );
-    const view = { turn, mirror: false };
-    // The finest pass is most of the model's work: it starts while the coarser images are resized, and
-    // they go as a second request, which another inference thread can take.
-    const [first, ...rest] = chosen;
-    const firstRun = this.detector.detect(
-      [{ image: await pyramid.image(first!.index), view }],
-      hintThreshold,
-    );
-    firstRun.catch(() => {}); // awaited below; a failure meanwhile must not count as unhandled
-    const restImages = await Promise.all(rest.map(({ index }) => pyramid.image(index)));
-    const [[firstFound], restFound] = await Promise.all([
-      firstRun,
-      rest.length > 0
-        ? this.detector.detect(
-            restImages.map((image) => ({ image, view })),
-            hintThreshold,
-          )
-        : [],
-    ]);
-
-    const found = [firstFound!, ...restFound];
+    const floor = Math.min(threshold, evidenceThreshold ?? threshold);
+    const found = await this.run(pyramid, chosen, turn, floor);
     const strong = found.map((faces) => faces.filter((f) => f.score >= threshold));
+    // A probe cut the finer passes: its finest answers for the smaller faces they would have.
+    const complete = chosen.length === needed.length;
+    const bands = chosen.map(({ pass }, i) => (i === 0 && !complete ? { ...pass, minFace: 0 } : pass));
     const mapped = (lists: FaceBox[][]) =>
-      lists.flatMap((faces, i) => selectAndMap(faces, chosen[i]!.pass, pyramid.width, pyramid.height));
+      lists.flatMap((faces, i) => selectAndMap(faces, bands[i]!, pyramid.width, pyramid.height));
     const faces =
-      first!.index === 0
+      chosen[0]!.index === 0
         ? await this.mergeConfirmed(pyramid, strong, mapped, { turn, threshold })
         : mergeScales(mapped(strong), this.options.nmsIou);
-    const weak = found.map((faces) => faces.filter((f) => f.score < threshold));
-    return {
-      faces,
-      hints: nms(mapped(weak), this.options.nmsIou),
-      complete: chosen.length === needed.length,
-    };
+    const evidence =
+      evidenceThreshold === undefined
+        ? []
+        : mergeScales(
+            mapped(found.map((list) => list.filter((f) => f.score >= evidenceThreshold))),
+            this.options.nmsIou,
+          );
+    return { faces, evidence, complete };
+  }
+
+  /**
+   * The model's detections in each chosen pass at `turn`, at least `threshold`. A pass already run on this
+   * picture at that turn and threshold is not run again: a probe's coarse passes serve the full search
+   * at its turn. The finest pass not yet run is most of the model's work: it starts while the coarser
+   * images are resized, and they go as a second request, which another inference thread can take.
+   */
+  private run(
+    pyramid: ImagePyramid,
+    chosen: readonly { index: number }[],
+    turn: QuarterTurn,
+    threshold: number,
+  ): Promise<FaceBox[][]> {
+    let runs = this.runs.get(pyramid);
+    if (!runs) this.runs.set(pyramid, (runs = new Map<string, Promise<FaceBox[]>>()));
+    const key = (index: number) => `${turn}:${index}:${threshold}`;
+    const view = { turn, mirror: false };
+    const [first, ...rest] = chosen.filter(({ index }) => !runs.has(key(index)));
+    if (first) {
+      const firstRun = pyramid
+        .image(first.index)
+        .then((image) => this.detector.detect([{ image, view }], threshold));
+      runs.set(
+        key(first.index),
+        firstRun.then(([faces]) => faces!),
+      );
+    }
+    if (rest.length > 0) {
+      const restRun = Promise.all(rest.map(({ index }) => pyramid.image(index))).then((images) =>
+        this.detector.detect(
+          images.map((image) => ({ image, view })),
+          threshold,
+        ),
+      );
+      rest.forEach(({ index }, i) =>
+        runs.set(
+          key(index),
+          restRun.then((found) => found[i]!),
+        ),
+      );
+    }
+    const all = chosen.map(({ index }) => runs.get(key(index))!);
+    // Awaited together below; a failure of one meanwhile must not count as unhandled.
+    for (const p of all) p.catch(() => {});
+    return Promise.all(all);
   }
 
   /**
