@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { regionIou, type Region } from './regions.js';
 
 /** test/fixtures/rotation-dev of this repository, found from this file whether it runs compiled or not. */
-export const ROTATION_DEV = fileURLToPath(new URL('../../../test/fixtures/rotation-dev/', import.meta.url));
+const ROTATION_DEV = fileURLToPath(new URL('../../../test/fixtures/rotation-dev/', import.meta.url));
 
 export type Turn = 0 | 90 | 180 | 270;
 

@@ -16,7 +16,7 @@ export const QUALITY_SIDE = 64;
  * obama.jpg blurred by a Gaussian of σ = 3 px and 5 px (its face is 230 px wide) reads 0.83 and 0.62;
  * faces of 20–30 px in a dim group photo read 0.3–0.7, and dark, tiny ones below 0.1.
  */
-export const SHARPNESS_HALF = 100;
+const SHARPNESS_HALF = 100;
 
 /**
  * Sharpness and brightness of a face's box in `pixels` (`scale` from the reported pixels to these; pass

@@ -33,7 +33,7 @@ export function faceSize(b: Box): number {
   return Math.sqrt(area(b));
 }
 
-export function intersection(a: Box, b: Box): number {
+function intersection(a: Box, b: Box): number {
   const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
   const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
   return ix * iy;

@@ -28,7 +28,7 @@ export function chooseTurn(votes: readonly TurnVote[], minEvidence: number): Qua
  * turn; false detections score 0.48 (median) to 0.71 (ninth decile). Measured on crowd-dev, all four turns
  * of every fourth photo: above 0.7 a detection is mostly a face at its own turn, below it as often not.
  */
-export const EVIDENCE_FROM = 0.7;
+const EVIDENCE_FROM = 0.7;
 
 /**
  * Evidence one face gives for `turn`: its score's excess over EVIDENCE_FROM, so a marginal detection weighs

@@ -15,7 +15,7 @@ import { ToolProcess } from './tool-process.js';
 import { parseProbe, type ProbeJson, type VideoProbe } from './video-probe.js';
 import { tooManyPixels, unsupported, VIDEO_MESSAGES } from './video-messages.js';
 
-export interface VideoLimits {
+interface VideoLimits {
   /** Largest frame, in pixels, coded or displayed; checked on the header before anything is decoded. */
   maxPixels: number;
   /** Most frames a video may have; the packet list stops there. */
