@@ -206,3 +206,58 @@ describe('a job that moved lanes stays its owner’s', function () {
     }
   });
 });
+
+describe('a job that moves lanes respects the depth of the lane it moves to', function () {
+  this.timeout(60_000);
+  let origin: FixtureServer;
+  let svc: TestService;
+  let redis: RedisClient;
+  let image: Queue;
+  let video: Queue;
+
+  before(async () => {
+    origin = await serveFilesWithRanges({
+      '/clip.mp4': { file: CLIP, type: 'video/mp4' },
+      '/trailer.jpg': { file: CLIP, type: 'image/jpeg' },
+    });
+    svc = await startService({ MAX_QUEUE_DEPTH: '1', SYNC_TIMEOUT_MS: '10000' });
+    redis = createRedis(svc.config.redis, 'gateway', 'lanes-depth-test');
+    image = new Queue(QUEUES.image, { connection: redis, prefix: svc.config.queuePrefix });
+    video = new Queue(QUEUES.video, { connection: redis, prefix: svc.config.queuePrefix });
+    // A paused lane keeps its jobs waiting, and BullMQ counts them as waiting: the video lane is full.
+    await video.pause();
+  });
+  after(async () => {
+    await Promise.all([image.close(), video.close()]);
+    redis.disconnect();
+    await svc.stop();
+    await origin.close();
+  });
+
+  it('when the video lane is full and a .jpg URL serves a video, then the client gets 503 and the lane does not grow', async () => {
+    const queued = await postJson(`${svc.url}/detect`, { url: `${origin.url}/clip.mp4`, async: true });
+    expect(queued.status).to.equal(202);
+    expect(await video.getWaitingCount()).to.equal(1);
+
+    const { status, body } = await postJson(`${svc.url}/detect`, { url: `${origin.url}/trailer.jpg` });
+    expect(status, body.error_msg).to.equal(503);
+    expect(body.error_msg).to.match(
+      /^The video queue is full: 1 jobs are waiting, the limit is 1 \(MAX_QUEUE_DEPTH\)/,
+    );
+    expect(await video.getWaitingCount()).to.equal(1);
+  });
+
+  it('when the video lane is full and an async .jpg URL serves a video, then its job fails with the same answer, not retried', async () => {
+    const { status, body } = await postJson(`${svc.url}/detect`, {
+      url: `${origin.url}/trailer.jpg`,
+      async: true,
+    });
+    expect(status).to.equal(202);
+    const final = await settled(body.status_url);
+    expect(final.status).to.equal('failed');
+    expect(final.error_msg).to.match(/^The video queue is full: 1 jobs are waiting/);
+    const job = await Job.fromId(image, body.job_id);
+    expect(job?.attemptsMade).to.equal(1);
+    expect(await video.getWaitingCount()).to.equal(1);
+  });
+});

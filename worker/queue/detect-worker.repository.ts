@@ -11,7 +11,7 @@ import {
 } from '../../shared/contract/detect-job.contract.js';
 import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
 import { AppError } from '../../shared/errors/app-error.js';
-import { InternalError } from '../../shared/errors/errors.js';
+import { InternalError, QueueFullError } from '../../shared/errors/errors.js';
 import { encodeJobError } from '../../shared/errors/job-error-codec.js';
 import { isTransient } from '../../shared/errors/transient.js';
 import type { Logger } from '../../shared/logging/logger.js';
@@ -41,6 +41,8 @@ export interface DetectWorkerOptions {
   prefix: string;
   /** Jobs one process runs at once, per queue. */
   concurrency: Record<QueueKind, number>;
+  /** Waiting jobs in a lane at which a job whose bytes belong there is failed instead of moved (MAX_QUEUE_DEPTH). */
+  maxQueueDepth: number;
   /**
    * Lock duration; a worker that dies mid-job loses its lock after this long and the job runs elsewhere.
    * @defaultValue 30000
@@ -172,12 +174,17 @@ export class DetectWorkerRepository {
   /**
    * Queues the job in the other lane under the linked id, with its own retry and retention options, as a
    * first attempt there. Adding an id that exists is a no-op, so a retried move queues it once. The other
-   * queue's MAX_QUEUE_DEPTH is not applied: the job was accepted, and each job moves at most once.
+   * lane's MAX_QUEUE_DEPTH applies as at the gateway, which could only check the lane the URL suggested:
+   * else URLs that look like images but serve videos would fill the video lane past any bound.
    */
   private async move(from: QueueKind, job: Job<DetectJobData, DetectJobReturn>): Promise<LaneMove> {
     const movedTo = linkedJobId(job.id!);
+    const to = otherLane(from);
+    const waiting = await this.lanes![to].getWaitingCount();
+    if (waiting >= this.options.maxQueueDepth)
+      throw new QueueFullError(to, waiting, this.options.maxQueueDepth);
     const { attempts, backoff, removeOnComplete, removeOnFail } = job.opts;
-    await this.lanes![otherLane(from)].add(
+    await this.lanes![to].add(
       DETECT_JOB_NAME,
       { ...job.data, movedFrom: job.id! },
       { jobId: movedTo, attempts, backoff, removeOnComplete, removeOnFail },
