@@ -212,7 +212,7 @@ describe('a job that moves lanes respects the depth of the lane it moves to', fu
   let origin: FixtureServer;
   let svc: TestService;
   let redis: RedisClient;
-  let image: Queue;
+  let imageLane: Queue;
   let video: Queue;
 
   before(async () => {
@@ -222,13 +222,13 @@ describe('a job that moves lanes respects the depth of the lane it moves to', fu
     });
     svc = await startService({ MAX_QUEUE_DEPTH: '1', SYNC_TIMEOUT_MS: '10000' });
     redis = createRedis(svc.config.redis, 'gateway', 'lanes-depth-test');
-    image = new Queue(QUEUES.image, { connection: redis, prefix: svc.config.queuePrefix });
+    imageLane = new Queue(QUEUES.image, { connection: redis, prefix: svc.config.queuePrefix });
     video = new Queue(QUEUES.video, { connection: redis, prefix: svc.config.queuePrefix });
     // A paused lane keeps its jobs waiting, and BullMQ counts them as waiting: the video lane is full.
     await video.pause();
   });
   after(async () => {
-    await Promise.all([image.close(), video.close()]);
+    await Promise.all([imageLane.close(), video.close()]);
     redis.disconnect();
     await svc.stop();
     await origin.close();
@@ -256,8 +256,70 @@ describe('a job that moves lanes respects the depth of the lane it moves to', fu
     const final = await settled(body.status_url);
     expect(final.status).to.equal('failed');
     expect(final.error_msg).to.match(/^The video queue is full: 1 jobs are waiting/);
-    const job = await Job.fromId(image, body.job_id);
+    const job = await Job.fromId(imageLane, body.job_id);
     expect(job?.attemptsMade).to.equal(1);
     expect(await video.getWaitingCount()).to.equal(1);
+  });
+});
+
+describe('an original that runs again after it moved lanes (its worker lost before it ended)', function () {
+  this.timeout(60_000);
+  const files: Record<string, { file: string; type: string }> = {
+    '/media/changing': { file: CLIP, type: 'image/jpeg' },
+  };
+  let origin: FixtureServer & { stats: { requests: Map<string, number> } };
+  let svc: TestService;
+  let redis: RedisClient;
+  let imageLane: Queue;
+
+  before(async () => {
+    origin = await serveFilesWithRanges(files);
+    svc = await startService();
+    redis = createRedis(svc.config.redis, 'gateway', 'lanes-rerun-test');
+    imageLane = new Queue(QUEUES.image, { connection: redis, prefix: svc.config.queuePrefix });
+  });
+  after(async () => {
+    await imageLane.close();
+    redis.disconnect();
+    await svc.stop();
+    await origin.close();
+  });
+
+  /** A moved video's answer, and its original queued again as BullMQ reruns a stalled job. */
+  async function movedThenRequeued(name: string) {
+    const { status, body } = await postJson(`${svc.url}/detect`, {
+      url: `${origin.url}/media/changing`,
+      num_frames: 2,
+    });
+    expect(status, body.error_msg).to.equal(200);
+    const original = (await Job.fromId(imageLane, body.job_id))!;
+    expect(original.returnvalue).to.deep.equal({ movedTo: linkedJobId(body.job_id) });
+    await original.remove();
+    // The origin now serves a photo: a rerun that fetched again would run as an image.
+    files['/media/changing'] = { file: image('obama.jpg'), type: 'image/jpeg' };
+    const fetched = origin.stats.requests.get('/media/changing');
+    const again = await imageLane.add(name, original.data, { jobId: body.job_id });
+    for (let i = 0; i < 250 && !(await again.isCompleted()) && !(await again.isFailed()); i++)
+      await sleep(20);
+    return { answer: body, again: (await Job.fromId(imageLane, body.job_id))!, fetched };
+  }
+
+  it('when the original runs again, then it ends as moved without fetching, and the poll answers the moved result', async () => {
+    const { answer, again, fetched } = await movedThenRequeued('detect');
+    expect(again.returnvalue).to.deep.equal({ movedTo: linkedJobId(answer.job_id) });
+    expect(origin.stats.requests.get('/media/changing')).to.equal(fetched);
+    const poll = (await getJson(`${svc.url}/jobs/${answer.job_id}`)).body;
+    expect(poll.status).to.equal('completed');
+    expect(poll.result.faces_obj).to.deep.equal(answer.faces_obj);
+  });
+
+  it('when the original fails on its rerun, then the poll still answers the moved result', async () => {
+    files['/media/changing'] = { file: CLIP, type: 'image/jpeg' };
+    // A job the worker refuses at once stands for one that failed as stalled.
+    const { answer, again } = await movedThenRequeued('not-a-detect-job');
+    expect(await again.isFailed()).to.equal(true);
+    const poll = (await getJson(`${svc.url}/jobs/${answer.job_id}`)).body;
+    expect(poll.status).to.equal('completed');
+    expect(poll.result.faces_obj).to.deep.equal(answer.faces_obj);
   });
 });

@@ -139,6 +139,12 @@ export class DetectWorkerRepository {
     // A worker killed mid-job writes no end line: this one shows where each attempt ran.
     log.info({ attempt: job.attemptsMade + 1 }, 'job started');
     try {
+      const movedBefore = await this.movedBefore(kind, job);
+      if (movedBefore) {
+        log.info({ seconds: elapsed(), movedTo: movedBefore.movedTo }, 'job had moved lanes already');
+        this.options.onJobEnd?.(kind, 'moved', elapsed());
+        return movedBefore;
+      }
       const result = await this.handler(detectJob);
       if ('otherLane' in result) {
         const move = await this.move(kind, job);
@@ -190,6 +196,21 @@ export class DetectWorkerRepository {
       { jobId: movedTo, attempts, backoff, removeOnComplete, removeOnFail },
     );
     return { movedTo };
+  }
+
+  /**
+   * The move of a job that had moved lanes before this run: a worker lost between the move and the end of
+   * the original leaves the original to run again, and it must not run beside the moved job (two results,
+   * two callbacks) nor fail while the moved one succeeds. A moved job never moves again, so it is not asked.
+   */
+  private async movedBefore(
+    from: QueueKind,
+    job: Job<DetectJobData, DetectJobReturn>,
+  ): Promise<LaneMove | undefined> {
+    if (job.data.movedFrom !== undefined) return undefined;
+    const movedTo = linkedJobId(job.id!);
+    const state = await this.lanes![otherLane(from)].getJobState(movedTo);
+    return state === 'unknown' ? undefined : { movedTo };
   }
 
   /** A failing end-of-job hook (callback queueing) must not change the job's own outcome. */
