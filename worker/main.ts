@@ -160,6 +160,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
       redis: config.redis,
       prefix: config.queuePrefix,
       concurrency: { image: config.worker.imageConcurrency, video: config.worker.videoConcurrency },
+      maxQueueDepth: config.limits.maxQueueDepth,
       lockDurationMs: config.worker.lockDurationMs,
       stalledIntervalMs: config.worker.stalledIntervalMs,
       outage,

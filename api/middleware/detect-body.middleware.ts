@@ -1,7 +1,8 @@
 import type { Request, RequestHandler } from 'express';
 import { UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { ByteLimit } from '../uploads/byte-limits.js';
-import { contentCodingOf, corruptBody } from '../uploads/content-decoding.js';
+import { readCodedJson } from '../uploads/coded-json.js';
+import { contentCodingOf } from '../uploads/content-decoding.js';
 import { readMultipart, readRawBody, type ReceivedUpload } from '../uploads/upload-readers.js';
 
 declare module 'express-serve-static-core' {
@@ -37,7 +38,7 @@ function formOf(mediaType: string): BodyForm {
 }
 
 /**
- * Reads the body of a detect request, once: JSON into `req.body` (by `json`), an uploaded image into
+ * Reads the body of a detect request, once: JSON into `req.body` (by `json` when sent plain), an uploaded image into
  * `req.upload` with the query parameters (and form fields) as its options. Runs after authentication, the
  * rate limit and the body budget, so a client they refuse has none of its body read; a client that waits
  * for `100 Continue` gets it only here. A body in a content coding is inflated, every limit counting its
@@ -59,13 +60,9 @@ export function detectBody(limits: DetectBodyLimits, json: RequestHandler): Requ
     }
     if (req.get('expect')?.toLowerCase() === '100-continue') res.writeContinue();
     if (form === 'json') {
-      // express.json inflates JSON itself and types each error of its own: an untyped one is its decoder's.
-      json(req, res, (err?: unknown) =>
-        next(
-          coding && err && !(err as { type?: string }).type ? corruptBody(coding, 'The request body') : err,
-        ),
-      );
-      return;
+      if (!coding) return json(req, res, next);
+      req.body = await readCodedJson(req, coding, body);
+      return next();
     }
     const query = [...new URL(req.originalUrl, 'http://localhost').searchParams];
     req.upload =

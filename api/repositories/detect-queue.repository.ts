@@ -196,14 +196,15 @@ export class DetectQueueRepository implements JobRecords {
   }
 
   /**
-   * The state of the job a client knows by `jobId`: the job itself, or the job it moved to in the other lane
-   * (also when the moved one outlives the record of the move). One hop: a moved job never moves again.
+   * The state of the job a client knows by `jobId`: the job it moved to in the other lane whenever that
+   * exists (also when it outlives the record of the move, or when the original, run again after its worker
+   * was lost, ended otherwise), else the job itself. One hop: a moved job never moves again.
    */
   async find(jobId: string, kind: QueueKind): Promise<JobSnapshot | undefined> {
-    const own = await this.get(jobId, kind);
-    if (own && own.movedTo === undefined) return own;
     const moved = await this.get(linkedJobId(jobId), otherLane(kind));
-    return moved?.movedFrom === jobId ? moved : undefined;
+    if (moved?.movedFrom === jobId) return moved;
+    const own = await this.get(jobId, kind);
+    return own && own.movedTo === undefined ? own : undefined;
   }
 
   /** The job's current state, or undefined when no such job exists (never did, or expired). */

@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { ErrorAnswer } from '../../shared/contract/api-contract.js';
 import type { CropStorage } from '../../shared/storage/crop-storage.js';
-import type { CropLinkSigner } from '../../shared/storage/crop-link-signer.js';
+import { linkTarget, type CropLinkSigner } from '../../shared/storage/crop-link-signer.js';
 
 const NOT_FOUND: ErrorAnswer = { error_code: 1, error_msg: 'Crop not found or expired', faces_obj: {} };
 const FORBIDDEN: ErrorAnswer = {
@@ -34,6 +34,9 @@ export function createCropsRouter(
     const segments = req.params.path;
     const key = `crops/${(segments ?? []).join('/')}`;
     const { exp, sig } = req.query;
+    // Express hands over the path and query decoded: the target as sent must be the one the link was signed as.
+    if (typeof exp !== 'string' || typeof sig !== 'string' || req.url !== linkTarget(key, exp, sig))
+      return refuse(res, 403, FORBIDDEN);
     const verdict = await links.check(key, exp, sig);
     if (verdict === 'invalid') return refuse(res, 403, FORBIDDEN);
     if (verdict === 'expired') return refuse(res, 403, EXPIRED);

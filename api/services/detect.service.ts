@@ -1,10 +1,6 @@
 import type { DetectPending, DetectSuccess } from '../../shared/contract/api-contract.js';
 import type { DetectJobData, MediaSource, QueueKind } from '../../shared/contract/detect-job.contract.js';
-import {
-  InvalidRequestError,
-  QueueUnavailableError,
-  UnsupportedMediaError,
-} from '../../shared/errors/errors.js';
+import { InvalidRequestError, QueueFullError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import { guessKindFromUrl, sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import { newJobId } from '../../shared/queue/job-id.js';
@@ -24,9 +20,6 @@ export interface DetectServiceOptions {
   /** `auto_rotate` when a request does not say (AUTO_ROTATE). */
   autoRotate: boolean;
 }
-
-/** How long a client refused for a full queue is asked to wait; workers drain a queue in seconds. */
-const FULL_QUEUE_RETRY_AFTER_S = 10;
 
 /** Who sent a request, as the gateway established it. */
 export interface Submitter {
@@ -118,12 +111,8 @@ export class DetectService {
    */
   private async ensureRoom(kind: QueueKind): Promise<void> {
     const waiting = await this.queue.waitingCount(kind);
-    if (waiting >= this.options.maxQueueDepth) {
-      throw new QueueUnavailableError(
-        `The ${kind} queue is full: ${waiting} jobs are waiting, the limit is ${this.options.maxQueueDepth} (MAX_QUEUE_DEPTH); try again later`,
-        FULL_QUEUE_RETRY_AFTER_S,
-      );
-    }
+    if (waiting >= this.options.maxQueueDepth)
+      throw new QueueFullError(kind, waiting, this.options.maxQueueDepth);
   }
 
   private checkImage(img: string): Buffer {

@@ -83,7 +83,7 @@ export function decodeBody(req: Request, coding: ContentCoding, wire: ByteLimit)
 }
 
 /** The 400 for a body that does not inflate as its Content-Encoding says. */
-export const corruptBody = (coding: ContentCoding, what: string) =>
+const corruptBody = (coding: ContentCoding, what: string) =>
   new InvalidRequestError(
     `${what} is not valid ${coding} data, as its Content-Encoding says; send it uncompressed or encoded as declared`,
   );

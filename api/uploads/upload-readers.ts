@@ -15,27 +15,28 @@ export interface ReceivedUpload {
 }
 
 /**
- * Reads a raw image body into one Buffer. A Content-Length above the limit is refused before a byte is
- * read; a body without one is counted as it streams and refused the moment it passes the limit. A body
- * with a content coding counts against `limit` inflated, and against `wire` as sent.
+ * Reads a raw body into one Buffer. A Content-Length above the limit is refused before a byte is read; a
+ * body without one is counted as it streams and refused the moment it passes the limit. A body with a
+ * content coding counts against `limit` inflated, and against `wire` as sent. `what` names it in refusals.
  */
 export async function readRawBody(
   req: Request,
   limit: ByteLimit,
   coding?: { name: ContentCoding; wire: ByteLimit },
+  what = 'The body',
 ): Promise<Buffer> {
   if (!coding) {
     try {
       return await getRawBody(req, { length: req.get('content-length'), limit: limit.bytes });
     } catch (err) {
-      throw rawBodyError(err, limit, 'The body');
+      throw rawBodyError(err, limit, what);
     }
   }
   const decoded = decodeBody(req, coding.name, coding.wire);
   try {
     return await getRawBody(decoded.stream, { limit: limit.bytes });
   } catch (err) {
-    throw decoded.corruption(err, 'The body') ?? rawBodyError(err, limit, 'The body, inflated,');
+    throw decoded.corruption(err, what) ?? rawBodyError(err, limit, `${what}, inflated,`);
   } finally {
     decoded.close();
   }

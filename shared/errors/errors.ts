@@ -78,8 +78,27 @@ export class QueueUnavailableError extends AppError {
   constructor(
     message: string,
     readonly retryAfterS?: number,
+    retryable = true,
   ) {
-    super('QUEUE_UNAVAILABLE', 503, message, true);
+    super('QUEUE_UNAVAILABLE', 503, message, retryable);
+  }
+}
+
+/** How long a client refused for a full queue is asked to wait; workers drain a queue in seconds. */
+const FULL_QUEUE_RETRY_AFTER_S = 10;
+
+/**
+ * A queue at MAX_QUEUE_DEPTH, whether the gateway sees it before queueing or a worker before moving a job to
+ * the lane of its bytes. The client may try again later; the worker does not, since retrying a job into a
+ * full lane is what the bound is there to stop.
+ */
+export class QueueFullError extends QueueUnavailableError {
+  constructor(kind: string, waiting: number, limit: number) {
+    super(
+      `The ${kind} queue is full: ${waiting} jobs are waiting, the limit is ${limit} (MAX_QUEUE_DEPTH); try again later`,
+      FULL_QUEUE_RETRY_AFTER_S,
+      false,
+    );
   }
 }
 

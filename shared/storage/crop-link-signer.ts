@@ -21,8 +21,8 @@ const RELOAD_AFTER_MS = 10_000;
 /**
  * The one spelling of each part that a link is accepted in: an expiry without leading zeros, and the MAC as
  * the 43 characters base64url gives it. Any other spelling of the same numbers (padding, standard base64,
- * stray characters a lenient decoder skips, spare bits in the last character) is refused, so a signed
- * link has exactly one form.
+ * stray characters a lenient decoder skips, spare bits in the last character) is refused; with the request
+ * target compared whole (`linkTarget`), a signed link has exactly one form.
  */
 const EXPIRY = /^(0|[1-9]\d{0,11})$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
@@ -44,7 +44,7 @@ export class CropLinkSigner {
   async sign(key: string, nowMs = Date.now()): Promise<string> {
     const [current] = await this.loadSecrets();
     const exp = Math.floor(nowMs / 1000) + this.options.ttlS;
-    return `${this.base}/${key}?exp=${exp}&sig=${mac(current, key, exp)}`;
+    return `${this.base}${linkTarget(key, exp, mac(current, key, exp))}`;
   }
 
   async check(key: string, exp: unknown, sig: unknown, nowMs = Date.now()): Promise<LinkCheck> {
@@ -72,6 +72,15 @@ export class CropLinkSigner {
     });
     return this.secrets;
   }
+}
+
+/**
+ * A link's request target at the gateway, as `sign` writes it: the key as is, then `exp` and `sig` in that
+ * order and nothing else. A server decodes percent-escapes and reads the query in any order, so the gateway
+ * compares the target as sent with this before it checks the signature; a link then has one spelling.
+ */
+export function linkTarget(key: string, exp: number | string, sig: string): string {
+  return `/${key}?exp=${exp}&sig=${sig}`;
 }
 
 function mac(secret: string, key: string, exp: number): string {

@@ -13,6 +13,17 @@ const MAX_BODY_BYTES = 800_000;
 const READ_SLACK = 256 * 1024;
 const ENCODERS = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
 
+/** About `bytes` of each coding that inflate to nothing and never end. */
+const NOTHING_FOREVER = {
+  // Empty gzip members, one after another.
+  gzip: (bytes: number) => Buffer.alloc(bytes, gzipSync(Buffer.alloc(0))),
+  // A zlib header, then empty stored blocks that are never the last.
+  deflate: (bytes: number) =>
+    Buffer.concat([Buffer.from([0x78, 0x01]), Buffer.alloc(bytes, Buffer.from([0, 0, 0, 0xff, 0xff]))]),
+  // A window size, then empty metadata blocks that are never the last.
+  br: (bytes: number) => Buffer.concat([Buffer.from([0x0c]), Buffer.alloc(bytes, 0x06)]),
+};
+
 interface Answer {
   status: number;
   body: any;
@@ -179,6 +190,26 @@ describe('Content-Encoding: compressed request bodies', function () {
     expect(bodyOf(ex).error_msg).to.equal(
       `The gzip body is larger than the ${MAX_BODY_BYTES}-byte limit (MAX_BODY_BYTES) as sent; send a smaller image or use 'url'`,
     );
+  });
+
+  it('when a gzip, deflate or br JSON body goes on past MAX_BODY_BYTES as sent yet inflates to nothing, then 413 says so', async () => {
+    const bytes = 4 * MAX_BODY_BYTES;
+    for (const [coding, endless] of Object.entries(NOTHING_FOREVER)) {
+      const ex = exchange(svc, {
+        ...AUTH,
+        'content-type': 'application/json',
+        'content-encoding': coding,
+        'transfer-encoding': 'chunked',
+      });
+      const server = await ex.serverSocket;
+      await stream(ex, endless(bytes));
+      expect(await ex.status, coding).to.equal(413);
+      expect(await closesSoon(ex), coding).to.equal(true);
+      expect(server.bytesRead, coding).to.be.below(MAX_BODY_BYTES + READ_SLACK);
+      expect(bodyOf(ex).error_msg).to.equal(
+        `The ${coding} body is larger than the ${MAX_BODY_BYTES}-byte limit (MAX_BODY_BYTES) as sent; send a smaller image or use 'url'`,
+      );
+    }
   });
 
   it('when a body is not the coding it declares, raw, in a form or as JSON, then 400 says so', async () => {

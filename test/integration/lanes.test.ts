@@ -206,3 +206,120 @@ describe('a job that moved lanes stays its owner’s', function () {
     }
   });
 });
+
+describe('a job that moves lanes respects the depth of the lane it moves to', function () {
+  this.timeout(60_000);
+  let origin: FixtureServer;
+  let svc: TestService;
+  let redis: RedisClient;
+  let imageLane: Queue;
+  let video: Queue;
+
+  before(async () => {
+    origin = await serveFilesWithRanges({
+      '/clip.mp4': { file: CLIP, type: 'video/mp4' },
+      '/trailer.jpg': { file: CLIP, type: 'image/jpeg' },
+    });
+    svc = await startService({ MAX_QUEUE_DEPTH: '1', SYNC_TIMEOUT_MS: '10000' });
+    redis = createRedis(svc.config.redis, 'gateway', 'lanes-depth-test');
+    imageLane = new Queue(QUEUES.image, { connection: redis, prefix: svc.config.queuePrefix });
+    video = new Queue(QUEUES.video, { connection: redis, prefix: svc.config.queuePrefix });
+    // A paused lane keeps its jobs waiting, and BullMQ counts them as waiting: the video lane is full.
+    await video.pause();
+  });
+  after(async () => {
+    await Promise.all([imageLane.close(), video.close()]);
+    redis.disconnect();
+    await svc.stop();
+    await origin.close();
+  });
+
+  it('when the video lane is full and a .jpg URL serves a video, then the client gets 503 and the lane does not grow', async () => {
+    const queued = await postJson(`${svc.url}/detect`, { url: `${origin.url}/clip.mp4`, async: true });
+    expect(queued.status).to.equal(202);
+    expect(await video.getWaitingCount()).to.equal(1);
+
+    const { status, body } = await postJson(`${svc.url}/detect`, { url: `${origin.url}/trailer.jpg` });
+    expect(status, body.error_msg).to.equal(503);
+    expect(body.error_msg).to.match(
+      /^The video queue is full: 1 jobs are waiting, the limit is 1 \(MAX_QUEUE_DEPTH\)/,
+    );
+    expect(await video.getWaitingCount()).to.equal(1);
+  });
+
+  it('when the video lane is full and an async .jpg URL serves a video, then its job fails with the same answer, not retried', async () => {
+    const { status, body } = await postJson(`${svc.url}/detect`, {
+      url: `${origin.url}/trailer.jpg`,
+      async: true,
+    });
+    expect(status).to.equal(202);
+    const final = await settled(body.status_url);
+    expect(final.status).to.equal('failed');
+    expect(final.error_msg).to.match(/^The video queue is full: 1 jobs are waiting/);
+    const job = await Job.fromId(imageLane, body.job_id);
+    expect(job?.attemptsMade).to.equal(1);
+    expect(await video.getWaitingCount()).to.equal(1);
+  });
+});
+
+describe('an original that runs again after it moved lanes (its worker lost before it ended)', function () {
+  this.timeout(60_000);
+  const files: Record<string, { file: string; type: string }> = {
+    '/media/changing': { file: CLIP, type: 'image/jpeg' },
+  };
+  let origin: FixtureServer & { stats: { requests: Map<string, number> } };
+  let svc: TestService;
+  let redis: RedisClient;
+  let imageLane: Queue;
+
+  before(async () => {
+    origin = await serveFilesWithRanges(files);
+    svc = await startService();
+    redis = createRedis(svc.config.redis, 'gateway', 'lanes-rerun-test');
+    imageLane = new Queue(QUEUES.image, { connection: redis, prefix: svc.config.queuePrefix });
+  });
+  after(async () => {
+    await imageLane.close();
+    redis.disconnect();
+    await svc.stop();
+    await origin.close();
+  });
+
+  /** A moved video's answer, and its original queued again as BullMQ reruns a stalled job. */
+  async function movedThenRequeued(name: string) {
+    const { status, body } = await postJson(`${svc.url}/detect`, {
+      url: `${origin.url}/media/changing`,
+      num_frames: 2,
+    });
+    expect(status, body.error_msg).to.equal(200);
+    const original = (await Job.fromId(imageLane, body.job_id))!;
+    expect(original.returnvalue).to.deep.equal({ movedTo: linkedJobId(body.job_id) });
+    await original.remove();
+    // The origin now serves a photo: a rerun that fetched again would run as an image.
+    files['/media/changing'] = { file: image('obama.jpg'), type: 'image/jpeg' };
+    const fetched = origin.stats.requests.get('/media/changing');
+    const again = await imageLane.add(name, original.data, { jobId: body.job_id });
+    for (let i = 0; i < 250 && !(await again.isCompleted()) && !(await again.isFailed()); i++)
+      await sleep(20);
+    return { answer: body, again: (await Job.fromId(imageLane, body.job_id))!, fetched };
+  }
+
+  it('when the original runs again, then it ends as moved without fetching, and the poll answers the moved result', async () => {
+    const { answer, again, fetched } = await movedThenRequeued('detect');
+    expect(again.returnvalue).to.deep.equal({ movedTo: linkedJobId(answer.job_id) });
+    expect(origin.stats.requests.get('/media/changing')).to.equal(fetched);
+    const poll = (await getJson(`${svc.url}/jobs/${answer.job_id}`)).body;
+    expect(poll.status).to.equal('completed');
+    expect(poll.result.faces_obj).to.deep.equal(answer.faces_obj);
+  });
+
+  it('when the original fails on its rerun, then the poll still answers the moved result', async () => {
+    files['/media/changing'] = { file: CLIP, type: 'image/jpeg' };
+    // A job the worker refuses at once stands for one that failed as stalled.
+    const { answer, again } = await movedThenRequeued('not-a-detect-job');
+    expect(await again.isFailed()).to.equal(true);
+    const poll = (await getJson(`${svc.url}/jobs/${answer.job_id}`)).body;
+    expect(poll.status).to.equal('completed');
+    expect(poll.result.faces_obj).to.deep.equal(answer.faces_obj);
+  });
+});

@@ -20,6 +20,8 @@ import { nearSignatures, respellings } from '../support/signatures.js';
 const logger = createLogger('silent', 'test');
 const TTL_S = 3600;
 const NOT_FOUND = { error_code: 1, error_msg: 'Crop not found or expired', faces_obj: {} };
+const FORBIDDEN =
+  'This crop link is not signed, or its signature does not match; use a face_url exactly as returned';
 const SECRET = 'local-crop-storage-test-secret-0123456789';
 const signer = (secrets: LinkSecrets, ttlS = TTL_S) =>
   new CropLinkSigner({ secrets: () => Promise.resolve(secrets), ttlS });
@@ -187,6 +189,37 @@ describe('LocalCropStorage with the crops router', function () {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('when a link is spelled otherwise than signed (percent-escapes in its path or signature, %2F for /, exp and sig swapped, a parameter added), then 403', async () => {
+    const image = await jpeg('#c0c');
+    const [key] = await storage.putCrops('job-11', [{ frame: 'f0', face: 0, jpeg: image }]);
+    const signed = await link(key!);
+    expect((await get(port, signed)).status).to.equal(200);
+    const url = new URL(signed, 'http://x');
+    const [exp, sig] = [url.searchParams.get('exp')!, url.searchParams.get('sig')!];
+    const escape = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
+    const [, , day, job, file] = url.pathname.split('/');
+    const attempts = [
+      `/crops/${day}/${escape(job![0]!)}${job!.slice(1)}/${file}?exp=${exp}&sig=${sig}`,
+      `/crops/${day}%2F${job}/${file}?exp=${exp}&sig=${sig}`,
+      `/crops/${day}/${job}%2f${file}?exp=${exp}&sig=${sig}`,
+      `${url.pathname}?exp=${exp}&sig=${escape(sig[0]!)}${sig.slice(1)}`,
+      `${url.pathname}?exp=${escape(exp[0]!)}${exp.slice(1)}&sig=${sig}`,
+      `${url.pathname}?sig=${sig}&exp=${exp}`,
+      `${url.pathname}?exp=${exp}&sig=${sig}&x=1`,
+      `${url.pathname}?x=1&exp=${exp}&sig=${sig}`,
+      `${url.pathname}?exp=${exp}&sig=${sig}&`,
+      `${url.pathname}?exp=${exp}&&sig=${sig}`,
+      `/${url.pathname.slice(1).replace('/', '//')}?exp=${exp}&sig=${sig}`,
+    ];
+    const answers = [];
+    for (const attempt of attempts) {
+      const got = await get(port, attempt);
+      const said = got.status === 200 ? 'served the crop' : JSON.parse(got.body.toString()).error_msg;
+      answers.push(`${got.status} ${said} ${attempt}`);
+    }
+    expect(answers).to.deep.equal(attempts.map((a) => `403 ${FORBIDDEN} ${a}`));
   });
 
   it('when the secret is rotated, then links of the previous one work while it is kept, and fail once it is dropped', async () => {

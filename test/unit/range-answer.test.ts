@@ -78,6 +78,9 @@ describe('range answers: one version of the file across pieces', () => {
       [answer(206, { ...same, 'content-range': 'bytes 100-199/1200' }), 'length'],
       [answer(200, { etag: '"b"' }), 'ETag'],
       [answer(416, { ...same, 'content-range': 'bytes */50' }), 'length'],
+      // A 416 need not restate the validators: its new length is what it says.
+      [answer(416, { 'content-range': 'bytes */50' }), 'length'],
+      [answer(416, { etag: '"b"', 'content-range': 'bytes */1000' }), 'ETag'],
     ];
     for (const [response, what] of cases) {
       const failure = refusal(response, version, 100);
@@ -91,12 +94,22 @@ describe('range answers: one version of the file across pieces', () => {
       answer(200, same),
       answer(206, { ...same, 'content-range': 'bytes 0-99/1000' }),
       answer(206, { ...same, 'content-range': 'bytes 100-199/1000', 'content-encoding': 'gzip' }),
-      answer(500, { etag: '"b"' }),
+      answer(404, { etag: '"b"' }),
     ]) {
       expect(refusal(response, version, 100)).to.deep.include({
         code: 'DOWNLOAD_FAILED',
         retryable: false,
         message: `Failed to download media from URL: the origin stopped serving the ranges it offered (HTTP ${response.statusCode})`,
+      });
+    }
+  });
+
+  it('when a piece is answered 5xx or 429, then it fails as a download that may pass on a retry', () => {
+    for (const status of [500, 502, 503, 504, 429]) {
+      expect(refusal(answer(status, {}), version, 100), String(status)).to.deep.include({
+        code: 'DOWNLOAD_FAILED',
+        retryable: true,
+        message: `Failed to download media from URL: HTTP ${status} for a range it had served`,
       });
     }
   });

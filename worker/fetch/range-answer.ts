@@ -35,7 +35,9 @@ export function ifRangeFor(version: FileVersion): string | undefined {
  * Checks that an answer to `bytes=first-last` is a 206 of exactly that range of `version`. An answer of
  * another version fails with MediaChangedError, whether it came as a 200 (a stale If-Range), a 206 or a
  * 416. A range other than the one asked is the origin's choice, not a network fault: asking again would
- * get it again, so it is not retried. Only a body cut short of its own Content-Range is (by the reader).
+ * get it again, so it is not retried. A 5xx or 429 is retried, as for a whole download: an origin or CDN
+ * that fails for a moment partway through a file serves the piece a moment later. So is a body cut short
+ * of its own Content-Range (by the reader).
  */
 export function checkPiece(
   response: IncomingMessage,
@@ -44,11 +46,15 @@ export function checkPiece(
   last: number,
 ): void {
   const status = response.statusCode ?? 0;
+  if (status >= 500 || status === 429)
+    throw new DownloadFailedError(`HTTP ${status} for a range it had served`, true);
+  const range = contentRange(response);
+  // A file that shrank below the range asked is answered 416 with its new length, often without validators.
+  const total = status === 416 ? unsatisfiableTotal(response) : range?.total;
+  if (status === 416 && total !== undefined && total !== version.totalBytes)
+    throw new MediaChangedError('length');
   const changed = changedValidator(response, version);
   if (changed && (status === 200 || status === 206 || status === 416)) throw new MediaChangedError(changed);
-  const range = contentRange(response);
-  // A file that shrank below the range asked is answered 416, with its new length.
-  const total = status === 416 ? unsatisfiableTotal(response) : range?.total;
   if (total !== undefined && total !== version.totalBytes) throw new MediaChangedError('length');
   if (!range || range.first !== first) {
     throw new DownloadFailedError(`the origin stopped serving the ranges it offered (HTTP ${status})`, false);

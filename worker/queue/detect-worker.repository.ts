@@ -11,6 +11,7 @@ import {
 } from '../../shared/contract/detect-job.contract.js';
 import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
 import type { AppError } from '../../shared/errors/app-error.js';
+import { QueueFullError } from '../../shared/errors/errors.js';
 import { judgeFailedAttempt } from './failed-attempt.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
@@ -39,6 +40,8 @@ export interface DetectWorkerOptions {
   prefix: string;
   /** Jobs one process runs at once, per queue. */
   concurrency: Record<QueueKind, number>;
+  /** Waiting jobs in a lane at which a job whose bytes belong there is failed instead of moved (MAX_QUEUE_DEPTH). */
+  maxQueueDepth: number;
   /**
    * Lock duration; a worker that dies mid-job loses its lock after this long and the job runs elsewhere.
    * @defaultValue 30000
@@ -134,6 +137,12 @@ export class DetectWorkerRepository {
     // A worker killed mid-job writes no end line: this one shows where each attempt ran.
     log.info({ attempt: job.attemptsMade + 1 }, 'job started');
     try {
+      const movedBefore = await this.movedBefore(kind, job);
+      if (movedBefore) {
+        log.info({ seconds: elapsed(), movedTo: movedBefore.movedTo }, 'job had moved lanes already');
+        this.options.onJobEnd?.(kind, 'moved', elapsed());
+        return movedBefore;
+      }
       const result = await this.handler(detectJob);
       if ('otherLane' in result) {
         const move = await this.move(kind, job);
@@ -162,17 +171,37 @@ export class DetectWorkerRepository {
   /**
    * Queues the job in the other lane under the linked id, with its own retry and retention options, as a
    * first attempt there. Adding an id that exists is a no-op, so a retried move queues it once. The other
-   * queue's MAX_QUEUE_DEPTH is not applied: the job was accepted, and each job moves at most once.
+   * lane's MAX_QUEUE_DEPTH applies as at the gateway, which could only check the lane the URL suggested:
+   * else URLs that look like images but serve videos would fill the video lane past any bound.
    */
   private async move(from: QueueKind, job: Job<DetectJobData, DetectJobReturn>): Promise<LaneMove> {
     const movedTo = linkedJobId(job.id!);
+    const to = otherLane(from);
+    const waiting = await this.lanes![to].getWaitingCount();
+    if (waiting >= this.options.maxQueueDepth)
+      throw new QueueFullError(to, waiting, this.options.maxQueueDepth);
     const { attempts, backoff, removeOnComplete, removeOnFail } = job.opts;
-    await this.lanes![otherLane(from)].add(
+    await this.lanes![to].add(
       DETECT_JOB_NAME,
       { ...job.data, movedFrom: job.id! },
       { jobId: movedTo, attempts, backoff, removeOnComplete, removeOnFail },
     );
     return { movedTo };
+  }
+
+  /**
+   * The move of a job that had moved lanes before this run: a worker lost between the move and the end of
+   * the original leaves the original to run again, and it must not run beside the moved job (two results,
+   * two callbacks) nor fail while the moved one succeeds. A moved job never moves again, so it is not asked.
+   */
+  private async movedBefore(
+    from: QueueKind,
+    job: Job<DetectJobData, DetectJobReturn>,
+  ): Promise<LaneMove | undefined> {
+    if (job.data.movedFrom !== undefined) return undefined;
+    const movedTo = linkedJobId(job.id!);
+    const state = await this.lanes![otherLane(from)].getJobState(movedTo);
+    return state === 'unknown' ? undefined : { movedTo };
   }
 
   /** A failing end-of-job hook (callback queueing) must not change the job's own outcome. */
