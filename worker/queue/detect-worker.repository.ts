@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   DETECT_JOB_NAME,
   QUEUES,
@@ -71,6 +71,7 @@ export interface DetectWorkerOptions {
 export class DetectWorkerRepository {
   private readonly workers: Worker<DetectJobData, DetectJobReturn>[] = [];
   private readonly clients: RedisClient[] = [];
+  private closing = false;
   /** Where jobs that belong to the other lane are queued. */
   private lanes: Record<QueueKind, Queue<DetectJobData, DetectJobReturn>> | undefined;
 
@@ -96,7 +97,7 @@ export class DetectWorkerRepository {
       connection.on('ready', () => this.options.outage?.recovered());
       const worker = new Worker<DetectJobData, DetectJobReturn>(
         QUEUES[kind],
-        (job) => this.process(kind, job),
+        (job, token) => this.process(kind, job, token),
         {
           connection,
           prefix: this.options.prefix,
@@ -117,13 +118,24 @@ export class DetectWorkerRepository {
 
   /** Stops taking jobs and waits for the active ones to finish (BullMQ `close`). */
   async close(force = false): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.close(force)));
     await Promise.all(Object.values(this.lanes ?? {}).map((q) => q.close()));
     // BullMQ leaves a connection it was handed open on close.
     for (const client of this.clients) client.disconnect();
   }
 
-  private async process(kind: QueueKind, job: Job<DetectJobData, DetectJobReturn>): Promise<DetectJobReturn> {
+  private async process(
+    kind: QueueKind,
+    job: Job<DetectJobData, DetectJobReturn>,
+    token?: string,
+  ): Promise<DetectJobReturn> {
+    // BullMQ's blocking wait, still in flight while close() waits for the active jobs, takes a job that
+    // arrives then: a stopping worker hands it back untouched, for the next worker to run.
+    if (this.closing) {
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
     if (job.name !== DETECT_JOB_NAME) throw new UnrecoverableError(`unknown job name ${job.name}`);
     const started = performance.now();
     const log = this.log.child({ jobId: job.id, requestId: job.data.requestId, queue: QUEUES[kind] });
