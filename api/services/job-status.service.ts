@@ -2,7 +2,7 @@ import type { JobStatusAnswer } from '../../shared/contract/api-contract.js';
 import type { QueueKind } from '../../shared/contract/detect-job.contract.js';
 import { NotFoundError } from '../../shared/errors/errors.js';
 import { parseJobId } from '../../shared/queue/job-id.js';
-import type { JobRecords } from '../repositories/detect-queue.repository.js';
+import type { JobRecords } from '../repositories/job-records.js';
 
 /** Reads a job by id for polling clients. */
 export class JobStatusService {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { JobOutcome, DetectQueueRepository } from '../../api/repositories/detect-queue.repository.js';
+import type { DetectQueueRepository } from '../../api/repositories/detect-queue.repository.js';
+import type { JobOutcome } from '../../api/repositories/job-records.js';
 import { DetectService, type DetectServiceOptions } from '../../api/services/detect.service.js';
 import { parseDetectRequest, type DetectRequest } from '../../api/validation/detect-request.schema.js';
 import type { DetectJobData, QueueKind } from '../../shared/contract/detect-job.contract.js';

@@ -1,10 +1,6 @@
 import { expect } from 'chai';
 import { JobStatusService } from '../../api/services/job-status.service.js';
-import type {
-  JobOwnership,
-  JobRecords,
-  JobSnapshot,
-} from '../../api/repositories/detect-queue.repository.js';
+import type { JobOwnership, JobRecords, JobSnapshot } from '../../api/repositories/job-records.js';
 import type { QueueKind } from '../../shared/contract/detect-job.contract.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import { newJobId } from '../../shared/queue/job-id.js';
