@@ -8,8 +8,8 @@ export interface ImagePayload {
 }
 
 const DATA_URI = /^data:([a-z0-9.+-]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
-// Searches for one character outside the alphabet: an anchored `^[…]*={0,2}$` took 6 ms per 500 KB image
-// in V8, four times this, on the gateway's only thread.
+// Searches for one character outside the alphabet: an anchored `^[…]*={0,2}$` is several times slower in
+// V8, on the gateway's only thread (figures: BENCHMARKS.md, "Measured behind the code").
 const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
 const NOT_BASE64URL = /[^A-Za-z0-9_=-]/;
 

@@ -13,8 +13,8 @@ export interface MirrorCheckOptions {
 /**
  * Pairs each face with its match in the mirrored view (IoU ≥ `minIou`).
  * - Matched faces get the average of both views' landmarks. The model's landmark errors on small faces are
- *   partly left-right asymmetric and averaging cancels that part: on ../shared/fixtures/faces-dev the mean
- *   error drops from 0.148 to 0.131 of the eye distance.
+ *   partly left-right asymmetric and averaging cancels that part (figures on faces-dev:
+ *   BENCHMARKS.md, "Measured behind the code").
  * - Small faces without a match are dropped. At the finest scale the model finds ~10 px "faces" in
  *   textures (a tie in an upscaled portrait gave twelve at scores up to 0.79); none of those survived
  *   mirroring, while every annotated face did, at IoU ≥ 0.85.

@@ -7,9 +7,9 @@ export type Resize = (image: RawImage, width: number, height: number) => Promise
  * One picture at every scale of its pass plan. The finest is given; each coarser one is halved from the
  * one above the first time a search asks for it, and kept, so searches at several turns resize only
  * once, and the first search's finest pass runs while the coarser pictures are made. Halving from the
- * pass above rather than the finest gave the same answers on the fixtures, for 1.4 instead of 4.0 ms at
- * the third pass of a 1080p photo. A linear kernel would save 4 ms more, but cost the landmarks of large
- * faces a quarter of their accuracy on tilt (a 20° turn read as 12°).
+ * pass above rather than the finest gives the same answers on the fixtures, for less CPU. A linear kernel
+ * would save more, but costs the landmarks of large faces much of their accuracy on tilt (figures:
+ * BENCHMARKS.md, "Measured behind the code").
  */
 export class ImagePyramid {
   readonly passes: ScalePass[];

@@ -22,9 +22,8 @@ export interface LandmarkRefinerOptions {
   maxRounds?: number;
   /**
    * Faces, largest first, that are seen again until their frame settles; the others are seen once. Each
-   * view costs two model runs (a settled face about 10 ms of CPU more), and a crowd's small faces have
-   * landmarks too coarse to gain from more: a parade's 19 faces took 121 ms with one view each, 201 ms
-   * when all settled, 158 ms when the largest four did.
+   * view costs two model runs, and a crowd's small faces have landmarks too coarse to gain from more
+   * (figures: BENCHMARKS.md, "Measured behind the code").
    * @defaultValue 4
    */
   settledFaces?: number;
@@ -48,10 +47,9 @@ interface Frame {
  * most of the first, the mirror average the second. One view is not enough: it is framed by the search's
  * box, which is not the box of the face turned upright (a turned face's box is larger), nor the mirror of
  * the box found in a mirrored picture, and its angle keeps part of the bias. Framed by the aligned views'
- * own box and eye line, the view comes out the same whichever way the picture was turned or mirrored: on
- * the pose development portraits (test/fixtures/pose-dev) a 20° turn read 16.3° (rms error 4.9°) after one view and
- * 19.3° (rms 1.9°) after settling, and mirrored landmarks moved from 0.051 to 0.029 of the eye distance off the
- * original's mirror. Boxes and scores stay as the search found them.
+ * own box and eye line, the view comes out the same whichever way the picture was turned or mirrored, as
+ * the pose test on test/fixtures/pose-dev checks (figures: BENCHMARKS.md, "Measured behind the code"). Boxes and scores stay as the
+ * search found them.
  */
 export class LandmarkRefiner {
   constructor(

@@ -139,8 +139,8 @@ export class PyramidSearch {
    * every face again when `auto_rotate` is on). A mirrored finest pass costs as much as the finest, so the
    * check runs only when a small face could change the merge (in a close-up the finest pass finds small
    * "faces" in the texture of the large one, which the merge drops anyway), and then on windows around
-   * the small faces unless they would cost more than the whole picture (a 12-MP portrait's twenty texture
-   * "faces" on a shirt: one 183×300 window, 2–3 ms instead of 66).
+   * the small faces unless they would cost more than the whole picture (a 12-MP portrait's texture "faces"
+   * on a shirt cost one small window; figures: BENCHMARKS.md, "Measured behind the code").
    */
   private async mergeConfirmed(
     pyramid: ImagePyramid,

@@ -3,7 +3,7 @@ import { nms } from './nms.js';
 
 /**
  * YuNet sees faces well between roughly 10 and 300 px at its input. Small faces need the image near full
- * resolution, while large faces break into parts there (see ../shared/NOTES.md). So the image runs at a
+ * resolution, while large faces break into parts there (figures: BENCHMARKS.md, "Measured behind the code"). So the image runs at a
  * pyramid of scales, halving from the finest, and each scale answers only for the face sizes it sees well.
  */
 export interface ScalePass {

@@ -116,7 +116,7 @@ export class ImageDecoder {
       autoOrient: true,
       pages: 1,
       // One pass from top to bottom: the pipeline never needs to read back, and libvips then decodes in
-      // strips instead of caching the whole image (29.5 against 37.5 ms of CPU for the bench's photo).
+      // strips instead of caching the whole image, which costs less CPU (figures: BENCHMARKS.md, "Measured behind the code").
       sequentialRead: true,
     });
   }

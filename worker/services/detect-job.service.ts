@@ -74,8 +74,8 @@ export class DetectJobService {
    * caller moves the job there. A job that moved once runs where it is.
    */
   async handle(job: DetectJob): Promise<DetectJobResult | OtherLane> {
-    // Only downloads need a folder: making and removing one for every uploaded image cost about 1 ms of
-    // the event loop per job.
+    // Only downloads need a folder: making and removing one for every uploaded image costs the event loop
+    // time on every job (figures: BENCHMARKS.md, "Measured behind the code").
     let workDir: string | undefined;
     const makeWorkDir = async () => (workDir ??= await mkdtemp(path.join(os.tmpdir(), 'facedetect-')));
     const { options } = job.data;

@@ -121,8 +121,8 @@ export function seekFrameArgs(
     '-nostdin',
     // The rotation is applied from the probe, so frames and probed size agree whichever ffmpeg runs.
     '-noautorotate',
-    // Frame threading first fills a pipeline of frames: 4× slower for a frame next to a keyframe, no
-    // faster further on. Parallelism comes from running several extractions instead.
+    // Frame threading first fills a pipeline of frames: slower for a frame next to a keyframe, no faster
+    // further on (figures: BENCHMARKS.md, "Measured behind the code"). Parallelism comes from running several extractions instead.
     '-threads',
     '1',
     ...(timeS - probe.originTime > SEEK_FROM_S

@@ -19,9 +19,8 @@ export interface FramePipelineOptions {
   maxSide?: number;
   /**
    * What one ffmpeg launch costs, as the megapixels decoded in the same time; it decides between a seek
-   * per sample and one decoding pass (see `prefersOnePass`). Measured on 2 vCPU: a launch with a seek to
-   * a keyframe takes 20–35 ms and decoding 1.2 ms per megapixel, so 16 MP: 8 frames of 1080p, 70 of
-   * 640×360. Default 16.
+   * per sample and one decoding pass (see `prefersOnePass`): 16 MP is 8 frames of 1080p, 70 of 640×360
+   * (figures: BENCHMARKS.md, "Measured behind the code"). Default 16.
    */
   launchCostMegapixels?: number;
   /** Most frames a video may have, by its packets or by its header's claim (MAX_VIDEO_FRAMES). */

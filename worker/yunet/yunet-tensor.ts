@@ -37,8 +37,8 @@ export function toYunetTensor(
 }
 
 /**
- * Tensor arrays kept for reuse, one per image size. A new 11 MB array per 1280×720 run cost more than
- * filling it (fresh pages are zeroed by the kernel on first touch, then collected): 11.5 ms against 4.6 ms.
+ * Tensor arrays kept for reuse, one per image size. A new array per run costs more than filling it (fresh
+ * pages are zeroed by the kernel on first touch, then collected; figures: BENCHMARKS.md, "Measured behind the code").
  * An array is only ever written where images of its size have pixels, so its padding stays zero. Arrays
  * are taken out while in use, so two runs never share one; the least recently used go beyond `maxBytes`.
  */
