@@ -125,7 +125,11 @@ export async function videoOverhead(
     const fetcher = new MediaFetcher({ allowPrivateAddresses: true, timeoutMs: 120_000 });
     const ffmpeg = new FfmpegRepository({ binaries, limits: VIDEO_LIMITS });
     const t0 = performance.now();
-    await fetcher.fetchToFile(url, file, { bytes: maxBytes, setting: 'MAX_VIDEO_BYTES' });
+    await fetcher.fetch(url, {
+      bytes: maxBytes,
+      setting: 'MAX_VIDEO_BYTES',
+      target: { memoryBytes: 0, toFile: () => true, file: () => Promise.resolve(file) },
+    });
     const t1 = performance.now();
     await ffmpeg.readTimeline(file, await ffmpeg.probe(file));
     const t2 = performance.now();

@@ -100,7 +100,7 @@ export class DetectService {
       await this.ensureRoom(kind);
       return { kind: 'url', url: req.url };
     }
-    const bytes = req.media === 'img' ? this.checkImage(req.img) : await checkUpload(req.upload);
+    const bytes = req.media === 'img' ? await this.checkImage(req.img) : await checkUpload(req.upload);
     await this.ensureRoom(kind);
     return { kind: 'blob', key: await this.blobs.put(bytes, this.options.blobTtlS), bytes: bytes.length };
   }
@@ -115,9 +115,9 @@ export class DetectService {
       throw new QueueFullError(kind, waiting, this.options.maxQueueDepth);
   }
 
-  private checkImage(img: string): Buffer {
+  private async checkImage(img: string): Promise<Buffer> {
     const { bytes, declaredType } = parseImagePayload(img, this.options.maxImageBytes);
-    const sniffed = sniffMedia(bytes);
+    const sniffed = await sniffMedia(bytes);
     if (sniffed.kind === 'video') {
       throw new InvalidRequestError(
         "'img' holds a video; videos are accepted by 'url' only: host the file and send its URL",

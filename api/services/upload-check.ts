@@ -1,10 +1,8 @@
 import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
-import { fileTypeFromBuffer } from 'file-type';
 import { InvalidRequestError, UnsupportedMediaError } from '../../shared/errors/errors.js';
-import { sniffMedia } from '../../shared/media/media-sniffer.js';
+import { looksLikeText } from '../../shared/media/looks-like-text.js';
+import { sniffMedia, type SniffedMedia } from '../../shared/media/media-sniffer.js';
 import type { ImageUpload } from '../validation/detect-request.schema.js';
-
-const HEAD_BYTES = 512;
 
 /**
  * Refuses an upload that is not an image before it reaches Redis. The bytes decide, not the declared
@@ -14,7 +12,7 @@ const HEAD_BYTES = 512;
  */
 export async function checkUpload({ bytes, declaredType, name }: ImageUpload): Promise<Buffer> {
   if (bytes.length === 0) throw new InvalidRequestError(`${name} is empty; send the image's bytes`);
-  const sniffed = sniffMedia(bytes);
+  const sniffed = await sniffMedia(bytes);
   if (sniffed.kind === 'image') return bytes;
   if (sniffed.kind === 'video') {
     throw new UnsupportedMediaError(
@@ -22,25 +20,12 @@ export async function checkUpload({ bytes, declaredType, name }: ImageUpload): P
     );
   }
   throw new UnsupportedMediaError(
-    `${name} is declared ${declaredType} but holds ${await describe(bytes)}, not an image in a supported format; ${IMAGE_FORMATS_HINT}`,
+    `${name} is declared ${declaredType} but holds ${describe(bytes, sniffed)}, not an image in a supported format; ${IMAGE_FORMATS_HINT}`,
   );
 }
 
 /** What bytes that are no supported image are, for the message: a named type, text, or neither. */
-async function describe(bytes: Buffer): Promise<string> {
-  const type = await fileTypeFromBuffer(bytes);
-  if (type) return `${type.mime} data`;
-  return looksLikeText(bytes.subarray(0, HEAD_BYTES)) ? 'text' : 'data of no known format';
-}
-
-/** UTF-8 without control characters other than whitespace; a character cut at the end still counts. */
-function looksLikeText(head: Buffer): boolean {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
-  } catch {
-    return false;
-  }
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is looked for
-  return !/[\u0000-\u0008\u000e-\u001f\u007f]/.test(text);
+function describe(bytes: Buffer, sniffed: SniffedMedia & { kind: 'unknown' }): string {
+  if (sniffed.mime) return `${sniffed.mime} data`;
+  return looksLikeText(bytes) ? 'text' : 'data of no known format';
 }

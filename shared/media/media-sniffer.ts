@@ -1,39 +1,80 @@
-/** What the first bytes of a file say it is; the bytes win over a URL's extension or a declared type. */
+import { fileTypeFromBuffer } from 'file-type';
+
+/**
+ * What the first bytes of a file say it is; the bytes win over a URL's extension or a declared type.
+ * `format` is our name for the container or image format, `mime` the type file-type read (also for bytes of
+ * a known type that is no media we take, so that a refusal can name it).
+ */
 export type SniffedMedia =
-  { kind: 'image'; format: string } | { kind: 'video'; format: string } | { kind: 'unknown' };
+  | { kind: 'image'; format: string; mime: string }
+  | { kind: 'video'; format: string; mime: string }
+  | { kind: 'unknown'; mime?: string };
 
-const ascii = (b: Uint8Array, start: number, end: number) => String.fromCharCode(...b.subarray(start, end));
+/**
+ * file-type's sample: every signature it knows lies within these first bytes, and it reads no further, so a
+ * caller passes at most this much.
+ */
+export const SNIFF_BYTES = 4100;
 
-const IMAGE_BRANDS = new Set(['avif', 'avis', 'heic', 'heix', 'hevc', 'heim', 'heis', 'mif1', 'msf1']);
+/** file-type's extension to our image format; HEIF is split by whether its brand says HEVC. */
+const IMAGE_FORMATS: Record<string, string> = {
+  jpg: 'jpeg',
+  png: 'png',
+  apng: 'png',
+  gif: 'gif',
+  tif: 'tiff',
+  bmp: 'bmp',
+  webp: 'webp',
+  avif: 'avif',
+};
 
-export function sniffMedia(b: Uint8Array): SniffedMedia {
-  if (b.length < 4) return { kind: 'unknown' };
-  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { kind: 'image', format: 'jpeg' };
-  if (b[0] === 0x89 && ascii(b, 1, 4) === 'PNG') return { kind: 'image', format: 'png' };
-  if (ascii(b, 0, 4) === 'GIF8') return { kind: 'image', format: 'gif' };
-  if (ascii(b, 0, 4) === 'II*\0' || ascii(b, 0, 4) === 'MM\0*') return { kind: 'image', format: 'tiff' };
-  if (ascii(b, 0, 2) === 'BM') return { kind: 'image', format: 'bmp' };
-  if (ascii(b, 0, 4) === 'RIFF' && b.length >= 12) {
-    const type = ascii(b, 8, 12);
-    if (type === 'WEBP') return { kind: 'image', format: 'webp' };
-    if (type === 'AVI ') return { kind: 'video', format: 'avi' };
-  }
-  if (b.length >= 12 && ascii(b, 4, 8) === 'ftyp') {
-    const brand = ascii(b, 8, 12);
-    return IMAGE_BRANDS.has(brand) ? { kind: 'image', format: brand } : { kind: 'video', format: 'mp4' };
-  }
-  if (b.length >= 8 && ['moov', 'mdat', 'free', 'wide', 'skip'].includes(ascii(b, 4, 8)))
-    return { kind: 'video', format: 'mov' };
-  if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3)
-    return { kind: 'video', format: 'matroska' };
-  if (ascii(b, 0, 3) === 'FLV') return { kind: 'video', format: 'flv' };
-  if (ascii(b, 0, 4) === 'OggS') return { kind: 'video', format: 'ogg' };
-  if (b[0] === 0x00 && b[1] === 0x00 && b[2] === 0x01 && (b[3] === 0xba || b[3] === 0xb3))
-    return { kind: 'video', format: 'mpeg' };
-  if (b[0] === 0x47 && b.length > 188 && b[188] === 0x47) return { kind: 'video', format: 'mpegts' };
-  return { kind: 'unknown' };
+/**
+ * file-type's extension to our container name. Everything in a video container goes to ffmpeg, audio-only
+ * variants (m4a, Ogg Vorbis) included, so that ffmpeg says the media has no video stream.
+ */
+const VIDEO_FORMATS: Record<string, string> = {
+  mp4: 'mp4',
+  m4v: 'mp4',
+  m4p: 'mp4',
+  m4a: 'mp4',
+  m4b: 'mp4',
+  f4v: 'mp4',
+  f4p: 'mp4',
+  f4a: 'mp4',
+  f4b: 'mp4',
+  '3gp': 'mp4',
+  '3g2': 'mp4',
+  mov: 'mov',
+  mkv: 'matroska',
+  webm: 'matroska',
+  avi: 'avi',
+  flv: 'flv',
+  ogv: 'ogg',
+  ogm: 'ogg',
+  ogg: 'ogg',
+  oga: 'ogg',
+  opus: 'ogg',
+  spx: 'ogg',
+  ogx: 'ogg',
+  mpg: 'mpeg',
+  mts: 'mpegts',
+};
+
+/** HEIF whose pictures are HEVC-coded (brands heic, heix, hevc, hevx), which the image library cannot decode. */
+const HEVC_TYPES = new Set(['image/heic', 'image/heic-sequence']);
+
+/** Reads what `bytes` are from their first SNIFF_BYTES. Call it once per upload or download and pass the answer on. */
+export async function sniffMedia(bytes: Uint8Array): Promise<SniffedMedia> {
+  const type = await fileTypeFromBuffer(bytes.subarray(0, SNIFF_BYTES));
+  if (!type) return { kind: 'unknown' };
+  const { ext, mime } = type;
+  if (ext === 'heic') return { kind: 'image', format: HEVC_TYPES.has(mime) ? 'heic' : 'heif', mime };
+  const image = IMAGE_FORMATS[ext];
+  if (image) return { kind: 'image', format: image, mime };
+  const video = VIDEO_FORMATS[ext];
+  if (video) return { kind: 'video', format: video, mime };
+  return { kind: 'unknown', mime };
 }
-
 const VIDEO_EXTENSIONS = new Set([
   'mp4',
   'mov',

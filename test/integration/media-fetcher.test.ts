@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { AppError } from '../../shared/errors/app-error.js';
 import { URL_REFUSALS } from '../../shared/errors/errors.js';
-import { sniffMedia } from '../../shared/media/media-sniffer.js';
+import type { SniffedMedia } from '../../shared/media/media-sniffer.js';
 import { MediaFetcher } from '../../worker/fetch/media-fetcher.js';
 import { WebhookPoster } from '../../worker/fetch/webhook-poster.js';
 
@@ -24,7 +24,7 @@ const GZIP_BOMB = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024));
 /** An MP4's first bytes (an ftyp box), then filler: a video to the sniffer. */
 const mp4Bytes = (size: number) =>
   Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypisom'), Buffer.alloc(size - 12, 7)]);
-const isVideo = (head: Buffer) => sniffMedia(head).kind === 'video';
+const isVideo = (sniffed: SniffedMedia) => sniffed.kind === 'video';
 // Self-signed for media.test; the tests run from dist/test/integration, the fixtures stay in test/fixtures.
 const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const TLS_IDENTITY = {
@@ -256,22 +256,22 @@ describe('MediaFetcher', () => {
     abortOnRequest = undefined;
   });
 
-  describe('fetchBuffer', () => {
+  describe('fetch into memory', () => {
     it('when the server answers 200, then the body, content type and final URL come back', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
+      const result = await fetcher.fetch(`${base}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.equals(IMAGE)).to.equal(true);
       expect(result.contentType).to.equal('image/jpeg');
       expect(result.finalUrl).to.equal(`${base}/image`);
     });
 
     it('when the body is empty, then an empty buffer comes back', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/empty`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
+      const result = await fetcher.fetch(`${base}/empty`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.length).to.equal(0);
     });
 
     it('when fetching by host name, then the Host header keeps the name and no Accept-Encoding is sent', async () => {
       const url = `${base.replace('127.0.0.1', 'localhost')}/headers`;
-      const result = await fetcher.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' });
+      const result = await fetcher.fetch(url, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       const headers = JSON.parse(result.bytes.toString()) as http.IncomingHttpHeaders;
       expect(headers.host).to.equal(new URL(url).host);
       expect(headers).not.to.have.property('accept-encoding');
@@ -286,7 +286,7 @@ describe('MediaFetcher', () => {
       '',
     ]) {
       it(`when the URL is ${JSON.stringify(url)}, then it fails with "Invalid URL format" (400)`, async () => {
-        const err = await rejection(fetcher.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
+        const err = await rejection(fetcher.fetch(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
         expect(err.message).to.equal('Invalid URL format');
         expect(err.httpStatus).to.equal(400);
       });
@@ -296,7 +296,7 @@ describe('MediaFetcher', () => {
       it(`when the host is ${host} and private addresses are not allowed, then the address is refused`, async () => {
         const port = new URL(base).port;
         const err = await rejection(
-          guarded.fetchBuffer(`http://${host}:${port}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+          guarded.fetch(`http://${host}:${port}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
         );
         expect(err.message).to.equal(ADDRESS_REFUSED);
         expect(err.retryable).to.equal(false);
@@ -304,13 +304,13 @@ describe('MediaFetcher', () => {
     }
 
     it('when an allowed server redirects to a refused address, then the fetch is refused before contacting it', async () => {
-      const first = await onlyFirstAllowed.fetchBuffer(`${base}/image`, {
+      const first = await onlyFirstAllowed.fetch(`${base}/image`, {
         bytes: LIMIT,
         setting: 'TEST_LIMIT',
       });
       expect(first.bytes.equals(IMAGE)).to.equal(true);
       const err = await rejection(
-        onlyFirstAllowed.fetchBuffer(`${base}/to-second`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        onlyFirstAllowed.fetch(`${base}/to-second`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.message).to.equal(REDIRECT_REFUSED);
       expect(secondHits).to.equal(0);
@@ -320,7 +320,7 @@ describe('MediaFetcher', () => {
       // The name exists nowhere but in the stub: had the socket resolved it again, the fetch would fail.
       const url = `${base.replace('127.0.0.1', 'media.invalid')}/headers`;
       const result = await withStubbedLookup(Promise.resolve([{ address: '127.0.0.1', family: 4 }]), () =>
-        onlyFirstAllowed.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        onlyFirstAllowed.fetch(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect((JSON.parse(result.bytes.toString()) as http.IncomingHttpHeaders).host).to.equal(
         new URL(url).host,
@@ -335,7 +335,7 @@ describe('MediaFetcher', () => {
       const url = `${base.replace('127.0.0.1', 'media.invalid')}/image`;
       const err = await rejection(
         withStubbedLookup(Promise.resolve(answer), () =>
-          onlyFirstAllowed.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+          onlyFirstAllowed.fetch(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
         ),
       );
       expect(err.message).to.equal(ADDRESS_REFUSED);
@@ -345,7 +345,7 @@ describe('MediaFetcher', () => {
       const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND media.invalid'), { code: 'ENOTFOUND' });
       const err = await rejection(
         withStubbedLookup(Promise.reject(notFound), () =>
-          fetcher.fetchBuffer('http://media.invalid/image', { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+          fetcher.fetch('http://media.invalid/image', { bytes: LIMIT, setting: 'TEST_LIMIT' }),
         ),
       );
       expect(err.message).to.equal('Failed to download media from URL: could not resolve host media.invalid');
@@ -366,7 +366,7 @@ describe('MediaFetcher', () => {
         const url = `https://media.test:${(server.address() as AddressInfo).port}/image`;
         const err = await rejection(
           withStubbedLookup(Promise.resolve([{ address: '127.0.0.1', family: 4 }]), () =>
-            onlyFirstAllowed.fetchBuffer(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+            onlyFirstAllowed.fetch(url, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
           ),
         );
         expect(err.message).to.equal(
@@ -381,36 +381,34 @@ describe('MediaFetcher', () => {
     });
 
     it('when redirects cross to another allowed host, then the final URL is the last hop', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/to-second`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
+      const result = await fetcher.fetch(`${base}/to-second`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.equals(IMAGE)).to.equal(true);
       expect(result.finalUrl).to.equal(`${secondBase}/image`);
     });
 
     it('when the chain has 5 redirects, then it is followed to the end', async () => {
-      const result = await fetcher.fetchBuffer(`${base}/redirect/4`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
+      const result = await fetcher.fetch(`${base}/redirect/4`, { bytes: LIMIT, setting: 'TEST_LIMIT' });
       expect(result.bytes.equals(IMAGE)).to.equal(true);
       expect(result.finalUrl).to.equal(`${base}/image`);
     });
 
     it('when the chain has more than 5 redirects, then it fails without retry', async () => {
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/redirect/5`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/redirect/5`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.message).to.equal('Failed to download media from URL: more than 5 redirects');
       expect(err.retryable).to.equal(false);
     });
 
     it('when a redirect points to a non-HTTP URL, then it fails without retry', async () => {
-      const err = await rejection(
-        fetcher.fetchBuffer(`${base}/to-ftp`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
-      );
+      const err = await rejection(fetcher.fetch(`${base}/to-ftp`, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
       expect(err.message).to.equal(`'url' is refused: ${URL_REFUSALS.redirectScheme}`);
       expect(err.retryable).to.equal(false);
     });
 
     it('when the server answers 404, then it fails with the status and without retry', async () => {
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/status/404`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/status/404`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.message).to.equal('Failed to download media from URL: HTTP 404');
       expect(err.code).to.equal('DOWNLOAD_FAILED');
@@ -421,7 +419,7 @@ describe('MediaFetcher', () => {
     for (const status of [503, 429]) {
       it(`when the server answers ${status}, then the failure is retryable`, async () => {
         const err = await rejection(
-          fetcher.fetchBuffer(`${base}/status/${status}`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+          fetcher.fetch(`${base}/status/${status}`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
         );
         expect(err.message).to.equal(`Failed to download media from URL: HTTP ${status}`);
         expect(err.retryable).to.equal(true);
@@ -432,32 +430,26 @@ describe('MediaFetcher', () => {
       const { server, base: closedBase } = await listen('127.0.0.1', () => undefined);
       await shutdown(server);
       const err = await rejection(
-        fetcher.fetchBuffer(`${closedBase}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${closedBase}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.message).to.equal('Failed to download media from URL: connection refused');
       expect(err.retryable).to.equal(true);
     });
 
     it('when the connection drops mid-body, then the failure is retryable', async () => {
-      const err = await rejection(
-        fetcher.fetchBuffer(`${base}/cut`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
-      );
+      const err = await rejection(fetcher.fetch(`${base}/cut`, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
       expect(err.message).to.equal('Failed to download media from URL: connection reset');
       expect(err.retryable).to.equal(true);
     });
 
     it('when the server stops sending mid-body, then it fails as stalled and retryable', async () => {
-      const err = await rejection(
-        fetcher.fetchBuffer(`${base}/stall`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
-      );
+      const err = await rejection(fetcher.fetch(`${base}/stall`, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
       expect(err.message).to.equal('Failed to download media from URL: no data for 300 ms');
       expect(err.retryable).to.equal(true);
     });
 
     it('when the server never answers, then it fails as stalled', async () => {
-      const err = await rejection(
-        fetcher.fetchBuffer(`${base}/silent`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
-      );
+      const err = await rejection(fetcher.fetch(`${base}/silent`, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
       expect(err.message).to.equal('Failed to download media from URL: no data for 300 ms');
     });
 
@@ -468,7 +460,7 @@ describe('MediaFetcher', () => {
         timeoutMs: 400,
       });
       const err = await rejection(
-        impatient.fetchBuffer(`${base}/trickle`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        impatient.fetch(`${base}/trickle`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.message).to.equal('Failed to download media from URL: timed out after 400 ms');
       expect(err.retryable).to.equal(true);
@@ -477,7 +469,7 @@ describe('MediaFetcher', () => {
     it("when the caller's signal aborts, then the fetch rejects with the signal's reason", async () => {
       abortOnRequest = new AbortController();
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/abort`, {
+        fetcher.fetch(`${base}/abort`, {
           bytes: LIMIT,
           setting: 'TEST_LIMIT',
           signal: abortOnRequest.signal,
@@ -488,7 +480,7 @@ describe('MediaFetcher', () => {
 
     it('when the signal is already aborted, then nothing is fetched', async () => {
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/image`, {
+        fetcher.fetch(`${base}/image`, {
           bytes: LIMIT,
           setting: 'TEST_LIMIT',
           signal: AbortSignal.abort(new Error('gone')),
@@ -499,7 +491,7 @@ describe('MediaFetcher', () => {
 
     it('when the body exceeds the limit without a Content-Length, then it fails with 413 naming the limit', async () => {
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/undeclared-big`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/undeclared-big`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.httpStatus).to.equal(413);
       expect(err.message).to.include(`${LIMIT}-byte limit`);
@@ -507,14 +499,14 @@ describe('MediaFetcher', () => {
 
     it('when the Content-Length is above the limit, then it fails with 413 before the body arrives', async () => {
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/declared-big`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/declared-big`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.httpStatus).to.equal(413);
     });
 
     it('when a small gzip body inflates past the limit, then it fails with 413', async () => {
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/gzip-bomb`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/gzip-bomb`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.httpStatus).to.equal(413);
       expect(err.message).to.include(`${LIMIT}-byte limit`);
@@ -522,7 +514,7 @@ describe('MediaFetcher', () => {
 
     for (const encoding of ['gzip', 'br']) {
       it(`when the server sends a ${encoding} body unasked, then the decoded bytes come back`, async () => {
-        const result = await fetcher.fetchBuffer(`${base}/${encoding}`, {
+        const result = await fetcher.fetch(`${base}/${encoding}`, {
           bytes: LIMIT,
           setting: 'TEST_LIMIT',
         });
@@ -532,38 +524,43 @@ describe('MediaFetcher', () => {
 
     it('when the server answers with malformed HTTP, then it fails without retry', async () => {
       const err = await rejection(
-        fetcher.fetchBuffer(`${base}/malformed`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/malformed`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
       );
       expect(err.message).to.equal('Failed to download media from URL: malformed HTTP response');
       expect(err.retryable).to.equal(false);
     });
 
     it('when the gzip body is corrupt, then it fails without retry', async () => {
-      const err = await rejection(
-        fetcher.fetchBuffer(`${base}/bad-gzip`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
-      );
+      const err = await rejection(fetcher.fetch(`${base}/bad-gzip`, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
       expect(err.message).to.equal('Failed to download media from URL: corrupt compressed body');
       expect(err.retryable).to.equal(false);
     });
 
     it('when the Content-Encoding is unknown, then it fails without retry', async () => {
-      const err = await rejection(
-        fetcher.fetchBuffer(`${base}/compress`, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
-      );
+      const err = await rejection(fetcher.fetch(`${base}/compress`, { bytes: LIMIT, setting: 'TEST_LIMIT' }));
       expect(err.message).to.equal('Failed to download media from URL: unsupported Content-Encoding');
       expect(err.retryable).to.equal(false);
     });
   });
 
-  describe('fetchToFile', () => {
+  describe('fetch into a file', () => {
+    /** A body written to `file` whatever its head. */
+    const toFile = (file: string) => ({
+      memoryBytes: 0,
+      toFile: () => true,
+      file: () => Promise.resolve(file),
+    });
     it('when the fetch succeeds, then the file holds the body and its size is reported', async () => {
       const file = path.join(tmp, 'ok.bin');
-      const result = await fetcher.fetchToFile(`${base}/image`, file, {
+      const result = await fetcher.fetch(`${base}/image`, {
         bytes: LIMIT,
         setting: 'TEST_LIMIT',
+        target: toFile(file),
       });
       expect(result).to.deep.equal({
-        bytes: IMAGE.length,
+        sniffed: { kind: 'unknown' },
+        file,
+        size: IMAGE.length,
         contentType: 'image/jpeg',
         finalUrl: `${base}/image`,
       });
@@ -573,7 +570,11 @@ describe('MediaFetcher', () => {
     it('when the body exceeds the limit mid-stream, then it fails with 413 and no file is left', async () => {
       const file = path.join(tmp, 'big.bin');
       const err = await rejection(
-        fetcher.fetchToFile(`${base}/undeclared-big`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/undeclared-big`, {
+          bytes: LIMIT,
+          setting: 'TEST_LIMIT',
+          target: toFile(file),
+        }),
       );
       expect(err.httpStatus).to.equal(413);
       expect(await exists(file)).to.equal(false);
@@ -582,7 +583,7 @@ describe('MediaFetcher', () => {
     it('when the server stalls mid-body, then no partial file is left', async () => {
       const file = path.join(tmp, 'stall.bin');
       const err = await rejection(
-        fetcher.fetchToFile(`${base}/stall`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/stall`, { bytes: LIMIT, setting: 'TEST_LIMIT', target: toFile(file) }),
       );
       expect(err.retryable).to.equal(true);
       expect(await exists(file)).to.equal(false);
@@ -591,22 +592,23 @@ describe('MediaFetcher', () => {
     it('when the file cannot be written, then the file system error surfaces, not a download failure', async () => {
       const file = path.join(tmp, 'no-such-dir', 'x.bin');
       const err = await rejection(
-        fetcher.fetchToFile(`${base}/image`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        fetcher.fetch(`${base}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT', target: toFile(file) }),
       );
       expect(err).not.to.be.instanceOf(AppError);
       expect((err as NodeJS.ErrnoException).code).to.equal('ENOENT');
     });
 
-    const headRules = (stopAt: (head: Buffer) => boolean) => ({
+    const headRules = (file: string, stopAt: (sniffed: SniffedMedia) => boolean) => ({
       bytes: 100 * LIMIT,
       setting: 'TEST_LIMIT',
       rangeRead: { minBytes: 100 * LIMIT, accept: () => false },
       stopAt,
+      target: toFile(file),
     });
 
     it('when the range probe shows bytes that stopAt refuses, then nothing more is fetched and no file is made', async () => {
       const file = path.join(tmp, 'stopped-ranged.bin');
-      const result = await fetcher.fetchToFile(`${base}/mp4-ranges/${LIMIT}`, file, headRules(isVideo));
+      const result = await fetcher.fetch(`${base}/mp4-ranges/${LIMIT}`, headRules(file, isVideo));
       expect(result).to.deep.equal({ stopped: true });
       expect(mp4).to.deep.equal({ requests: 1, bytesSent: 4096 });
       expect(await exists(file)).to.equal(false);
@@ -615,7 +617,7 @@ describe('MediaFetcher', () => {
     it('when the origin ignores Range and sends a whole video that stopAt refuses, then the transfer stops at its head', async () => {
       const file = path.join(tmp, 'stopped-whole.bin');
       const size = 64 * LIMIT;
-      const result = await fetcher.fetchToFile(`${base}/mp4-whole/${size}`, file, headRules(isVideo));
+      const result = await fetcher.fetch(`${base}/mp4-whole/${size}`, headRules(file, isVideo));
       expect(result).to.deep.equal({ stopped: true });
       expect(await exists(file)).to.equal(false);
       // What the sockets' buffers took before the transfer was cut, far below the file.
@@ -626,24 +628,55 @@ describe('MediaFetcher', () => {
     it('when stopAt lets the bytes through, then bodies longer and shorter than the head are written whole', async () => {
       const long = path.join(tmp, 'passed-long.bin');
       const size = 300 * 1024 + 5;
-      const passed = await fetcher.fetchToFile(
+      const passed = await fetcher.fetch(
         `${base}/mp4-whole/${size}`,
-        long,
-        headRules(() => false),
+        headRules(long, () => false),
       );
-      expect(passed).to.include({ bytes: size });
+      expect(passed).to.include({ size, file: long });
       const written = await readFile(long);
       expect(written).to.have.length(size);
       expect(written.subarray(0, 64 * 1024).equals(mp4Bytes(64 * 1024))).to.equal(true);
       const short = path.join(tmp, 'passed-short.bin');
-      await fetcher.fetchToFile(`${base}/image`, short, headRules(isVideo));
+      await fetcher.fetch(`${base}/image`, headRules(short, isVideo));
       expect((await readFile(short)).equals(IMAGE)).to.equal(true);
+    });
+
+    it('when a body is no video and fits memoryBytes, then it stays in memory and no file is asked for; a video or a larger body goes to the file', async () => {
+      let asked = 0;
+      const target = (file: string, memoryBytes: number) => ({
+        memoryBytes,
+        toFile: isVideo,
+        file: () => {
+          asked += 1;
+          return Promise.resolve(file);
+        },
+      });
+      const limits = { bytes: 100 * LIMIT, setting: 'TEST_LIMIT' };
+      const image = await fetcher.fetch(`${base}/image`, { ...limits, target: target('unused', LIMIT) });
+      expect(image.bytes?.equals(IMAGE)).to.equal(true);
+      expect(asked).to.equal(0);
+      const video = path.join(tmp, 'video.bin');
+      const size = 64 * 1024;
+      const fetchedVideo = await fetcher.fetch(`${base}/mp4-whole/${size}`, {
+        ...limits,
+        target: target(video, LIMIT),
+      });
+      expect(fetchedVideo).to.include({ file: video, size });
+      expect(fetchedVideo.sniffed).to.include({ kind: 'video', format: 'mp4' });
+      const large = path.join(tmp, 'large.bin');
+      const fetchedLarge = await fetcher.fetch(`${base}/image`, {
+        ...limits,
+        target: target(large, IMAGE.length - 1),
+      });
+      expect(fetchedLarge).to.include({ file: large, size: IMAGE.length });
+      expect((await readFile(large)).equals(IMAGE)).to.equal(true);
+      expect(asked).to.equal(2);
     });
 
     it('when the address is refused, then no file is created', async () => {
       const file = path.join(tmp, 'refused.bin');
       const err = await rejection(
-        guarded.fetchToFile(`${base}/image`, file, { bytes: LIMIT, setting: 'TEST_LIMIT' }),
+        guarded.fetch(`${base}/image`, { bytes: LIMIT, setting: 'TEST_LIMIT', target: toFile(file) }),
       );
       expect(err.message).to.equal(ADDRESS_REFUSED);
       expect(await exists(file)).to.equal(false);

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import type { FacesObj } from '../../shared/contract/api-contract.js';
 import type { DetectJobData, DetectOptions, QueueKind } from '../../shared/contract/detect-job.contract.js';
 import type { AppError } from '../../shared/errors/app-error.js';
+import type { SniffedMedia } from '../../shared/media/media-sniffer.js';
 import {
   DownloadFailedError,
   MediaChangedError,
@@ -48,6 +49,12 @@ const OPTIONS: DetectJobServiceOptions = {
   ffmpegIdleTimeoutMs: 60_000,
 };
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** An image as the loader hands it over: its bytes and what they were sniffed to be, once. */
+const PNG_MEDIA = {
+  kind: 'image' as const,
+  bytes: PNG,
+  sniffed: { kind: 'image' as const, format: 'png', mime: 'image/png' },
+};
 
 /** Answers `media`, making the job's work folder first when asked to, and records the lane it was given. */
 class FakeMedia implements MediaLoader {
@@ -117,7 +124,10 @@ class FakeDecoder implements Pick<ImageDecoder, 'decode'> {
 
 /** Marks the bytes it converts, so a test can tell they were converted. */
 class MarkingBitmaps implements Pick<BitmapConverter, 'toDecodable'> {
-  toDecodable(bytes: Buffer) {
+  readonly sniffed: SniffedMedia[] = [];
+
+  toDecodable(bytes: Buffer, sniffed: SniffedMedia) {
+    this.sniffed.push(sniffed);
     return Promise.resolve(Buffer.concat([bytes, Buffer.from('+decodable')]));
   }
 }
@@ -153,11 +163,12 @@ function setUp(
     decoder: new FakeDecoder(),
     frames: new FakeFrames(),
     blobs: new FakeBlobs(),
+    bitmaps: new MarkingBitmaps(),
   };
   const service = new DetectJobService(
     parts.detector,
     parts.decoder,
-    new MarkingBitmaps(),
+    parts.bitmaps,
     parts.frames,
     video,
     parts.blobs,
@@ -181,15 +192,17 @@ async function failure(promise: Promise<unknown>): Promise<AppError> {
 describe('DetectJobService', () => {
   describe('images', () => {
     it('when an uploaded image is detected, then its converted bytes are searched, and its upload is deleted', async () => {
-      const { service, detector, blobs } = setUp(new FakeMedia({ kind: 'image', bytes: PNG }));
+      const { service, detector, blobs, bitmaps } = setUp(new FakeMedia(PNG_MEDIA));
       const result = await service.handle(job({ kind: 'blob', key: 'b1', bytes: PNG.length }));
       expect(result).to.deep.equal({ faces_obj: { '0': noFaces(null) }, media: 'image', worker: 'host:1' });
       expect(detector.seen).to.deep.equal([Buffer.concat([PNG, Buffer.from('+decodable')])]);
       expect(blobs.deleted).to.deep.equal(['b1']);
+      // The loader's one sniff is what the converter goes by: the bytes are not sniffed again.
+      expect(bitmaps.sniffed).to.deep.equal([PNG_MEDIA.sniffed]);
     });
 
     it('when an image was searched at its full size, then crops come from that picture, not a second decode', async () => {
-      const { service, frames, decoder } = setUp(new FakeMedia({ kind: 'image', bytes: PNG }));
+      const { service, frames, decoder } = setUp(new FakeMedia(PNG_MEDIA));
       await service.handle(job(URL_SOURCE));
       expect(decoder.decoded).to.deep.equal([]);
       expect(frames.cropSources[0]).to.include({ width: 4, height: 4 });
@@ -200,11 +213,7 @@ describe('DetectJobService', () => {
       const small = blankImage(passes[0]!.width, passes[0]!.height);
       const pyramid = new ImagePyramid(1000, 800, passes, small, () => Promise.reject(new Error('unused')));
       const picture = { ...detectedPicture({ width: 1000, height: 800 }), pyramid };
-      const { service, frames, decoder } = setUp(
-        new FakeMedia({ kind: 'image', bytes: PNG }),
-        undefined,
-        picture,
-      );
+      const { service, frames, decoder } = setUp(new FakeMedia(PNG_MEDIA), undefined, picture);
       await service.handle(job(URL_SOURCE));
       expect(decoder.decoded).to.deep.equal([{ width: 1000, height: 800 }]);
       expect(frames.cropSources[0]).to.include({ width: 1000, height: 800 });
@@ -213,7 +222,7 @@ describe('DetectJobService', () => {
 
   describe('lanes and work folders', () => {
     it('when a job has not moved, then its media is asked to stay in its lane; once moved, it stays where it is', async () => {
-      const media = new FakeMedia({ kind: 'image', bytes: PNG });
+      const media = new FakeMedia(PNG_MEDIA);
       const { service } = setUp(media);
       await service.handle(job(URL_SOURCE, 'video'));
       await service.handle(job(URL_SOURCE, 'image', 'v-first'));

@@ -63,7 +63,11 @@ const OPTIONS: DetectServiceOptions = {
   autoRotate: true,
 };
 const SUBMITTER = { requestId: 'req-1', owner: 'tenant-a', publicBase: 'https://faces.example' };
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(24)]);
+/** A 1×1 PNG: file-type reads a PNG's chunks, so it takes a real one. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom'), Buffer.alloc(20)]);
 const COMPLETED: JobOutcome = {
   state: 'completed',

@@ -11,8 +11,9 @@ import {
 } from '../../shared/errors/errors.js';
 import { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
+import { sniffMedia, type SniffedMedia } from '../../shared/media/media-sniffer.js';
 import type {
-  FetchedFile,
+  FetchedMedia,
   FetchLimits,
   HeadRules,
   RangedMedia,
@@ -24,7 +25,11 @@ import {
   type UrlFetcher,
 } from '../../worker/services/media-source.service.js';
 
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(56)]);
+/** A 1×1 PNG: file-type reads a PNG's chunks, so it takes a real one. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from('ftypisom'), Buffer.alloc(52)]);
 const OPTIONS: MediaSourceOptions = { maxImageBytes: 100, maxVideoBytes: 5000, rangeReadMinBytes: 2000 };
 
@@ -39,23 +44,43 @@ class FakeBlobs implements Pick<MediaBlobRepository, 'get'> {
 /** An origin's answer: a body downloaded whole, a file to read by range, or a fetch stopped at its head. */
 type Answer = { body: Buffer } | RangedMedia | StoppedAtHead;
 
-/** Answers every fetch with `answer`, writing a body to the file asked, and records the limits it was given. */
+/**
+ * Answers every fetch with `answer` and records the limits it was given. A body goes where the MediaFetcher
+ * puts it: to the target's file when its sniffed head or its size says so, else into memory.
+ */
 class FakeFetcher implements UrlFetcher {
   readonly limits: (FetchLimits & HeadRules)[] = [];
+  files = 0;
 
   constructor(private readonly answer: Answer) {}
 
-  async fetchToFile(
+  async fetch(
     url: string,
-    filePath: string,
     limits: FetchLimits & HeadRules,
-  ): Promise<FetchedFile | RangedMedia | StoppedAtHead> {
+  ): Promise<FetchedMedia | RangedMedia | StoppedAtHead> {
     this.limits.push(limits);
     if (!('body' in this.answer)) return this.answer;
-    await writeFile(filePath, this.answer.body);
-    return { bytes: this.answer.body.length, contentType: undefined, finalUrl: url };
+    const { body } = this.answer;
+    const sniffed = await sniffMedia(body);
+    const fetched = { sniffed, size: body.length, contentType: undefined, finalUrl: url };
+    const { target } = limits;
+    if (!target || (!target.toFile(sniffed) && body.length <= target.memoryBytes)) {
+      return { ...fetched, bytes: body };
+    }
+    const file = await target.file();
+    this.files += 1;
+    await writeFile(file, body);
+    return { ...fetched, file };
   }
 }
+
+const sniffedPng: SniffedMedia = { kind: 'image', format: 'png', mime: 'image/png' };
+const ranged = (version: RangedMedia['version']): RangedMedia => ({
+  ranged: true,
+  sniffed: { kind: 'video', format: 'mp4', mime: 'video/mp4' },
+  version,
+  finalUrl: 'https://cdn.example/v.mp4',
+});
 
 describe('MediaSourceService', () => {
   let workDir: string;
@@ -95,6 +120,7 @@ describe('MediaSourceService', () => {
     expect(await service.load({ kind: 'blob', key: 'k1', bytes: PNG.length }, makeWorkDir)).to.deep.equal({
       kind: 'image',
       bytes: PNG,
+      sniffed: sniffedPng,
     });
     expect(fetcher.limits).to.deep.equal([]);
   });
@@ -118,13 +144,14 @@ describe('MediaSourceService', () => {
     const { fetcher, service } = setUp({ body: PNG });
     await service.load(url, makeWorkDir);
     const { rangeRead } = fetcher.limits[0]!;
-    const accepted = [MP4, PNG, Buffer.from('<html>')].map((head) => rangeRead.accept(head));
+    const heads = await Promise.all([MP4, PNG, Buffer.from('<html>')].map((head) => sniffMedia(head)));
+    const accepted = heads.map((head) => rangeRead.accept(head));
     expect(accepted).to.deep.equal([true, false, false]);
   });
 
   it('when the fetcher chose to read by range, then the media is a ranged video at the final URL, and nothing counts as downloaded', async () => {
     const version = { totalBytes: 4000, etag: '"v1"' };
-    const { service, downloaded } = setUp({ ranged: true, version, finalUrl: 'https://cdn.example/v.mp4' });
+    const { service, downloaded } = setUp(ranged(version));
     expect(await service.load(url, makeWorkDir)).to.deep.equal({
       kind: 'ranged-video',
       url: 'https://cdn.example/v.mp4',
@@ -142,16 +169,28 @@ describe('MediaSourceService', () => {
     expect(await downloaded()).to.equal(MP4.length);
   });
 
-  it('when an image is downloaded, then the media is its bytes', async () => {
-    const { service } = setUp({ body: PNG });
-    expect(await service.load(url, makeWorkDir)).to.deep.equal({ kind: 'image', bytes: PNG });
+  it('when an image is fetched, then the media is its bytes, kept in memory: no folder is made, no file written', async () => {
+    const { fetcher, service } = setUp({ body: PNG });
+    let folders = 0;
+    const countingWorkDir = () => {
+      folders += 1;
+      return makeWorkDir();
+    };
+    expect(await service.load(url, countingWorkDir)).to.deep.equal({
+      kind: 'image',
+      bytes: PNG,
+      sniffed: sniffedPng,
+    });
+    expect([folders, fetcher.files]).to.deep.equal([0, 0]);
+    expect(fetcher.limits[0]!.target).to.include({ memoryBytes: OPTIONS.maxImageBytes });
   });
 
   it('when a job is asked to keep its lane, then the fetch stops at bytes of the other kind only', async () => {
     const { fetcher, service } = setUp({ stopped: true });
     expect(await service.load(url, makeWorkDir, 'image')).to.deep.equal({ kind: 'other-lane' });
     const stopAt = fetcher.limits[0]!.stopAt!;
-    expect([stopAt(MP4), stopAt(PNG), stopAt(Buffer.from('plain text'))]).to.deep.equal([true, false, false]);
+    const heads = await Promise.all([MP4, PNG, Buffer.from('plain text')].map((head) => sniffMedia(head)));
+    expect(heads.map((head) => stopAt(head))).to.deep.equal([true, false, false]);
   });
 
   it('when a job has moved lanes already, then its fetch never stops at its head', async () => {

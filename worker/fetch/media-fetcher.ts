@@ -1,10 +1,17 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Transform, Writable } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { DownloadFailedError } from '../../shared/errors/errors.js';
+import { sniffMedia, type SniffedMedia } from '../../shared/media/media-sniffer.js';
+import {
+  BodySink,
+  HEAD_BYTES,
+  IN_MEMORY,
+  StopAtHead,
+  type BodyTarget,
+  type StoredBody,
+} from './body-sink.js';
 import { mediaTooLarge } from './fetch-errors.js';
 import type { ByteLimit } from '../../shared/errors/byte-limit.js';
 import { GuardedHttpClient, type GuardedHttpClientOptions } from './guarded-http-client.js';
@@ -20,54 +27,42 @@ export interface FetchLimits extends ByteLimit {
   signal?: AbortSignal;
 }
 
-export interface FetchedBuffer {
-  bytes: Buffer;
-  contentType: string | undefined;
-  finalUrl: string;
-}
-
-export interface FetchedFile {
-  bytes: number;
-  contentType: string | undefined;
-  finalUrl: string;
-}
+/** A body fetched whole: in memory or in a file (see `BodyTarget`), with what its first bytes are. */
+export type FetchedMedia = StoredBody & { contentType: string | undefined; finalUrl: string };
 
 /**
  * When to read a URL by range instead of downloading it: its origin serves ranges, it is at least
- * `minBytes` long, and its first bytes pass `accept` (they look like a video).
+ * `minBytes` long, and its first bytes are accepted (they are a video).
  */
-interface RangeReadRule {
+export interface RangeReadRule {
   minBytes: number;
-  accept(head: Buffer): boolean;
+  accept(sniffed: SniffedMedia): boolean;
 }
 
-/** A URL to read by range: its final address after redirects, and the version of the file first answered. */
+/** A URL to read by range: its final address after redirects, what its first bytes are, and its version. */
 export interface RangedMedia {
   ranged: true;
+  sniffed: SniffedMedia;
   version: FileVersion;
   finalUrl: string;
 }
 
-/** A fetch stopped by `stopAt` after the media's first bytes, having written nothing. */
+/** A fetch stopped by `stopAt` after the media's first bytes, having kept nothing. */
 export interface StoppedAtHead {
   stopped: true;
 }
 
-/** Rules applied to a URL's first bytes before the rest is fetched. */
+/** Rules applied to a URL's first bytes, sniffed once, before the rest is fetched. */
 export interface HeadRules {
   rangeRead: RangeReadRule;
   /**
-   * Sees the first bytes (those of the range probe, or the head of a body sent whole) before anything is
-   * written: true stops the fetch there, so a body that belongs elsewhere is not downloaded.
+   * Sees what the first bytes are (those of the range probe, or the head of a body sent whole) before
+   * anything is kept: true stops the fetch there, so a body that belongs elsewhere is not downloaded.
    */
-  stopAt?: (head: Buffer) => boolean;
+  stopAt?: (sniffed: SniffedMedia) => boolean;
+  /** Where the body goes; all of it in memory when absent. */
+  target?: BodyTarget;
 }
-
-/** Bytes looked at to decide whether to read by range: enough to recognise any container. */
-const HEAD_BYTES = 4096;
-
-/** Thrown through the body's pipeline to stop it at its head; never leaves the fetcher. */
-class StopAtHead extends Error {}
 
 /** Downloads of user-supplied URLs, through the guarded client, bounded in bytes and time. */
 export class MediaFetcher {
@@ -79,55 +74,36 @@ export class MediaFetcher {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async fetchBuffer(url: string, limits: FetchLimits): Promise<FetchedBuffer> {
-    return this.client.withDeadline(this.timeoutMs, limits.signal, async (transfer) => {
-      const { response, decoder, finalUrl } = await this.open(url, limits, transfer);
-      const chunks: Buffer[] = [];
-      const collect = new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          chunks.push(chunk);
-          callback();
-        },
-      });
-      await pipeline(response, decoder, limitBytes(limits), collect);
-      return { bytes: Buffer.concat(chunks), contentType: response.headers['content-type'], finalUrl };
-    });
-  }
-
   /**
-   * Streams the body to `filePath`, so a video never sits in memory; a failed fetch leaves no file. With a
+   * Fetches a body into memory or a file, as `target` says; a failed fetch leaves no file. With a
    * `rangeRead` rule the origin is first asked for the file's first bytes; a large video from an origin that
    * serves ranges is then left for reading by range instead of downloaded.
    */
-  async fetchToFile(url: string, filePath: string, limits: FetchLimits): Promise<FetchedFile>;
-  async fetchToFile(
+  async fetch(url: string, limits: FetchLimits): Promise<FetchedMedia & { bytes: Buffer }>;
+  async fetch(
     url: string,
-    filePath: string,
-    limits: FetchLimits & HeadRules,
-  ): Promise<FetchedFile | RangedMedia | StoppedAtHead>;
-  async fetchToFile(
+    limits: FetchLimits & { target: BodyTarget; rangeRead?: undefined; stopAt?: undefined },
+  ): Promise<FetchedMedia>;
+  async fetch(
     url: string,
-    filePath: string,
     limits: FetchLimits & Partial<HeadRules>,
-  ): Promise<FetchedFile | RangedMedia | StoppedAtHead> {
-    let file: WriteStream | undefined;
+  ): Promise<FetchedMedia | RangedMedia | StoppedAtHead>;
+  async fetch(
+    url: string,
+    limits: FetchLimits & Partial<HeadRules>,
+  ): Promise<FetchedMedia | RangedMedia | StoppedAtHead> {
+    let sink: BodySink | undefined;
     try {
       return await this.client.withDeadline(this.timeoutMs, limits.signal, async (transfer) => {
         const opened = await this.openOrRange(url, limits, transfer);
         if (!('response' in opened)) return opened;
-        const { response, decoder, finalUrl } = opened;
-        file = createWriteStream(filePath);
-        const gate = limits.stopAt ? headGate(limits.stopAt) : new PassThrough();
-        await pipeline(response, decoder, limitBytes(limits), gate, file);
-        return { bytes: file.bytesWritten, contentType: response.headers['content-type'], finalUrl };
+        const { response, decoder, finalUrl, sniffed } = opened;
+        sink = new BodySink(limits.target ?? IN_MEMORY, limits.stopAt, sniffed);
+        await pipeline(response, decoder, limitBytes(limits), sink);
+        return { ...sink.stored(), contentType: response.headers['content-type'], finalUrl };
       });
     } catch (err) {
-      if (file) {
-        // Unlinking before the stream has closed could race its pending open and leave the file behind.
-        const closing = file;
-        if (!closing.closed) await new Promise<void>((resolve) => closing.once('close', () => resolve()));
-        await rm(filePath, { force: true });
-      }
+      await sink?.discard();
       if (err instanceof StopAtHead) return { stopped: true };
       throw err;
     }
@@ -154,12 +130,15 @@ export class MediaFetcher {
     const version = versionOf(response, 0);
     const head = version ? await firstBytes(response, HEAD_BYTES) : undefined;
     response.destroy();
-    if (head && limits.stopAt?.(head)) return { stopped: true };
-    if (version && head && version.totalBytes >= rangeRead.minBytes && rangeRead.accept(head)) {
-      return { ranged: true, version, finalUrl };
+    if (!version || !head) return this.open(finalUrl, limits, transfer);
+    // The whole body that may follow is the same file: what its head is is known now, not sniffed again.
+    const sniffed = await sniffMedia(head);
+    if (limits.stopAt?.(sniffed)) return { stopped: true };
+    if (version.totalBytes >= rangeRead.minBytes && rangeRead.accept(sniffed)) {
+      return { ranged: true, sniffed, version, finalUrl };
     }
-    // Small, not a video, or an odd answer: the plain body, in a second request.
-    return this.open(finalUrl, limits, transfer);
+    // Small, not a video: the plain body, in a second request.
+    return { ...(await this.open(finalUrl, limits, transfer)), sniffed };
   }
 
   private async open(url: string, limits: ByteLimit, transfer: AbortController): Promise<Opened> {
@@ -191,6 +170,8 @@ interface Opened {
   response: IncomingMessage;
   decoder: Transform;
   finalUrl: string;
+  /** What the range probe found the body's head to be. */
+  sniffed?: SniffedMedia;
 }
 
 /** Reads up to `bytes` of a body (less if it ends first), leaving the rest unread. */
@@ -220,36 +201,6 @@ function decoderFor(encoding: string): Transform {
     default:
       throw new DownloadFailedError('unsupported Content-Encoding', false);
   }
-}
-
-/**
- * Holds back a body's first HEAD_BYTES (all of a shorter body) until `stopAt` has seen them, for an origin
- * that ignored the probe's Range and sent the whole file: a true answer stops the transfer there.
- */
-function headGate(stopAt: (head: Buffer) => boolean): Transform {
-  let held: Buffer[] = [];
-  let length = 0;
-  let passed = false;
-  const release = (callback: (err?: Error | null, data?: Buffer) => void) => {
-    const head = Buffer.concat(held);
-    held = [];
-    passed = true;
-    if (stopAt(head.subarray(0, HEAD_BYTES))) callback(new StopAtHead());
-    else callback(null, head);
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (passed) return callback(null, chunk);
-      held.push(chunk);
-      length += chunk.length;
-      if (length < HEAD_BYTES) return callback();
-      release(callback);
-    },
-    flush(callback) {
-      if (passed) callback();
-      else release(callback);
-    },
-  });
 }
 
 /** Counts bytes as they stream, since Content-Length can lie or be absent. */

@@ -1,5 +1,6 @@
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
-import { sniffMedia } from '../../shared/media/media-sniffer.js';
+import type { SniffedMedia } from '../../shared/media/media-sniffer.js';
+import { HEIC_MESSAGE } from './image-decoder.repository.js';
 import type { FfmpegBinaries } from '../video/ffmpeg-binaries.js';
 import { ToolProcess } from '../video/tool-process.js';
 
@@ -14,15 +15,17 @@ export interface BitmapConverterOptions {
 const NOT_DECODABLE = 'The image is truncated or corrupt and cannot be decoded; send the complete file';
 
 /**
- * libvips, behind sharp, reads no BMP. ffmpeg's BMP decoder reads every variant (bit depths, RLE, top-down,
- * OS/2), so a BMP is turned into a lossless PNG here, bounded by the pixel limit, and then goes the way of
- * every other image. Other formats pass through untouched.
+ * Readies an image for the decoder by what its bytes were sniffed to be, once per job. libvips, behind
+ * sharp, reads no BMP. ffmpeg's BMP decoder reads every variant (bit depths, RLE, top-down, OS/2), so a BMP
+ * is turned into a lossless PNG here, bounded by the pixel limit, and then goes the way of every other
+ * image. A HEIF whose brand says HEVC is refused, since libvips is built without it. Other formats pass
+ * through untouched.
  */
 export class BitmapConverter {
   constructor(private readonly options: BitmapConverterOptions) {}
 
-  async toDecodable(bytes: Buffer): Promise<Buffer> {
-    const sniffed = sniffMedia(bytes);
+  async toDecodable(bytes: Buffer, sniffed: SniffedMedia): Promise<Buffer> {
+    if (sniffed.kind === 'image' && sniffed.format === 'heic') throw new UnsupportedMediaError(HEIC_MESSAGE);
     if (sniffed.kind !== 'image' || sniffed.format !== 'bmp') return bytes;
     const claimed = bmpSize(bytes);
     if (claimed && claimed.width * claimed.height > this.options.maxPixels) {

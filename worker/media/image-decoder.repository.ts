@@ -2,7 +2,6 @@ import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
 import sharp from 'sharp';
 import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { Region } from '../../shared/contract/api-contract.js';
-import { sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { RawImage } from '../detection/face-types.js';
 
 export interface ImageDecoderOptions {
@@ -17,11 +16,8 @@ export interface ImageInfo {
   height: number;
 }
 
-/** What a refusal of an image format suggests instead. */
-
-/** HEIF brands whose pictures are HEVC-coded, which sharp's libvips is built without (patents). */
-const HEVC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);
-const HEIC_MESSAGE =
+/** The refusal of a HEIF whose pictures are HEVC-coded, which sharp's libvips is built without (patents). */
+export const HEIC_MESSAGE =
   "HEIC images (HEVC-coded, the iPhone's default) cannot be decoded here: the image library is built without HEVC; send a JPEG, PNG or AVIF instead (on an iPhone: Settings > Camera > Formats > Most Compatible)";
 
 /** Formats a stranger may send. SVG, PDF and the like are refused: they render rather than decode. */
@@ -38,14 +34,11 @@ export class ImageDecoder {
   async probe(bytes: Buffer): Promise<ImageInfo> {
     if (bytes.length === 0)
       throw new UnsupportedMediaError(`The image is empty (0 bytes); ${IMAGE_FORMATS_HINT}`);
-    const sniffed = sniffMedia(bytes);
-    if (sniffed.kind === 'image' && HEVC_BRANDS.has(sniffed.format))
-      throw new UnsupportedMediaError(HEIC_MESSAGE);
     // Reading the header decodes no pixels, so the limit is lifted here to report the image's size.
     const meta = await this.open(bytes, false)
       .metadata()
       .catch((err: unknown) => {
-        throw this.translate(err, bytes);
+        throw this.translate(err);
       });
     if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) {
       throw new UnsupportedMediaError(
@@ -70,7 +63,7 @@ export class ImageDecoder {
         .toBuffer({ resolveWithObject: true });
       return { data, width: info.width, height: info.height, channels: info.channels };
     } catch (err) {
-      throw this.translate(err, bytes);
+      throw this.translate(err);
     }
   }
 
@@ -127,7 +120,7 @@ export class ImageDecoder {
     );
   }
 
-  private translate(err: unknown, bytes: Buffer): Error {
+  private translate(err: unknown): Error {
     const message = err instanceof Error ? err.message : String(err);
     if (/pixel limit/i.test(message)) {
       return new PayloadTooLargeError(
@@ -137,12 +130,11 @@ export class ImageDecoder {
     // A HEIF whose main brand is generic (mif1) may still hold HEVC pictures.
     if (/heif:.*(unsupported|no decoder|codec)/i.test(message))
       return new UnsupportedMediaError(HEIC_MESSAGE);
+    // Every format the sniffer names an image libvips reads (BMP converted, HEVC refused before), so what
+    // libvips cannot read is no image of ours.
     if (/unsupported image format/i.test(message)) {
-      const sniffed = sniffMedia(bytes);
       return new UnsupportedMediaError(
-        sniffed.kind === 'image'
-          ? `Images in ${sniffed.format.toUpperCase()} format are not accepted; ${IMAGE_FORMATS_HINT}`
-          : `The data is not an image in a supported format; ${IMAGE_FORMATS_HINT}`,
+        `The data is not an image in a supported format; ${IMAGE_FORMATS_HINT}`,
       );
     }
     return new UnsupportedMediaError(

@@ -84,7 +84,11 @@ export class DetectJobService {
       const media = await this.media.load(job.data.source, makeWorkDir, lane);
       if (media.kind === 'other-lane') return { otherLane: true };
       if (media.kind === 'image') {
-        const facesObj = await this.detectImage(job.id, await this.bitmaps.toDecodable(media.bytes), options);
+        const facesObj = await this.detectImage(
+          job.id,
+          await this.bitmaps.toDecodable(media.bytes, media.sniffed),
+          options,
+        );
         if (job.data.source.kind === 'blob') await this.blobs.delete(job.data.source.key);
         return this.result(facesObj, 'image');
       }

@@ -1,4 +1,3 @@
-import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DetectJobData, QueueKind } from '../../shared/contract/detect-job.contract.js';
 import {
@@ -6,11 +5,12 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaError,
 } from '../../shared/errors/errors.js';
-import { sniffMedia } from '../../shared/media/media-sniffer.js';
+import { looksLikeText } from '../../shared/media/looks-like-text.js';
+import { sniffMedia, type SniffedMedia } from '../../shared/media/media-sniffer.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import type {
-  FetchedFile,
+  FetchedMedia,
   FetchLimits,
   HeadRules,
   RangedMedia,
@@ -20,13 +20,9 @@ import type { FileVersion } from '../fetch/range-answer.js';
 import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
 import type { Logger } from '../../shared/logging/logger.js';
 
-/** Downloads a URL to a file, or decides to read it by range; the guarded MediaFetcher in production. */
+/** Fetches a URL into memory or a file, or decides to read it by range; the guarded MediaFetcher in production. */
 export interface UrlFetcher {
-  fetchToFile(
-    url: string,
-    filePath: string,
-    limits: FetchLimits & HeadRules,
-  ): Promise<FetchedFile | RangedMedia | StoppedAtHead>;
+  fetch(url: string, limits: FetchLimits & HeadRules): Promise<FetchedMedia | RangedMedia | StoppedAtHead>;
 }
 
 export interface MediaSourceOptions {
@@ -46,11 +42,11 @@ export interface MediaSourceOptions {
 const RANGE_INDEXED = new Set(['mp4', 'mov', 'avi']);
 
 /**
- * Where a job's media is: bytes in memory, a downloaded file, or a remote video to read by range; or, for a
+ * Where a job's media is: an image's bytes in memory, with what they were sniffed to be, a downloaded file, or a remote video to read by range; or, for a
  * job asked to stay in its lane, that the first bytes are of the other kind (nothing more was fetched).
  */
 export type Media =
-  | { kind: 'image'; bytes: Buffer }
+  | { kind: 'image'; bytes: Buffer; sniffed: SniffedMedia }
   | { kind: 'video'; file: string }
   | { kind: 'ranged-video'; url: string; version: FileVersion }
   | { kind: 'other-lane' };
@@ -80,27 +76,31 @@ export class MediaSourceService implements MediaLoader {
       if (!bytes) {
         throw new MediaExpiredError();
       }
-      return { kind: 'image', bytes };
+      return { kind: 'image', bytes, sniffed: await sniffMedia(bytes) };
     }
-    const file = path.join(await makeWorkDir(), 'media');
-    // Whether it is an image is known only once the bytes are in, so the larger video limit bounds the download.
-    const fetched = await this.fetcher.fetchToFile(source.url, file, {
+    // Whether it is an image is known only once the bytes are in, so the larger video limit bounds the
+    // download; an image stays in memory, a video or anything larger than an image may be goes to a file.
+    const fetched = await this.fetcher.fetch(source.url, {
       bytes: this.options.maxVideoBytes,
       setting: 'MAX_VIDEO_BYTES',
       rangeRead: {
         minBytes: this.options.rangeReadMinBytes,
-        accept: (head: Buffer) => this.readsByRange(head),
+        accept: (sniffed) => this.readsByRange(sniffed),
       },
-      stopAt: lane && ((head: Buffer) => belongsElsewhere(head, lane)),
+      stopAt: lane && ((sniffed) => belongsElsewhere(sniffed, lane)),
+      target: {
+        memoryBytes: this.options.maxImageBytes,
+        toFile: (sniffed) => sniffed.kind === 'video',
+        file: async () => path.join(await makeWorkDir(), 'media'),
+      },
     });
     if ('stopped' in fetched) return { kind: 'other-lane' };
     if ('ranged' in fetched) return { kind: 'ranged-video', url: fetched.finalUrl, version: fetched.version };
-    this.metrics.downloadBytes.inc(fetched.bytes);
-    return this.identify(file);
+    this.metrics.downloadBytes.inc(fetched.size);
+    return this.identify(fetched);
   }
 
-  private readsByRange(head: Buffer): boolean {
-    const sniffed = sniffMedia(head);
+  private readsByRange(sniffed: SniffedMedia): boolean {
     if (sniffed.kind !== 'video') return false;
     if (RANGE_INDEXED.has(sniffed.format)) return true;
     this.options.log?.info(
@@ -110,54 +110,40 @@ export class MediaSourceService implements MediaLoader {
     return false;
   }
 
-  private async identify(file: string): Promise<Media> {
-    const head = await readHead(file, 512);
-    const sniffed = sniffMedia(head);
-    if (sniffed.kind === 'video') return { kind: 'video', file };
-    if (head.length === 0) {
-      throw new UnsupportedMediaError('The URL returned no data (0 bytes); point it at an image or a video');
-    }
-    const { size } = await stat(file);
-    if (size > this.options.maxImageBytes) {
+  private identify(fetched: FetchedMedia): Media {
+    const { sniffed } = fetched;
+    if (fetched.file !== undefined) {
+      if (sniffed.kind === 'video') return { kind: 'video', file: fetched.file };
       throw new PayloadTooLargeError(
-        `The image is ${size} bytes, above the ${this.options.maxImageBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image`,
+        `The image is ${fetched.size} bytes, above the ${this.options.maxImageBytes}-byte limit (MAX_IMAGE_BYTES); send a smaller image`,
       );
     }
-    if (sniffed.kind === 'unknown' && SVG.test(head.toString('latin1').trimStart())) {
+    const { bytes } = fetched;
+    if (bytes.length === 0) {
+      throw new UnsupportedMediaError('The URL returned no data (0 bytes); point it at an image or a video');
+    }
+    if (
+      sniffed.kind === 'unknown' &&
+      SVG.test(bytes.subarray(0, SVG_HEAD_BYTES).toString('latin1').trimStart())
+    ) {
       throw new UnsupportedMediaError(`Images in SVG format are not accepted; ${IMAGE_FORMATS_HINT}`);
     }
-    if (sniffed.kind === 'unknown' && looksLikeText(head)) {
+    if (sniffed.kind === 'unknown' && looksLikeText(bytes)) {
       throw new UnsupportedMediaError(
         'The URL returned a text or HTML page, not an image or a video; link to the media file itself',
       );
     }
-    return { kind: 'image', bytes: await readFile(file) };
+    return { kind: 'image', bytes, sniffed };
   }
 }
 
 /** Bytes that are recognisably of the other lane's kind; unknown bytes stay, to be refused where they are. */
-function belongsElsewhere(head: Buffer, lane: QueueKind): boolean {
-  const { kind } = sniffMedia(head);
+function belongsElsewhere({ kind }: SniffedMedia, lane: QueueKind): boolean {
   return kind !== 'unknown' && kind !== lane;
 }
 
+/** Bytes in which an SVG's root element is looked for, as the text check looks at its head. */
+const SVG_HEAD_BYTES = 512;
+
 /** An SVG document's start: the root element, after any XML declaration, comments and doctype. */
 const SVG = /^(?:<\?xml[^>]*>\s*|<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/i;
-
-async function readHead(file: string, bytes: number): Promise<Buffer> {
-  const handle = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buf, 0, bytes, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Markup, JSON, or nothing but printable ASCII: an error or web page rather than media. */
-function looksLikeText(head: Buffer): boolean {
-  const text = head.toString('latin1').trimStart();
-  const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-  return text.startsWith('<') || text.startsWith('{') || printable;
-}
