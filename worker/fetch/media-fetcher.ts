@@ -34,7 +34,7 @@ export type FetchedMedia = StoredBody & { contentType: string | undefined; final
  * When to read a URL by range instead of downloading it: its origin serves ranges, it is at least
  * `minBytes` long, and its first bytes are accepted (they are a video).
  */
-export interface RangeReadRule {
+interface RangeReadRule {
   minBytes: number;
   accept(sniffed: SniffedMedia): boolean;
 }
