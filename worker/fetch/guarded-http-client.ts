@@ -1,3 +1,4 @@
+import { withDeadline } from '../../shared/queue/timeout.js';
 import dns, { type LookupAddress } from 'node:dns';
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
@@ -87,21 +88,12 @@ export class GuardedHttpClient {
     outer: AbortSignal | undefined,
     work: (transfer: AbortController) => Promise<T>,
   ): Promise<T> {
-    const transfer = new AbortController();
-    const timer = setTimeout(
-      () => transfer.abort(new DownloadFailedError(`timed out after ${timeoutMs} ms`, true)),
-      timeoutMs,
-    );
-    const forward = () => transfer.abort(outer?.reason);
-    if (outer?.aborted) forward();
-    else outer?.addEventListener('abort', forward, { once: true });
+    const timedOut = () => new DownloadFailedError(`timed out after ${timeoutMs} ms`, true);
+    let transfer: AbortController | undefined;
     try {
-      return await work(transfer);
+      return await withDeadline(timeoutMs, timedOut, (controller) => work((transfer = controller)), outer);
     } catch (err) {
-      throw transfer.signal.aborted ? transfer.signal.reason : asFetchError(err);
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', forward);
+      throw transfer?.signal.aborted ? transfer.signal.reason : asFetchError(err);
     }
   }
 

@@ -1,4 +1,5 @@
-import { PayloadTooLargeError, UnsupportedMediaError } from '../../shared/errors/errors.js';
+import { tooManyImagePixels } from './image-decoder.repository.js';
+import { UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { SniffedMedia } from '../../shared/media/media-sniffer.js';
 import { HEIC_MESSAGE } from './image-decoder.repository.js';
 import type { FfmpegBinaries } from '../video/ffmpeg-binaries.js';
@@ -29,7 +30,7 @@ export class BitmapConverter {
     if (sniffed.kind !== 'image' || sniffed.format !== 'bmp') return bytes;
     const claimed = bmpSize(bytes);
     if (claimed && claimed.width * claimed.height > this.options.maxPixels) {
-      throw tooLarge(claimed.width, claimed.height, this.options.maxPixels);
+      throw tooManyImagePixels(claimed.width, claimed.height, this.options.maxPixels);
     }
     const args = [
       ...['-v', 'warning', '-nostdin', '-max_pixels', String(this.options.maxPixels)],
@@ -39,7 +40,7 @@ export class BitmapConverter {
     const child = new ToolProcess('ffmpeg', this.options.binaries.ffmpeg, args, {
       idleTimeoutMs: this.options.idleTimeoutMs ?? 30_000,
       stdin: bytes,
-      tooLarge,
+      tooLarge: tooManyImagePixels,
     });
     const parts: Buffer[] = [];
     try {
@@ -52,12 +53,6 @@ export class BitmapConverter {
     if (png.length === 0) throw new UnsupportedMediaError(NOT_DECODABLE);
     return png;
   }
-}
-
-function tooLarge(width: number, height: number, maxPixels: number): PayloadTooLargeError {
-  return new PayloadTooLargeError(
-    `The image is ${width}x${height} = ${width * height} pixels, above the ${maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
-  );
 }
 
 /**

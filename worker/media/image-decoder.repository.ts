@@ -48,7 +48,8 @@ export class ImageDecoder {
     const width = meta.autoOrient?.width ?? meta.width;
     const height = meta.autoOrient?.height ?? meta.height;
     if (!width || !height) throw new UnsupportedMediaError('The image has no dimensions; it is corrupt');
-    if (width * height > this.options.maxPixels) throw this.tooLarge(width, height);
+    if (width * height > this.options.maxPixels)
+      throw tooManyImagePixels(width, height, this.options.maxPixels);
     return { format: meta.format, width, height };
   }
 
@@ -114,12 +115,6 @@ export class ImageDecoder {
     });
   }
 
-  private tooLarge(width: number, height: number) {
-    return new PayloadTooLargeError(
-      `The image is ${width}x${height} = ${width * height} pixels, above the ${this.options.maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
-    );
-  }
-
   private translate(err: unknown): Error {
     const message = err instanceof Error ? err.message : String(err);
     if (/pixel limit/i.test(message)) {
@@ -144,4 +139,11 @@ export class ImageDecoder {
       },
     );
   }
+}
+
+/** The one refusal of a picture over MAX_IMAGE_PIXELS, whether its header or the decoder tells. */
+export function tooManyImagePixels(width: number, height: number, maxPixels: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `The image is ${width}x${height} = ${width * height} pixels, above the ${maxPixels}-pixel limit (MAX_IMAGE_PIXELS); send a smaller image`,
+  );
 }

@@ -1,3 +1,4 @@
+import { withDeadline } from '../../shared/queue/timeout.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,17 +157,13 @@ export class DetectJobService {
   }
 
   /** Bounds a video's whole processing time; the abort kills its ffmpeg children. */
-  private async withDeadline<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new VideoTimeoutError(this.options.videoTimeoutMs)),
-      this.options.videoTimeoutMs,
+  private withDeadline<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ms = this.options.videoTimeoutMs;
+    return withDeadline(
+      ms,
+      () => new VideoTimeoutError(ms),
+      (controller) => work(controller.signal),
     );
-    try {
-      return await work(controller.signal);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** An image is a video of one frame, decoded straight to the finest pass's size. */
