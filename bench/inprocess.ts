@@ -5,8 +5,8 @@ import type { RawImage } from '../worker/detection/face-types.js';
 import { toYunetTensor } from '../worker/yunet/yunet-tensor.js';
 import { planScales } from '../worker/detection/scale-plan.js';
 import { InferencePool } from '../worker/inference/inference-pool.js';
-import { YunetSession } from '../worker/yunet/yunet-session.js';
-import { YUNET_THREAD_URL } from '../worker/yunet/yunet-thread-url.js';
+import { familyThreadUrl } from '../worker/inference/family-thread.js';
+import { OnnxSession } from '../worker/inference/onnx-session.js';
 import { ImageDecoder } from '../worker/media/image-decoder.repository.js';
 import { runLoad, type LoadOptions, type LoadSample } from './http-load.js';
 import { median } from './stats.js';
@@ -38,7 +38,7 @@ export class ModelFloorProbe {
   private readonly sums: number[] = [];
 
   private constructor(
-    private readonly session: YunetSession,
+    private readonly session: OnnxSession,
     private readonly images: RawImage[],
     private readonly tensors: { tensor: Float32Array; width: number; height: number }[],
   ) {
@@ -48,12 +48,12 @@ export class ModelFloorProbe {
   static async start(config: Config, bytes: Buffer): Promise<ModelFloorProbe> {
     const decoder = new ImageDecoder({ maxPixels: config.limits.maxImagePixels });
     const { width, height } = await decoder.probe(bytes);
-    const passes = planScales(width, height, { maxSide: config.detector.maxSide });
+    const passes = planScales(width, height, { ...config.detector.band, maxSide: config.detector.maxSide });
     const finest = await decoder.decode(bytes, passes[0]!.width, passes[0]!.height);
     const images: RawImage[] = [finest];
     for (const pass of passes.slice(1)) images.push(await decoder.resizeRaw(finest, pass.width, pass.height));
     const tensors = images.map((image) => toYunetTensor(image));
-    const session = await YunetSession.load(config.detector.modelPath);
+    const session = await OnnxSession.load(config.detector.modelPath, config.detector.session);
     const probe = new ModelFloorProbe(session, images, tensors);
     for (let i = 0; i < 3; i++) for (const t of tensors) await session.run(t.tensor, t.width, t.height);
     return probe;
@@ -104,8 +104,9 @@ export class InProcessPipeline {
 
   static async start(config: Config): Promise<InProcessPipeline> {
     const pool = await InferencePool.start({
-      threadUrl: YUNET_THREAD_URL,
+      threadUrl: familyThreadUrl(config.detector.family),
       modelPath: config.detector.modelPath,
+      session: config.detector.session,
       threads: config.detector.inferenceThreads,
     });
     const decoder = new ImageDecoder({ maxPixels: config.limits.maxImagePixels });
@@ -113,6 +114,7 @@ export class InProcessPipeline {
       maxSide: config.detector.maxSide,
       scoreThreshold: config.detector.scoreThreshold,
       nmsIou: config.detector.nmsIou,
+      band: config.detector.band,
     });
     return new InProcessPipeline(pool, detector, config.detector.autoRotate);
   }

@@ -19,7 +19,7 @@ import { CropService } from './services/crop.service.js';
 import { VideoDetectionService } from './services/video-detection.service.js';
 import { MediaDetectionService } from './services/media-detection.service.js';
 import { FrameStepService } from './services/frame-step.service.js';
-import { YUNET_THREAD_URL } from './yunet/yunet-thread-url.js';
+import { familyThreadUrl } from './inference/family-thread.js';
 import { FfmpegRepository } from './video/ffmpeg.repository.js';
 import { binaryVersions, resolveFfmpegBinaries } from './video/ffmpeg-binaries.js';
 import { FramePipeline } from './video/frame-pipeline.js';
@@ -57,8 +57,9 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   const registry = createRegistry();
   const metrics = new WorkerMetrics(registry);
   const pool = await InferencePool.start({
-    threadUrl: YUNET_THREAD_URL,
+    threadUrl: familyThreadUrl(config.detector.family),
     modelPath: config.detector.modelPath,
+    session: config.detector.session,
     threads: config.detector.inferenceThreads,
     onRun: (seconds) => metrics.inference.observe(seconds),
   });
@@ -67,6 +68,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     maxSide: config.detector.maxSide,
     scoreThreshold: config.detector.scoreThreshold,
     nmsIou: config.detector.nmsIou,
+    band: config.detector.band,
   });
   const redis = createRedis(config.redis, 'worker', 'facedetect-worker-blobs');
   const outage = new RedisOutageLog(log, config.redis.display, REDIS_RETRY_INTERVAL_MS);
@@ -178,7 +180,10 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   log.info(
     {
       threads: pool.size,
-      model: config.detector.modelPath,
+      model: config.detector.modelName,
+      family: config.detector.family,
+      modelPath: config.detector.modelPath,
+      provider: config.detector.session.provider,
       metricsPort: metricsServer.port,
       binaries,
       versions: await binaryVersions(binaries),

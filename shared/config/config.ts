@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DETECTOR_FAMILIES } from '../detectors/detector-families.js';
+import { resolveModel, type ResolvedModel } from '../detectors/model-registry.js';
 import { envSchema, type Env } from './env-schema.js';
 import { redisSettings, type RedisSettings } from './redis-config.js';
 
@@ -14,14 +16,19 @@ const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const configSchema = envSchema.transform((e, ctx) => {
   const problems = crossChecks(e);
+  const model = resolveModel(
+    { name: e.MODEL_NAME, file: e.MODEL_FILE },
+    { models: e.MODELS_DIR, shared: e.SHARED_DIR },
+  );
+  if (typeof model === 'string') problems.push(model);
   const redis = redisSettings(
     { ...e, REDIS_URL: e.REDIS_URL ?? DEFAULT_REDIS_URL },
     e.REDIS_URL !== undefined,
     problems,
   );
   for (const message of problems) ctx.issues.push({ code: 'custom', message, input: e, path: [] });
-  if (problems.length > 0 || !redis) return z.NEVER;
-  return toConfig(e, redis);
+  if (problems.length > 0 || !redis || typeof model === 'string') return z.NEVER;
+  return toConfig(e, redis, model);
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -60,8 +67,7 @@ function crossChecks(e: Env): string[] {
   return problems;
 }
 
-function toConfig(e: Env, redis: RedisSettings) {
-  const modelFile = e.MODEL_NAME === 'yunet_n' ? 'yunet_n_dynamic.onnx' : 'yunet_s_dynamic.onnx';
+function toConfig(e: Env, redis: RedisSettings, model: ResolvedModel) {
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -91,7 +97,13 @@ function toConfig(e: Env, redis: RedisSettings) {
       backoffMs: e.JOB_BACKOFF_MS,
     },
     detector: {
-      modelPath: path.resolve(e.MODELS_DIR, modelFile),
+      modelName: model.name,
+      family: model.family,
+      modelPath: model.path,
+      /** The face sizes one pass of this family's model sees well, for the scale plan. */
+      band: DETECTOR_FAMILIES[model.family].band,
+      /** onnxruntime's settings for every session, whatever the model. */
+      session: { provider: e.INFERENCE_PROVIDER, graphOptimizationLevel: 'all' as const, intraOpThreads: 1 },
       maxSide: e.DETECT_MAX_SIDE,
       scoreThreshold: e.SCORE_THRESHOLD,
       nmsIou: e.NMS_IOU,

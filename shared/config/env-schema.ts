@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { MODEL_CHOICES } from '../detectors/model-registry.js';
 import { endpointList, redisUrl } from './redis-config.js';
 
 /**
@@ -68,7 +69,16 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MIN: int(1).default(600),
 
   MODELS_DIR: z.string().default('models'),
-  MODEL_NAME: z.enum(['yunet_n', 'yunet_s']).default('yunet_n'),
+  /** The research models (scrfd_*) are read in place from SHARED_DIR/models; `npm run models` never copies them. */
+  SHARED_DIR: z.string().default('../shared'),
+  MODEL_NAME: z
+    .string()
+    .refine((v) => MODEL_CHOICES.includes(v), { message: `must be one of ${MODEL_CHOICES.join(', ')}` })
+    .default('yunet_n'),
+  /** A model file of the family MODEL_NAME names: a user's own export, which they hold a licence for. */
+  MODEL_FILE: z.string().optional(),
+  /** Where the model runs. `cuda` needs onnxruntime-node installed with its CUDA provider, and never falls back. */
+  INFERENCE_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   DETECT_MAX_SIDE: int(64, 4096).default(1280),
   SCORE_THRESHOLD: unit.default(0.6),
   NMS_IOU: unit.default(0.3),

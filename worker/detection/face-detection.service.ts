@@ -1,10 +1,11 @@
+import { DETECTOR_FAMILIES, type FaceBand } from '../../shared/detectors/detector-families.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { Detector } from './detector.js';
 import type { FaceBox, RawImage } from './face-types.js';
 import { ImagePyramid } from './image-pyramid.js';
 import { OrientationSearch } from './orientation-search.js';
 import { PyramidSearch } from './pyramid-search.js';
-import { planScales } from './scale-plan.js';
+import { planScales, type ScalePlanOptions } from './scale-plan.js';
 import type { QuarterTurn } from './view-transform.js';
 
 export interface FaceDetectionOptions {
@@ -18,6 +19,11 @@ export interface FaceDetectionOptions {
    * @defaultValue 64
    */
   confirmBelow?: number;
+  /**
+   * The face sizes one pass of the model sees well (its family's, in shared/detectors).
+   * @defaultValue YuNet's
+   */
+  band?: FaceBand;
 }
 
 export interface PictureRequest {
@@ -48,13 +54,16 @@ export interface DetectedPicture {
 export class FaceDetectionService {
   private readonly pyramids: PyramidSearch;
   private readonly orientations: OrientationSearch;
+  private readonly plan: ScalePlanOptions;
 
   constructor(
     detector: Detector,
     private readonly decoder: Pick<ImageDecoder, 'probe' | 'decode' | 'resizeRaw'>,
     private readonly options: FaceDetectionOptions,
   ) {
-    this.pyramids = new PyramidSearch(detector, options);
+    const band = options.band ?? DETECTOR_FAMILIES.yunet.band;
+    this.plan = { ...band, maxSide: options.maxSide };
+    this.pyramids = new PyramidSearch(detector, { ...options, padTo: band.padTo });
     this.orientations = new OrientationSearch(detector, this.pyramids, options);
   }
 
@@ -64,7 +73,7 @@ export class FaceDetectionService {
    */
   async detectEncoded(bytes: Buffer, request: PictureRequest): Promise<DetectedPicture> {
     const { width, height } = await this.decoder.probe(bytes);
-    const passes = planScales(width, height, { maxSide: this.options.maxSide });
+    const passes = planScales(width, height, this.plan);
     const finest = await this.decoder.decode(bytes, passes[0]!.width, passes[0]!.height);
     const pyramid = new ImagePyramid(width, height, passes, finest, this.resize);
     return this.detectPyramid(pyramid, request);
@@ -72,7 +81,7 @@ export class FaceDetectionService {
 
   /** Detects faces in decoded pixels (a video frame), reported in the pixels of `width`×`height`. */
   async detectRaw(image: RawImage, width: number, height: number, request: PictureRequest) {
-    const pyramid = await ImagePyramid.of(image, width, height, this.options.maxSide, this.resize);
+    const pyramid = await ImagePyramid.of(image, width, height, this.plan, this.resize);
     return this.detectPyramid(pyramid, request);
   }
 

@@ -1,5 +1,5 @@
 import type { RawImage } from './face-types.js';
-import { planScales, type ScalePass } from './scale-plan.js';
+import { planScales, type ScalePass, type ScalePlanOptions } from './scale-plan.js';
 
 export type Resize = (image: RawImage, width: number, height: number) => Promise<RawImage>;
 
@@ -28,8 +28,8 @@ export class ImagePyramid {
   }
 
   /** A pyramid of `image` (a decoded frame), whose faces are reported in `width`×`height` pixels. */
-  static async of(image: RawImage, width: number, height: number, maxSide: number, resize: Resize) {
-    const passes = planScales(image.width, image.height, { maxSide });
+  static async of(image: RawImage, width: number, height: number, plan: ScalePlanOptions, resize: Resize) {
+    const passes = planScales(image.width, image.height, plan);
     const finest =
       passes[0]!.width === image.width && passes[0]!.height === image.height
         ? image

@@ -15,6 +15,11 @@ export interface PyramidSearchOptions {
    * @defaultValue 64
    */
   confirmBelow?: number;
+  /**
+   * The detector pads each input to multiples of this, which a mirror window's cost counts.
+   * @defaultValue 32
+   */
+  padTo?: number;
 }
 
 export interface SearchRequest {
@@ -176,7 +181,9 @@ export class PyramidSearch {
   private async mirroredNear(image: RawImage, faces: FaceBox[], turn: QuarterTurn, threshold: number) {
     const view = { turn, mirror: true };
     // The model answers each face several times over; one of each is enough to place a window.
-    const windows = mirrorWindows(nms(faces, this.options.nmsIou), image.width, image.height);
+    const windows = mirrorWindows(nms(faces, this.options.nmsIou), image.width, image.height, {
+      padTo: this.options.padTo,
+    });
     if (!windows) return (await this.detector.detect([{ image, view }], threshold))[0]!;
     const found = await this.detector.detect(
       windows.map((w) => ({ image: cropImage(image, w), view })),

@@ -2,12 +2,20 @@ import { Worker } from 'node:worker_threads';
 import { InferenceFailedError, ModelError } from '../../shared/errors/errors.js';
 import type { Detector, DetectorInput } from '../detection/detector.js';
 import type { FaceBox } from '../detection/face-types.js';
-import type { InferenceReply, InferenceRequest, ThreadInit, ThreadReady } from './inference-protocol.js';
+import { assertProviderAvailable } from './execution-provider.js';
+import {
+  DEFAULT_SESSION,
+  type InferenceReply,
+  type InferenceRequest,
+  type SessionSettings,
+  type ThreadInit,
+  type ThreadReady,
+} from './inference-protocol.js';
 
 export interface InferencePoolOptions {
   /**
    * The model's thread entry: it loads `modelPath`, answers {@link InferenceRequest}s, and says when it is
-   * ready (see ../yunet/yunet.thread.ts).
+   * ready (see ./thread-host.ts).
    */
   threadUrl: URL;
   modelPath: string;
@@ -16,6 +24,11 @@ export interface InferencePoolOptions {
    * @defaultValue 1
    */
   threads?: number;
+  /**
+   * onnxruntime's options for every thread's session, whatever the model.
+   * @defaultValue {@link DEFAULT_SESSION}
+   */
+  session?: SessionSettings;
   /** Called with the duration of every model run, in seconds (for metrics). */
   onRun?: (seconds: number) => void;
 }
@@ -46,6 +59,7 @@ export class InferencePool implements Detector {
 
   /** Starts every thread and waits until each has loaded the model; a missing or bad model rejects here. */
   static async start(options: InferencePoolOptions): Promise<InferencePool> {
+    assertProviderAvailable(options.session ?? DEFAULT_SESSION);
     const pool = new InferencePool(options);
     try {
       await Promise.all(Array.from({ length: options.threads ?? 1 }, () => pool.spawn()));
@@ -77,7 +91,10 @@ export class InferencePool implements Detector {
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(this.options.threadUrl, {
-        workerData: { modelPath: this.options.modelPath } satisfies ThreadInit,
+        workerData: {
+          modelPath: this.options.modelPath,
+          session: this.options.session ?? DEFAULT_SESSION,
+        } satisfies ThreadInit,
       });
       const slot: Slot = { worker };
       const onStartupExit = (code: number) =>

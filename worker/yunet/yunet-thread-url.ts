@@ -1,2 +1,4 @@
+import { familyThreadUrl } from '../inference/family-thread.js';
+
 /** YuNet's inference thread entry, for InferencePool's `threadUrl`. */
-export const YUNET_THREAD_URL = new URL('./yunet.thread.js', import.meta.url);
+export const YUNET_THREAD_URL = familyThreadUrl('yunet');

@@ -1,68 +1,55 @@
-import { parentPort, workerData } from 'node:worker_threads';
-import { AppError } from '../../shared/errors/app-error.js';
+import { ModelError } from '../../shared/errors/errors.js';
 import type { DetectorInput } from '../detection/detector.js';
 import { faceToPicture, viewSize } from '../detection/view-transform.js';
-import type {
-  InferenceReply,
-  InferenceRequest,
-  ThreadInit,
-  ThreadReady,
-} from '../inference/inference-protocol.js';
-import { decodeYunet } from './yunet-decoder.js';
-import { YunetSession } from './yunet-session.js';
+import { OnnxSession } from '../inference/onnx-session.js';
+import { serveInference, type FamilyRunner } from '../inference/thread-host.js';
+import { decodeYunet, type YunetOutputs } from './yunet-decoder.js';
 import { TensorBuffers, toYunetTensor } from './yunet-tensor.js';
 
-/**
- * YuNet's inference thread: onnxruntime's run() blocks the thread it is called on, so it must never run on
- * the thread that serves HTTP or renews BullMQ locks. Tensor building and decoding happen here too, so the
- * main thread only resizes (libuv pool) and receives a few boxes.
- */
-const port = parentPort;
-if (!port) throw new Error('yunet.thread must run as a worker thread');
-const { modelPath } = workerData as ThreadInit;
-const buffers = new TensorBuffers();
+/** YuNet's inference thread: each input runs alone, padded to multiples of 32 (the model is dynamic). */
+class YunetRunner implements FamilyRunner {
+  private readonly buffers = new TensorBuffers();
 
-try {
-  const session = await YunetSession.load(modelPath);
-  port.on('message', (req: InferenceRequest) => {
-    void handle(session, req).then((reply) => port.postMessage(reply));
-  });
-  port.postMessage({ ready: true } satisfies ThreadReady);
-} catch (err) {
-  const code = err instanceof AppError ? err.code : 'INTERNAL';
-  port.postMessage({
-    ready: false,
-    code,
-    message: err instanceof Error ? err.message : String(err),
-  } satisfies ThreadReady);
-}
+  constructor(private readonly session: OnnxSession) {}
 
-async function handle(session: YunetSession, req: InferenceRequest): Promise<InferenceReply> {
-  try {
+  async run(inputs: DetectorInput[], scoreThreshold: number) {
     const faces = [];
     const runMs = [];
-    for (const input of req.inputs) {
-      const { outputs, width, height, ms } = await runOnce(session, input);
+    for (const input of inputs) {
+      const { outputs, width, height, ms } = await this.runOnce(input);
       runMs.push(ms);
       const { image, view } = input;
-      const found = decodeYunet(outputs, width, height, req.scoreThreshold);
+      const found = decodeYunet(outputs, width, height, scoreThreshold);
       faces.push(found.map((f) => faceToPicture(f, view, image.width, image.height)));
     }
-    return { id: req.id, ok: true, faces, runMs };
-  } catch (err) {
-    return { id: req.id, ok: false, message: err instanceof Error ? err.message : String(err) };
+    return { faces, runMs };
+  }
+
+  private async runOnce({ image, view }: DetectorInput) {
+    const seen = viewSize(view.turn, image.width, image.height);
+    const buffer = this.buffers.take(seen);
+    try {
+      const { tensor, width, height } = toYunetTensor(image, view, buffer);
+      const t0 = performance.now();
+      const results = await this.session.run(tensor, width, height);
+      const outputs: YunetOutputs = {};
+      for (const { name, data } of results) outputs[name] = data;
+      return { outputs, width, height, ms: performance.now() - t0 };
+    } finally {
+      this.buffers.give(seen, buffer);
+    }
   }
 }
 
-async function runOnce(session: YunetSession, { image, view }: DetectorInput) {
-  const seen = viewSize(view.turn, image.width, image.height);
-  const buffer = buffers.take(seen);
-  try {
-    const { tensor, width, height } = toYunetTensor(image, view, buffer);
-    const t0 = performance.now();
-    const outputs = await session.run(tensor, width, height);
-    return { outputs, width, height, ms: performance.now() - t0 };
-  } finally {
-    buffers.give(seen, buffer);
+await serveInference(async ({ modelPath, session: settings }) => {
+  const session = await OnnxSession.load(modelPath, settings);
+  const outputs = new Set(session.outputNames);
+  const missing = ['cls_8', 'obj_8', 'bbox_8', 'kps_8', 'cls_32'].filter((n) => !outputs.has(n));
+  if (missing.length > 0) {
+    await session.release();
+    throw new ModelError(
+      `Model file ${modelPath} is not a YuNet detector (outputs ${missing.join(', ')} missing).`,
+    );
   }
-}
+  return new YunetRunner(session);
+});

@@ -1,0 +1,73 @@
+/**
+ * The detector families the worker can run, as data: what config validates against and what the search
+ * around the model reads, so that neither imports `worker/`. Each family's code (its thread entry, tensor
+ * builder and decoder) is one folder of `worker/`, named here by `thread`. Adding a family is that folder
+ * plus one entry here (and its models in ./model-registry.ts).
+ */
+
+/** How a picture's pixels become the model's input values: `(pixel − mean) / std`, planar, in this order. */
+export interface TensorLayout {
+  channelOrder: 'rgb' | 'bgr';
+  mean: number;
+  std: number;
+}
+
+/**
+ * What input sizes the model takes. `dynamic`: any size, padded to multiples of `multiple` (its largest
+ * stride). `fixed`: exactly that size; every input is tiled or packed into it. A family whose files come
+ * both ways says `dynamic-or-fixed`, and the thread reads which from the file.
+ */
+export type InputRule =
+  | { kind: 'dynamic'; multiple: number }
+  | { kind: 'fixed'; width: number; height: number }
+  | { kind: 'dynamic-or-fixed'; multiple: number };
+
+/**
+ * The face sizes one pass of the model sees well, which the scale plan and the mirror windows read
+ * (../../worker/detection/scale-plan.ts, mirror-windows.ts).
+ */
+export interface FaceBand {
+  /** The coarsest pass's longest side is at most this, so a face filling the frame is in range there. */
+  coarsestSide: number;
+  /** Face size (√(w·h), input pixels) above which a finer pass defers to the next coarser one. */
+  bandUpper: number;
+  /** How far the finest pass may enlarge a small picture, for faces below the model's floor. */
+  maxUpscale: number;
+  /** Input sides are padded to multiples of this, which a mirror window's cost counts. */
+  padTo: number;
+}
+
+export interface DetectorFamily {
+  /** The family's inference thread, relative to `worker/` in the built tree. */
+  thread: string;
+  layout: TensorLayout;
+  input: InputRule;
+  band: FaceBand;
+  /** Who may use which files of this family. */
+  licence: string;
+}
+
+export const DETECTOR_FAMILIES = {
+  yunet: {
+    thread: 'yunet/yunet.thread.js',
+    layout: { channelOrder: 'bgr', mean: 0, std: 1 },
+    input: { kind: 'dynamic', multiple: 32 },
+    // YuNet is reliable for faces of about 10–300 px at its input (opencv_zoo README); above that it
+    // returns face parts (figures: BENCHMARKS.md, "Measured behind the code").
+    band: { coarsestSide: 320, bandUpper: 160, maxUpscale: 1, padTo: 32 },
+    licence: 'Apache-2.0 (libfacedetection.train)',
+  },
+  scrfd: {
+    thread: 'scrfd/scrfd.thread.js',
+    layout: { channelOrder: 'rgb', mean: 127.5, std: 128 },
+    input: { kind: 'dynamic-or-fixed', multiple: 32 },
+    // Trained at 640 with anchors of 16–512 px: the whole picture at 640 holds the largest faces.
+    band: { coarsestSide: 640, bandUpper: 160, maxUpscale: 1, padTo: 32 },
+    licence:
+      "InsightFace's pretrained SCRFD models: non-commercial research only; bring a file you are licensed for",
+  },
+} as const satisfies Record<string, DetectorFamily>;
+
+export type FamilyName = keyof typeof DETECTOR_FAMILIES;
+
+export const FAMILY_NAMES = Object.keys(DETECTOR_FAMILIES) as FamilyName[];
