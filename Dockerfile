@@ -9,8 +9,11 @@ WORKDIR /app
 
 # .npmrc carries onnxruntime-node-install=skip; without it, npm 10 (this image's) runs onnxruntime-node's
 # install script, which downloads CUDA binaries the CPU-only service never loads.
+# ONNXRUNTIME_NODE_INSTALL=cuda12 fetches onnxruntime's CUDA provider for INFERENCE_PROVIDER=cuda (the
+# runtime stage then needs a base with the CUDA 12 runtime and cuDNN 9); the default skips it.
+ARG ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --onnxruntime-node-install="$ONNXRUNTIME_NODE_INSTALL"
 
 # Its own layer, keyed on the manifest and the context's models/: code changes do not fetch the model
 # again. The script takes each file the manifest names from the build context's models/ when it is there

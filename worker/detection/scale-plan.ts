@@ -42,8 +42,11 @@ export interface ScalePlanOptions {
   overlap?: number;
 }
 
+/** The default factor by which neighbouring bands overlap (ScalePlanOptions.overlap). */
+export const BAND_OVERLAP = 1.25;
+
 export function planScales(imageWidth: number, imageHeight: number, options: ScalePlanOptions): ScalePass[] {
-  const { maxSide, coarsestSide = 320, bandUpper = 160, overlap = 1.25 } = options;
+  const { maxSide, coarsestSide = 320, bandUpper = 160, overlap = BAND_OVERLAP } = options;
   const longest = Math.max(imageWidth, imageHeight);
   let scale = Math.min(options.maxUpscale ?? 1, maxSide / longest);
   const passes: ScalePass[] = [];

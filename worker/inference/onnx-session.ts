@@ -61,6 +61,11 @@ export class OnnxSession {
     return this.session.outputNames;
   }
 
+  /** Each output's name and declared shape, in output order, for a family to check before any run. */
+  get outputs(): { name: string; shape: DeclaredShape }[] {
+    return this.session.outputMetadata.map((m) => ({ name: m.name, shape: m.isTensor ? m.shape : [] }));
+  }
+
   /** Runs the model on one planar tensor of `width`×`height`. Blocks this thread. */
   async run(tensor: Float32Array, width: number, height: number): Promise<OutputTensor[]> {
     const input = new ort.Tensor('float32', tensor, [1, 3, height, width]);
