@@ -101,6 +101,7 @@ describe('DetectService', () => {
       error_msg: 'SUCCESS',
       job_id: job!.jobId,
       faces_obj: { '0': noFaces(null) },
+      tracks: null,
     });
     expect(job!.waitMs).to.equal(OPTIONS.syncTimeoutMs);
   });
