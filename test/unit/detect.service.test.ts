@@ -128,6 +128,19 @@ describe('DetectService', () => {
     expect(job!.data.options).to.include({ numFrames: 3, autoRotate: true });
   });
 
+  it('when face_select is sent, then the job keeps one face by that rule; single_face alone names no rule', async () => {
+    const { queue, service } = setUp();
+    await service.detect(
+      request({ url: 'https://media.example/a.jpg', face_select: 'center_largest' }),
+      SUBMITTER,
+    );
+    await service.detect(request({ url: 'https://media.example/a.jpg', single_face: true }), SUBMITTER);
+    const [chosen, single] = queue.submitted.map((job) => job.data.options);
+    expect(chosen).to.include({ singleFace: true, faceSelect: 'center_largest' });
+    expect(single).to.include({ singleFace: true });
+    expect(single).to.not.have.property('faceSelect');
+  });
+
   it('when auto_rotate is set by the request, then it overrides the deployment default', async () => {
     const { queue, service } = setUp();
     await service.detect(request({ url: 'https://media.example/a.jpg', auto_rotate: false }), SUBMITTER);
