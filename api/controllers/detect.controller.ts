@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { DetectService } from '../services/detect.service.js';
 import { parseDetectRequest } from '../validation/detect-request.schema.js';
 import { parseUploadRequest } from '../validation/upload-options.js';
-import { absolutizeFaceUrls } from '../../shared/contract/absolute-face-urls.js';
+import { absolutizeFaceUrls, absolutizeTrackUrls } from '../../shared/contract/absolute-face-urls.js';
 import type { PublicBase } from './public-url.js';
 
 export class DetectController {
@@ -21,7 +21,10 @@ export class DetectController {
       owner: req.owner,
       publicBase: base,
     });
-    if (answer.status === 200) answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);
+    if (answer.status === 200) {
+      answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);
+      answer.body.tracks = absolutizeTrackUrls(answer.body.tracks, base);
+    }
     res.status(answer.status).json(answer.body);
   };
 }

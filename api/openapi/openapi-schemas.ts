@@ -12,6 +12,8 @@ import {
   pointSchema,
   readinessAnswerSchema,
   regionSchema,
+  trackBestSchema,
+  trackSchema,
 } from '../../shared/contract/api-schemas.js';
 import { detectRequestSchema } from '../validation/detect-request.schema.js';
 import type { JsonSchema, Parameter } from './openapi-types.js';
@@ -31,6 +33,8 @@ export function answerSchemas(): Record<string, JsonSchema> {
     Region: regionSchema,
     FrameFaces: frameFacesSchema,
     FacesObj: facesObjSchema,
+    Track: trackSchema,
+    TrackBest: trackBestSchema,
     DetectSuccess: detectSuccessSchema,
     DetectPending: detectPendingSchema,
     ErrorAnswer: errorAnswerSchema,

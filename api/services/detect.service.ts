@@ -57,7 +57,9 @@ export class DetectService {
       requestId,
       options: {
         numFrames: req.num_frames,
-        singleFace: req.single_face,
+        // face_select implies single_face; without it single_face keeps the largest, as it always did.
+        singleFace: req.single_face || req.face_select !== undefined,
+        ...(req.face_select !== undefined ? { faceSelect: req.face_select } : {}),
         minConfidence: req.min_confidence,
         returnFaceUrl: req.return_face_url,
         expandRatio: req.expand_ratio,
@@ -74,7 +76,13 @@ export class DetectService {
       case 'completed':
         return {
           status: 200,
-          body: { error_code: 0, error_msg: 'SUCCESS', job_id: jobId, faces_obj: outcome.result.faces_obj },
+          body: {
+            error_code: 0,
+            error_msg: 'SUCCESS',
+            job_id: jobId,
+            faces_obj: outcome.result.faces_obj,
+            tracks: outcome.result.tracks ?? null,
+          },
         };
       case 'failed':
         throw outcome.error;

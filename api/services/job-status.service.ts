@@ -45,6 +45,7 @@ export class JobStatusService {
         error_msg: 'SUCCESS',
         job_id: jobId,
         faces_obj: snapshot.result.faces_obj,
+        tracks: snapshot.result.tracks ?? null,
       };
     }
     if (snapshot.error) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidRequestError, UrlRefusedError, URL_REFUSALS } from '../../shared/errors/errors.js';
 import { MESSAGES } from '../../shared/contract/api-contract.js';
+import { FACE_SELECT_RULES } from '../../shared/contract/detect-job.contract.js';
 
 /**
  * The request body of POST /detect. Types are strict (`"true"` is no boolean, `"5"` no integer) and unknown
@@ -44,6 +45,14 @@ export const detectRequestSchema = z.object({
   max_faces: bounded('max_faces', 1, 1000, true)
     .optional()
     .describe('At most this many faces per frame, largest first.'),
+  face_select: z
+    .enum(FACE_SELECT_RULES, {
+      error: `'face_select' must be one of ${FACE_SELECT_RULES.map((r) => `'${r}'`).join(', ')}`,
+    })
+    .optional()
+    .describe(
+      "One face per frame, chosen by this rule (implies `single_face`): `largest` (the default rule of `single_face`), `center_largest` (InsightFace's: area − 2·(distance from the face's centre to the image's centre)², in pixels), `best` (the most usable for a face swap, as `tracks` rank them). Cannot go with `max_faces` above 1.",
+    ),
   callback_url: text('callback_url').describe(
     'URL that receives the final answer by POST, signed with X-Signature.',
   ),
@@ -91,6 +100,11 @@ export function parseDetectRequest(body: unknown): DetectRequest {
 
 /** The rules a schema cannot say, shared by JSON bodies and uploads. */
 export function checkOptions(options: RequestOptions): void {
+  if (options.face_select !== undefined && options.max_faces !== undefined && options.max_faces > 1) {
+    throw new InvalidRequestError(
+      `'face_select' keeps one face per frame and cannot go with 'max_faces' ${options.max_faces}; send one of them, or 'max_faces' 1`,
+    );
+  }
   if (options.callback_url === undefined) return;
   if (!isHttpUrl(options.callback_url)) {
     throw new InvalidRequestError("'callback_url' must be an http or https URL");

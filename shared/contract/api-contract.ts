@@ -11,6 +11,7 @@ import type {
   poseSchema,
   qualitySchema,
   regionSchema,
+  trackSchema,
 } from './api-schemas.js';
 
 /**
@@ -32,6 +33,8 @@ export type Pose = z.infer<typeof poseSchema>;
 export type Quality = z.infer<typeof qualitySchema>;
 
 export type FacesObj = z.infer<typeof facesObjSchema>;
+
+export type Track = z.infer<typeof trackSchema>;
 
 export type DetectSuccess = z.infer<typeof detectSuccessSchema>;
 

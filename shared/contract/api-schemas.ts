@@ -85,12 +85,51 @@ export const facesObjSchema = z
   .record(z.string().regex(/^\d+$/), frameFacesSchema)
   .describe("Frames by source frame index: `'0'` for an image, the sampled frames' indices for a video.");
 
+export const trackBestSchema = z
+  .strictObject({
+    frame: z.string().regex(/^\d+$/).describe('The key in `faces_obj` of the frame it was taken from.'),
+    region: regionSchema,
+    landmarks: z.array(pointSchema).describe('As in `faces_obj`: six points.'),
+    landmarks_str: z.string().describe('The first four landmarks as `"x1,y1:x2,y2:x3,y3:x4,y4"`.'),
+    score: unit('Detection confidence.'),
+    usability: unit(
+      'How usable the face is for a face swap: size, sharpness, lighting and frontality combined (README, "Tracks").',
+    ),
+    pose: poseSchema,
+    quality: qualitySchema,
+    face_url: z
+      .string()
+      .nullable()
+      .describe(
+        "That frame's crop of the face, when `return_face_url` was set and the face is in `faces_obj`; else null.",
+      ),
+  })
+  .describe("The track's most usable face.");
+
+export const trackSchema = z
+  .strictObject({
+    face_id: z.int().min(0).describe('The id, as the tracker gave it to every face of the track.'),
+    first_time: z.number().min(0).describe('`frame_time` of the first sampled frame the face is in.'),
+    last_time: z.number().min(0).describe('`frame_time` of the last sampled frame the face is in.'),
+    frames: z
+      .array(z.string().regex(/^\d+$/))
+      .describe('Keys of `faces_obj` of the frames it is in, in order.'),
+    best: trackBestSchema,
+  })
+  .describe(
+    'One face followed across the sampled frames. Built from every face found, whatever `single_face`, `face_select` or `max_faces` kept in `faces_obj`.',
+  );
+
 export const detectSuccessSchema = z
   .strictObject({
     error_code: z.literal(0),
     error_msg: z.literal('SUCCESS'),
     job_id: z.string(),
     faces_obj: facesObjSchema,
+    tracks: z
+      .array(trackSchema)
+      .nullable()
+      .describe('Videos: one entry per face id, by id. Null for images.'),
   })
   .describe('The faces found. No face is still a success.');
 

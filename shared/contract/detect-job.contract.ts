@@ -1,4 +1,4 @@
-import type { FacesObj, JobProgress } from './api-contract.js';
+import type { FacesObj, JobProgress, Track } from './api-contract.js';
 
 /**
  * The job contract between gateway and worker: queue names, the job name, payload and result. The
@@ -17,11 +17,17 @@ export type MediaSource =
   /** Bytes the gateway parked in Redis under `key` (binary, with a TTL) instead of JSON-encoded base64. */
   | { kind: 'blob'; key: string; bytes: number };
 
+/** `face_select`: how the one face of a frame is chosen. */
+export const FACE_SELECT_RULES = ['largest', 'center_largest', 'best'] as const;
+export type FaceSelect = (typeof FACE_SELECT_RULES)[number];
+
 export interface DetectOptions {
   /** Frames sampled from a video, 1–100. */
   numFrames: number;
-  /** Keep only the largest face of each frame. */
+  /** Keep only one face of each frame: the largest, or the one `faceSelect` chooses. */
   singleFace: boolean;
+  /** The rule choosing the one face (implies `singleFace`); undefined keeps the largest. */
+  faceSelect?: FaceSelect;
   /** Drop faces scoring below this; undefined means the configured threshold. */
   minConfidence?: number;
   returnFaceUrl: boolean;
@@ -61,6 +67,8 @@ export interface DetectJobData {
 
 export interface DetectJobResult {
   faces_obj: FacesObj;
+  /** Videos: one entry per face id. Absent for images, and on results of workers that predate it. */
+  tracks?: Track[];
   media: 'image' | 'video';
   /** The worker process that ran the job (host:pid), for operations. */
   worker: string;

@@ -24,7 +24,14 @@ describe('POST /detect with images', function () {
   it('when a portrait is sent as base64, then the answer follows the contract field by field', async () => {
     const { status, body } = await detect({ img: b64(obama) });
     expect(status).to.equal(200);
-    expect(Object.keys(body).sort()).to.deep.equal(['error_code', 'error_msg', 'faces_obj', 'job_id']);
+    expect(Object.keys(body).sort()).to.deep.equal([
+      'error_code',
+      'error_msg',
+      'faces_obj',
+      'job_id',
+      'tracks',
+    ]);
+    expect(body.tracks).to.equal(null);
     expect(body.error_code).to.equal(0);
     expect(body.error_msg).to.equal('SUCCESS');
     expect(body.job_id).to.be.a('string').and.not.be.empty;

@@ -253,7 +253,12 @@ describe('DetectJobService', () => {
       const { service } = setUp(new FakeMedia({ kind: 'video', file: '/tmp/x/media' }), video);
       const result = await service.handle(job(URL_SOURCE, 'video'));
       expect(video.inputs).to.deep.equal([{ kind: 'file', path: '/tmp/x/media' }]);
-      expect(result).to.deep.equal({ faces_obj: { '0': noFaces(0) }, media: 'video', worker: 'host:1' });
+      expect(result).to.deep.equal({
+        faces_obj: { '0': noFaces(0) },
+        tracks: [],
+        media: 'video',
+        worker: 'host:1',
+      });
     });
 
     it('when a video takes longer than VIDEO_TIMEOUT_MS, then its work is aborted and the job fails for good', async () => {

@@ -101,6 +101,7 @@ describe('DetectService', () => {
       error_msg: 'SUCCESS',
       job_id: job!.jobId,
       faces_obj: { '0': noFaces(null) },
+      tracks: null,
     });
     expect(job!.waitMs).to.equal(OPTIONS.syncTimeoutMs);
   });
@@ -125,6 +126,19 @@ describe('DetectService', () => {
       callbackUrl: 'https://hooks.example/x',
     });
     expect(job!.data.options).to.include({ numFrames: 3, autoRotate: true });
+  });
+
+  it('when face_select is sent, then the job keeps one face by that rule; single_face alone names no rule', async () => {
+    const { queue, service } = setUp();
+    await service.detect(
+      request({ url: 'https://media.example/a.jpg', face_select: 'center_largest' }),
+      SUBMITTER,
+    );
+    await service.detect(request({ url: 'https://media.example/a.jpg', single_face: true }), SUBMITTER);
+    const [chosen, single] = queue.submitted.map((job) => job.data.options);
+    expect(chosen).to.include({ singleFace: true, faceSelect: 'center_largest' });
+    expect(single).to.include({ singleFace: true });
+    expect(single).to.not.have.property('faceSelect');
   });
 
   it('when auto_rotate is set by the request, then it overrides the deployment default', async () => {

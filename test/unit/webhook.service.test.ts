@@ -80,6 +80,7 @@ describe('WebhookService', () => {
             face_urls: ['https://faces.example/crops/i-job/0.jpg', 'https://bucket.example/1.jpg'],
           },
         },
+        tracks: null,
       });
     });
 

@@ -14,6 +14,7 @@ import type { Logger } from '../../shared/logging/logger.js';
 import { copyToFile, openByteSource } from '../video/byte-source.js';
 import type { VideoSource } from '../video/ffmpeg-args.js';
 import { WholeFileNeeded } from '../video/ffmpeg.repository.js';
+import { TrackBook } from '../video/track-book.js';
 import type { BitmapConverter } from '../media/bitmap-converter.repository.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { FrameDetection } from './media-detection.service.js';
@@ -93,12 +94,13 @@ export class DetectJobService {
         if (job.data.source.kind === 'blob') await this.blobs.delete(job.data.source.key);
         return this.result(facesObj, 'image');
       }
+      const book = new TrackBook();
       const facesObj = await this.withDeadline((signal) =>
         media.kind === 'video'
-          ? this.video.detect(job, { kind: 'file', path: media.file }, options, signal)
-          : this.detectRanged(job, media, options, signal, makeWorkDir),
+          ? this.video.detect(job, { kind: 'file', path: media.file }, options, signal, book)
+          : this.detectRanged(job, media, options, signal, makeWorkDir, book),
       );
-      return this.result(facesObj, 'video');
+      return { ...this.result(facesObj, 'video'), tracks: book.build(facesObj) };
     } finally {
       if (workDir) await rm(workDir, { recursive: true, force: true });
     }
@@ -115,6 +117,7 @@ export class DetectJobService {
     options: DetectOptions,
     signal: AbortSignal,
     makeWorkDir: () => Promise<string>,
+    book: TrackBook,
   ): Promise<FacesObj> {
     const proxy = await RangeProxy.open(this.client, {
       url: media.url,
@@ -126,7 +129,7 @@ export class DetectJobService {
     const input = { kind: 'proxy', url: proxy.url } as const;
     try {
       try {
-        return await this.video.detect(job, input, options, signal);
+        return await this.video.detect(job, input, options, signal, book);
       } catch (err) {
         if (!(err instanceof WholeFileNeeded)) throw err;
         // Its timing is only known from the whole file: download it through the proxy, within the budget.
@@ -136,7 +139,7 @@ export class DetectJobService {
         );
         const file = path.join(await makeWorkDir(), 'media');
         await downloadThrough(input, file, signal, this.options.ffmpegIdleTimeoutMs);
-        return await this.video.detect(job, { kind: 'file', path: file }, options, signal);
+        return await this.video.detect(job, { kind: 'file', path: file }, options, signal, book);
       }
     } catch (err) {
       // ffmpeg only sees a broken read; the proxy knows whether the origin or a limit broke it.

@@ -1,12 +1,15 @@
-import type { FrameFaces } from '../../shared/contract/api-contract.js';
+import type { FrameFaces, Pose, Quality } from '../../shared/contract/api-contract.js';
 import type { DetectOptions } from '../../shared/contract/detect-job.contract.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { DetectedPicture } from '../detection/face-detection.service.js';
 import { faceQuality, QUALITY_SIDE } from '../detection/face-quality.js';
 import { boxOf, type RawImage } from '../detection/face-types.js';
-import { placeFace, selectFaces, toFrameFaces } from '../detection/frame-faces.js';
+import { placeFace, selectFaces, toFrameFaces, type PlacedFace } from '../detection/frame-faces.js';
+import { pickFace } from '../detection/face-select.js';
+import { faceUsability } from '../detection/face-usability.js';
 import { estimatePose } from '../detection/head-pose.js';
 import type { FaceTracker } from '../video/face-tracker.js';
+import type { TrackBook } from '../video/track-book.js';
 import type { CropService } from './crop.service.js';
 
 export interface FrameStepOptions {
@@ -32,7 +35,15 @@ export interface FrameSteps {
     detected: DetectedPicture,
     tracker: FaceTracker,
     options: DetectOptions,
+    /** A video's tracks, which get every face of the frame. */
+    book?: TrackBook,
   ): Promise<FrameFaces>;
+}
+
+interface Measured {
+  pose: Pose;
+  quality: Quality;
+  usability: number;
 }
 
 /**
@@ -52,39 +63,76 @@ export class FrameStepService implements FrameSteps {
     detected: DetectedPicture,
     tracker: FaceTracker,
     options: DetectOptions,
+    book?: TrackBook,
   ): Promise<FrameFaces> {
-    const { width, height, pyramid } = detected;
-    const placed = selectFaces(
-      detected.faces.map((f) => placeFace(f, width, height)),
-      {
-        singleFace: options.singleFace,
-        minConfidence: options.minConfidence ?? this.options.scoreThreshold,
-        minFaceSize: options.minFaceSize,
-        maxFaces: options.maxFaces,
-      },
-    );
+    const { width, height } = detected;
+    const found = detected.faces.map((f) => placeFace(f, width, height));
+    const filters = {
+      singleFace: options.singleFace,
+      minConfidence: options.minConfidence ?? this.options.scoreThreshold,
+      minFaceSize: options.minFaceSize,
+      maxFaces: options.maxFaces,
+    };
+    const all = selectFaces(found, { ...filters, singleFace: false, maxFaces: undefined });
+    const measured = new Map<PlacedFace, Measured>();
+    const measure = (faces: readonly PlacedFace[]) => this.measure(faces, detected, measured);
+    let placed: PlacedFace[];
+    if (options.faceSelect === undefined) {
+      placed = selectFaces(found, filters);
+    } else {
+      if (options.faceSelect === 'best') await measure(all);
+      const one = pickFace(all, options.faceSelect, detected, (f) => measured.get(f)!.usability);
+      placed = one ? [one] : [];
+    }
+    await measure(book ? all : placed);
     const { ids, removed } = tracker.update(placed.map((p) => ({ box: p.region, landmarks: p.landmarks })));
-    const quality = await Promise.all(
-      placed.map(async ({ region }) => {
-        const level = await pyramid.levelFor(Math.min(region[2], region[3]), QUALITY_SIDE);
-        return faceQuality(level.image, boxOf(region), level.scale);
-      }),
-    );
     const result = toFrameFaces(placed, {
       faceIds: ids,
       removed,
       frameTime: frame.time,
-      pose: placed.map((p) => estimatePose(pairs(p.source.landmarks))),
-      quality,
+      pose: placed.map((p) => measured.get(p)!.pose),
+      quality: placed.map((p) => measured.get(p)!.quality),
       rotation: detected.turn,
     });
     if (options.returnFaceUrl) {
       const source = await frame.cropSource(detected);
       await this.crops.cropFrame(jobId, frame.key, result, source, options.expandRatio, { width, height });
     }
+    if (book && frame.time !== null) {
+      book.add(
+        frame.key,
+        frame.time,
+        all.map((f) => ({
+          region: f.region,
+          landmarks: f.landmarks,
+          score: f.score,
+          ...measured.get(f)!,
+          answerIndex: placed.indexOf(f),
+        })),
+      );
+    }
     this.metrics.frames.inc();
     this.metrics.faces.inc(placed.length);
     return result;
+  }
+
+  /** Pose, quality and usability of each face not yet in `into`. */
+  private async measure(
+    faces: readonly PlacedFace[],
+    { pyramid }: DetectedPicture,
+    into: Map<PlacedFace, Measured>,
+  ): Promise<void> {
+    await Promise.all(
+      faces
+        .filter((f) => !into.has(f))
+        .map(async (face) => {
+          const { region } = face;
+          const level = await pyramid.levelFor(Math.min(region[2], region[3]), QUALITY_SIDE);
+          const quality = faceQuality(level.image, boxOf(region), level.scale);
+          const pose = estimatePose(pairs(face.source.landmarks));
+          into.set(face, { pose, quality, usability: faceUsability({ region, pose, quality }) });
+        }),
+    );
   }
 }
 

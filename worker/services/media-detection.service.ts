@@ -3,6 +3,7 @@ import type { DetectOptions } from '../../shared/contract/detect-job.contract.js
 import type { DetectedPicture, PictureRequest } from '../detection/face-detection.service.js';
 import type { QuarterTurn } from '../detection/view-transform.js';
 import { FaceTracker } from '../video/face-tracker.js';
+import type { TrackBook } from '../video/track-book.js';
 import type { FrameSteps, StepFrame } from './frame-step.service.js';
 
 /** A frame of an image or a video, ready to be searched. */
@@ -26,6 +27,8 @@ export interface FrameDetection {
     frames: AsyncIterable<MediaFrame> | Iterable<MediaFrame>,
     options: DetectOptions,
     onFrameDone?: (done: number) => Promise<void>,
+    /** A video's tracks, fed every face of every frame in order. */
+    book?: TrackBook,
   ): Promise<FacesObj>;
 }
 
@@ -52,6 +55,7 @@ export class MediaDetectionService implements FrameDetection {
     frames: AsyncIterable<MediaFrame> | Iterable<MediaFrame>,
     options: DetectOptions,
     onFrameDone?: (done: number) => Promise<void>,
+    book?: TrackBook,
   ): Promise<FacesObj> {
     const request: PictureRequest = {
       minConfidence: options.minConfidence,
@@ -65,7 +69,7 @@ export class MediaDetectionService implements FrameDetection {
     const finish = async (next: InFlight) => {
       const detected = await next.detected;
       if (turn === undefined && detected.decided) turn = detected.turn;
-      facesObj[next.frame.key] = await this.step.finish(jobId, next.frame, detected, tracker, options);
+      facesObj[next.frame.key] = await this.step.finish(jobId, next.frame, detected, tracker, options, book);
       await onFrameDone?.(++done);
     };
     const inFlight: InFlight[] = [];

@@ -5,6 +5,7 @@ import type { RawImage } from '../detection/face-types.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
 import type { VideoSource } from '../video/ffmpeg-args.js';
 import type { FramePipeline, FramePlan } from '../video/frame-pipeline.js';
+import type { TrackBook } from '../video/track-book.js';
 import type { FrameDetection, MediaFrame } from './media-detection.service.js';
 
 export interface VideoDetectionOptions {
@@ -28,7 +29,14 @@ export interface FrameDetector {
 
 /** Faces of a video, as a job uses it. */
 export interface VideoDetection {
-  detect(job: DetectJob, input: VideoSource, options: DetectOptions, signal: AbortSignal): Promise<FacesObj>;
+  detect(
+    job: DetectJob,
+    input: VideoSource,
+    options: DetectOptions,
+    signal: AbortSignal,
+    /** Gets every face of every sampled frame, for the answer's `tracks`. */
+    book?: TrackBook,
+  ): Promise<FacesObj>;
 }
 
 /**
@@ -48,12 +56,17 @@ export class VideoDetectionService implements VideoDetection {
     input: VideoSource,
     options: DetectOptions,
     signal: AbortSignal,
+    book?: TrackBook,
   ): Promise<FacesObj> {
     const plan = await this.pipeline.plan(input, options.numFrames, signal);
     const total = plan.samples.length;
     await job.updateProgress({ frames_done: 0, frames_total: total });
-    return this.media.detect(job.id, this.frames(input, plan, options, signal), options, (done) =>
-      job.updateProgress({ frames_done: done, frames_total: total }),
+    return this.media.detect(
+      job.id,
+      this.frames(input, plan, options, signal),
+      options,
+      (done) => job.updateProgress({ frames_done: done, frames_total: total }),
+      book,
     );
   }
 

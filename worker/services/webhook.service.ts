@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { absolutizeFaceUrls } from '../../shared/contract/absolute-face-urls.js';
+import { absolutizeFaceUrls, absolutizeTrackUrls } from '../../shared/contract/absolute-face-urls.js';
 import type { DetectSuccess, ErrorAnswer } from '../../shared/contract/api-contract.js';
 import type { DetectJobResult, WebhookJobData } from '../../shared/contract/detect-job.contract.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
@@ -44,6 +44,9 @@ export class WebhookService {
             faces_obj: publicBase
               ? absolutizeFaceUrls(outcome.result.faces_obj, publicBase)
               : outcome.result.faces_obj,
+            tracks: publicBase
+              ? absolutizeTrackUrls(outcome.result.tracks ?? null, publicBase)
+              : (outcome.result.tracks ?? null),
           }
         : { error_code: 1, error_msg: outcome.error.message, job_id: job.id, faces_obj: {} };
     await this.queue.enqueue({ url, jobId: job.id, body: JSON.stringify(answer) });
