@@ -115,6 +115,7 @@ export class InProcessPipeline {
       scoreThreshold: config.detector.scoreThreshold,
       nmsIou: config.detector.nmsIou,
       band: config.detector.band,
+      scores: config.detector.scores,
     });
     return new InProcessPipeline(pool, detector, config.detector.autoRotate);
   }

@@ -69,6 +69,7 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     scoreThreshold: config.detector.scoreThreshold,
     nmsIou: config.detector.nmsIou,
     band: config.detector.band,
+    scores: config.detector.scores,
   });
   const redis = createRedis(config.redis, 'worker', 'facedetect-worker-blobs');
   const outage = new RedisOutageLog(log, config.redis.display, REDIS_RETRY_INTERVAL_MS);

@@ -102,10 +102,11 @@ function toConfig(e: Env, redis: RedisSettings, model: ResolvedModel) {
       modelPath: model.path,
       /** The face sizes one pass of this family's model sees well, for the scale plan. */
       band: DETECTOR_FAMILIES[model.family].band,
+      scores: DETECTOR_FAMILIES[model.family].scores,
       /** onnxruntime's settings for every session, whatever the model. */
       session: { provider: e.INFERENCE_PROVIDER, graphOptimizationLevel: 'all' as const, intraOpThreads: 1 },
       maxSide: e.DETECT_MAX_SIDE,
-      scoreThreshold: e.SCORE_THRESHOLD,
+      scoreThreshold: e.SCORE_THRESHOLD ?? DETECTOR_FAMILIES[model.family].scores.threshold,
       nmsIou: e.NMS_IOU,
       /** Requests without `auto_rotate` search every quarter turn of the picture. */
       autoRotate: e.AUTO_ROTATE,

@@ -80,7 +80,8 @@ export const envSchema = z.object({
   /** Where the model runs. `cuda` needs onnxruntime-node installed with its CUDA provider, and never falls back. */
   INFERENCE_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   DETECT_MAX_SIDE: int(64, 4096).default(1280),
-  SCORE_THRESHOLD: unit.default(0.6),
+  /** Unset: the model family's own (0.6 for YuNet, 0.5 for SCRFD). */
+  SCORE_THRESHOLD: unit.optional(),
   NMS_IOU: unit.default(0.3),
   AUTO_ROTATE: bool.default(true),
   INFERENCE_THREADS: int(1, 64).default(Math.max(1, Math.min(4, os.availableParallelism()))),

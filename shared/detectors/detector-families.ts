@@ -37,12 +37,30 @@ export interface FaceBand {
   padTo: number;
 }
 
+/**
+ * Where the model's scores lie, which differ by family: what a default `min_confidence` is, and the
+ * scores the orientation search weighs turns by (../../worker/detection/turn-choice.ts). Each is read
+ * off the same quantiles for every family: detections at all four turns of every fourth crowd-dev photo,
+ * matched to its faces.
+ */
+export interface ScoreScale {
+  /** SCORE_THRESHOLD's default. */
+  threshold: number;
+  /** Least score kept as evidence, whatever the request: a face seen sideways scores low upright. */
+  collectFrom: number;
+  /** Above this a detection is mostly a face at its own turn (about the ninth decile of false ones). */
+  evidenceFrom: number;
+  /** A real face seen at a wrong turn scores this less than once in a hundred (99th percentile). */
+  strong: number;
+}
+
 export interface DetectorFamily {
   /** The family's inference thread, relative to `worker/` in the built tree. */
   thread: string;
   layout: TensorLayout;
   input: InputRule;
   band: FaceBand;
+  scores: ScoreScale;
   /** Who may use which files of this family. */
   licence: string;
 }
@@ -55,6 +73,8 @@ export const DETECTOR_FAMILIES = {
     // YuNet is reliable for faces of about 10–300 px at its input (opencv_zoo README); above that it
     // returns face parts (figures: BENCHMARKS.md, "Measured behind the code").
     band: { coarsestSide: 320, bandUpper: 160, maxUpscale: 1, padTo: 32 },
+    // Real faces at a wrong turn: 99th percentile 0.90; false detections: ninth decile 0.75.
+    scores: { threshold: 0.6, collectFrom: 0.3, evidenceFrom: 0.7, strong: 0.9 },
     licence: 'Apache-2.0 (libfacedetection.train)',
   },
   scrfd: {
@@ -63,6 +83,9 @@ export const DETECTOR_FAMILIES = {
     input: { kind: 'dynamic-or-fixed', multiple: 32 },
     // Trained at 640 with anchors of 16–512 px: the whole picture at 640 holds the largest faces.
     band: { coarsestSide: 640, bandUpper: 160, maxUpscale: 1, padTo: 32 },
+    // SCRFD-2.5G scores lower than YuNet: real faces at their own turn 0.63 (median), at a wrong turn
+    // 0.77 (99th percentile); false detections 0.53 (ninth decile). 0.5 is InsightFace's own threshold.
+    scores: { threshold: 0.5, collectFrom: 0.25, evidenceFrom: 0.6, strong: 0.77 },
     licence:
       "InsightFace's pretrained SCRFD models: non-commercial research only; bring a file you are licensed for",
   },

@@ -1,4 +1,8 @@
-import { DETECTOR_FAMILIES, type FaceBand } from '../../shared/detectors/detector-families.js';
+import {
+  DETECTOR_FAMILIES,
+  type FaceBand,
+  type ScoreScale,
+} from '../../shared/detectors/detector-families.js';
 import type { ImageDecoder } from '../media/image-decoder.repository.js';
 import type { Detector } from './detector.js';
 import type { FaceBox, RawImage } from './face-types.js';
@@ -24,6 +28,11 @@ export interface FaceDetectionOptions {
    * @defaultValue YuNet's
    */
   band?: FaceBand;
+  /**
+   * Where the model's scores lie (its family's), for the orientation search.
+   * @defaultValue YuNet's
+   */
+  scores?: ScoreScale;
 }
 
 export interface PictureRequest {

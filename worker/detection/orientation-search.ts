@@ -1,3 +1,4 @@
+import { DETECTOR_FAMILIES, type ScoreScale } from '../../shared/detectors/detector-families.js';
 import type { Detector } from './detector.js';
 import { iou, type FaceBox } from './face-types.js';
 import type { ImagePyramid } from './image-pyramid.js';
@@ -8,7 +9,6 @@ import {
   faceEvidence,
   faceSquare,
   findCentredFace,
-  STRONG_EVIDENCE,
   strongestTurn,
   turnEvidence,
   type TurnVote,
@@ -31,7 +31,7 @@ export interface OrientationSearchOptions {
   checkSide?: number;
   /**
    * Least score a check must give a turn for that turn to count.
-   * @defaultValue 0.7
+   * @defaultValue the scale's `evidenceFrom`
    */
   minEvidence?: number;
   /**
@@ -40,6 +40,11 @@ export interface OrientationSearchOptions {
    * @defaultValue 640
    */
   probeSide?: number;
+  /**
+   * Where the model's scores lie (its family's, shared/detectors).
+   * @defaultValue YuNet's
+   */
+  scores?: ScoreScale;
 }
 
 export interface OrientedFaces {
@@ -80,13 +85,21 @@ interface TurnedSearch {
  */
 export class OrientationSearch {
   private readonly refiner: LandmarkRefiner;
+  private readonly scores: ScoreScale;
+  /**
+   * Evidence of one face scoring the scale's `strong` with upright landmarks: enough for a turn on its own,
+   * when the face's own check agrees. Faces at their own turn score that about one time in ten.
+   */
+  private readonly strongEvidence: number;
 
   constructor(
     private readonly detector: Detector,
     private readonly pyramids: PyramidSearch,
     private readonly options: OrientationSearchOptions,
   ) {
-    this.refiner = new LandmarkRefiner(detector, { threshold: EVIDENCE_THRESHOLD });
+    this.scores = options.scores ?? DETECTOR_FAMILIES.yunet.scores;
+    this.strongEvidence = this.scores.strong - this.scores.evidenceFrom;
+    this.refiner = new LandmarkRefiner(detector, { threshold: this.scores.collectFrom });
   }
 
   async detect(pyramid: ImagePyramid, request: OrientedRequest): Promise<OrientedFaces> {
@@ -120,7 +133,7 @@ export class OrientationSearch {
     const turned = won.result.faces;
     const uprightKept = upright.result.faces.filter(
       (f) =>
-        faceEvidence(f, 0) >= STRONG_EVIDENCE &&
+        faceEvidence(f, 0, this.scores.evidenceFrom) >= this.strongEvidence &&
         !elsewhere.some((e) => iou(e, f) > SAME_FACE) &&
         !turned.some((t) => iou(t, f) > MIN_OVERLAP),
     );
@@ -144,10 +157,10 @@ export class OrientationSearch {
     at: (turn: QuarterTurn, maxSide?: number) => Promise<TurnedSearch>,
   ): Promise<TurnedSearch> {
     const voted = chooseTurn(votes, this.minEvidence);
-    if (voted === 0 && upright.evidence >= STRONG_EVIDENCE) return upright;
+    if (voted === 0 && upright.evidence >= this.strongEvidence) return upright;
     if (voted !== undefined && voted !== 0) {
       const full = await at(voted);
-      if (full.evidence >= STRONG_EVIDENCE && full.evidence > upright.evidence) return full;
+      if (full.evidence >= this.strongEvidence && full.evidence > upright.evidence) return full;
     }
     const others = QUARTER_TURNS.filter((t) => t !== 0);
     const probes = await Promise.all(others.map((turn) => at(turn, this.options.probeSide ?? 640)));
@@ -157,12 +170,12 @@ export class OrientationSearch {
     // Probes of a picture no larger than them are its whole search, compared as they are.
     if (best.evidence > upright.evidence && !best.result.complete) {
       const won = strongestTurn([upright, ...(await inFull(await this.rivals(pyramid, best, probes)))]);
-      if (won.evidence >= STRONG_EVIDENCE) return won;
+      if (won.evidence >= this.strongEvidence) return won;
     }
     const won = strongestTurn([upright, ...(await inFull(probes))]);
     // Weak evidence elsewhere does not overrule upright candidates whose checks see them upright (a
     // profile whose landmarks stray, against two 'faces' at 0.73 and 0.79 in a video frame turned 270°).
-    return won.evidence < STRONG_EVIDENCE && voted === 0 ? upright : won;
+    return won.evidence < this.strongEvidence && voted === 0 ? upright : won;
   }
 
   /**
@@ -182,12 +195,19 @@ export class OrientationSearch {
     pyramid: ImagePyramid,
     request: { threshold: number; turn: QuarterTurn; maxSide?: number },
   ): Promise<TurnedSearch> {
-    const result = await this.pyramids.search(pyramid, { ...request, evidenceThreshold: EVIDENCE_THRESHOLD });
-    return { turn: request.turn, result, evidence: turnEvidence(result.evidence, request.turn) };
+    const result = await this.pyramids.search(pyramid, {
+      ...request,
+      evidenceThreshold: this.scores.collectFrom,
+    });
+    return {
+      turn: request.turn,
+      result,
+      evidence: turnEvidence(result.evidence, request.turn, this.scores.evidenceFrom),
+    };
   }
 
   private get minEvidence() {
-    return this.options.minEvidence ?? 0.7;
+    return this.options.minEvidence ?? this.scores.evidenceFrom;
   }
 
   /** The strongest detections, best first: each check costs four model runs. */
@@ -204,7 +224,7 @@ export class OrientationSearch {
         const crop = sampleRegion(image, faceSquare(face, scale), side, side);
         const found = await this.detector.detect(
           QUARTER_TURNS.map((turn) => ({ image: crop, view: { turn, mirror: false } })),
-          EVIDENCE_THRESHOLD,
+          this.scores.collectFrom,
         );
         const scores = found.map((faces) => findCentredFace(faces, side)?.score ?? 0);
         const best = scores.indexOf(Math.max(...scores));
@@ -213,12 +233,6 @@ export class OrientationSearch {
     );
   }
 }
-
-/**
- * Least score of a detection kept as evidence, whatever the request's threshold: a face seen sideways
- * often scores 0.3–0.6 upright, and its check at the four turns may find it whole.
- */
-const EVIDENCE_THRESHOLD = 0.3;
 
 /** Overlap at which a checked candidate and an upright face are one detection (NMS keeps 0.3 apart). */
 const SAME_FACE = 0.5;

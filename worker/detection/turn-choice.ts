@@ -1,3 +1,4 @@
+import { DETECTOR_FAMILIES } from '../../shared/detectors/detector-families.js';
 import { faceSize, type Box, type FaceBox } from './face-types.js';
 import type { Region } from './resample.js';
 import { QUARTER_TURNS, type QuarterTurn } from './view-transform.js';
@@ -28,26 +29,24 @@ export function chooseTurn(votes: readonly TurnVote[], minEvidence: number): Qua
  * turn; false detections score 0.48 (median) to 0.71 (ninth decile). Measured on crowd-dev, all four turns
  * of every fourth photo: above 0.7 a detection is mostly a face at its own turn, below it as often not.
  */
-const EVIDENCE_FROM = 0.7;
+const EVIDENCE_FROM = DETECTOR_FAMILIES.yunet.scores.evidenceFrom;
 
 /**
- * Evidence one face gives for `turn`: its score's excess over EVIDENCE_FROM, so a marginal detection weighs
- * little; nothing when its own landmarks do not stand upright at that turn (see standsUpright).
+ * Evidence one face gives for `turn`: its score's excess over `from` (the family's, EVIDENCE_FROM for
+ * YuNet), so a marginal detection weighs little; nothing when its own landmarks do not stand upright at
+ * that turn (see standsUpright).
  */
-export function faceEvidence(face: FaceBox, turn: QuarterTurn): number {
-  return standsUpright(face.landmarks, turn) ? Math.max(0, face.score - EVIDENCE_FROM) : 0;
+export function faceEvidence(face: FaceBox, turn: QuarterTurn, from: number = EVIDENCE_FROM): number {
+  return standsUpright(face.landmarks, turn) ? Math.max(0, face.score - from) : 0;
 }
 
-/**
- * Evidence of one face scoring 0.9 with upright landmarks: enough for a turn on its own, when the face's
- * own check agrees. Real faces seen at a wrong turn score above 0.9 less than once in a hundred (99th
- * percentile 0.895 on crowd-dev), while faces at their own turn do so one time in ten.
- */
-export const STRONG_EVIDENCE = 0.9 - EVIDENCE_FROM;
-
 /** The evidence of all faces found at `turn` for it. */
-export function turnEvidence(faces: readonly FaceBox[], turn: QuarterTurn): number {
-  return faces.reduce((sum, face) => sum + faceEvidence(face, turn), 0);
+export function turnEvidence(
+  faces: readonly FaceBox[],
+  turn: QuarterTurn,
+  from: number = EVIDENCE_FROM,
+): number {
+  return faces.reduce((sum, face) => sum + faceEvidence(face, turn, from), 0);
 }
 
 /**
