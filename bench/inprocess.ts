@@ -102,12 +102,14 @@ export class InProcessPipeline {
     private readonly autoRotate: boolean,
   ) {}
 
-  static async start(config: Config): Promise<InProcessPipeline> {
+  /** `onRun` hears the duration of every model run, in seconds, as the worker's metrics do. */
+  static async start(config: Config, onRun?: (seconds: number) => void): Promise<InProcessPipeline> {
     const pool = await InferencePool.start({
       threadUrl: familyThreadUrl(config.detector.family),
       modelPath: config.detector.modelPath,
       session: config.detector.session,
       threads: config.detector.inferenceThreads,
+      onRun,
     });
     const decoder = new ImageDecoder({ maxPixels: config.limits.maxImagePixels });
     const detector = new FaceDetectionService(pool, decoder, {
