@@ -4,6 +4,8 @@ import type { GatewayMetrics } from '../shared/metrics/metrics.js';
 import { NotFoundError } from '../shared/errors/errors.js';
 import { DetectController } from './controllers/detect.controller.js';
 import { JobsController } from './controllers/jobs.controller.js';
+import { BatchController } from './controllers/batch.controller.js';
+import type { BatchService } from './services/batch.service.js';
 import { apiKeyAuth } from './middleware/auth.middleware.js';
 import { errorHandler } from './middleware/error-handler.middleware.js';
 import { rateLimit } from './middleware/rate-limit.middleware.js';
@@ -33,6 +35,9 @@ export interface AppDeps {
   /** Express's `trust proxy` (TRUST_PROXY): whose X-Forwarded-* headers are believed. */
   trustProxy: string | number | boolean | undefined;
   detect: DetectService;
+  batch: BatchService;
+  /** Items in one batch (MAX_BATCH_ITEMS). */
+  maxBatchItems: number;
   jobs: JobStatusService;
   /** Counts requests per client for POST /detect and GET /jobs/:id. */
   rateLimiter: RateLimitRepository;
@@ -46,6 +51,7 @@ export interface AppDeps {
 }
 
 const DETECT_PATHS = ['/detect', '/interface/detect-api/detect_faces'];
+const BATCH_PATHS = ['/detect/batch', '/interface/detect-api/detect_faces_batch'];
 
 /** Wires routes to controllers. Logic lives in services; errors become the answer contract in one place. */
 export function createApp(deps: AppDeps): Express {
@@ -71,10 +77,13 @@ export function createApp(deps: AppDeps): Express {
   const body = detectBody({ maxImageBytes: deps.maxImageBytes, maxBodyBytes: deps.maxBodyBytes }, json);
   const detect = new DetectController(deps.detect, deps.publicBase);
   const jobs = new JobsController(deps.jobs, deps.publicBase);
+  const batch = new BatchController(deps.batch, deps.rateLimiter, deps.publicBase, deps.maxBatchItems);
   const budget = bodyBudget(deps.maxInFlightBodyBytes, deps.maxBodyBytes);
   // Authentication and the rate limit come before the body is read, and so does the room for it.
   for (const path of DETECT_PATHS) app.post(path, auth, limit, budget, body, detect.detect);
-  app.get('/jobs/:id', auth, limit, jobs.get);
+  for (const path of BATCH_PATHS) app.post(path, auth, limit, budget, body, batch.submit);
+  // A batch id is read by the batch controller; any other passes on to the jobs controller.
+  app.get('/jobs/:id', auth, limit, batch.get, jobs.get);
   app.use(createCropsRouter(deps.crops, deps.cropLinks));
   app.use(createWebRouter());
 

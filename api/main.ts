@@ -18,6 +18,8 @@ import { CropLinkSigner, cropLinkSecrets } from '../shared/storage/crop-link-sig
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
 import { RateLimitRepository } from './repositories/rate-limit.repository.js';
 import { DetectService } from './services/detect.service.js';
+import { BatchService } from './services/batch.service.js';
+import { BatchRecordsRepository } from './repositories/batch-records.repository.js';
 import { JobStatusService } from './services/job-status.service.js';
 import { NotReadyError, type ReadinessCheck } from './readiness.js';
 import { gracefulClose } from './graceful-close.js';
@@ -80,6 +82,18 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     }
     return rows;
   });
+  const detect = new DetectService(
+    queue,
+    blobs,
+    new UrlGuard({ allowPrivateAddresses: config.security.allowPrivateUrls }),
+    {
+      syncTimeoutMs: config.jobs.syncTimeoutMs,
+      maxImageBytes: config.limits.maxImageBytes,
+      blobTtlS: BLOB_TTL_S,
+      maxQueueDepth: config.limits.maxQueueDepth,
+      autoRotate: config.detector.autoRotate,
+    },
+  );
   const app = createApp({
     metrics,
     log,
@@ -93,17 +107,13 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       listening: () => listenBase,
     }),
     trustProxy: config.trustProxy,
-    detect: new DetectService(
+    maxBatchItems: config.limits.maxBatchItems,
+    detect,
+    batch: new BatchService(
+      detect,
       queue,
-      blobs,
-      new UrlGuard({ allowPrivateAddresses: config.security.allowPrivateUrls }),
-      {
-        syncTimeoutMs: config.jobs.syncTimeoutMs,
-        maxImageBytes: config.limits.maxImageBytes,
-        blobTtlS: BLOB_TTL_S,
-        maxQueueDepth: config.limits.maxQueueDepth,
-        autoRotate: config.detector.autoRotate,
-      },
+      new BatchRecordsRepository(queue.redis, config.queuePrefix, config.jobs.resultTtlS),
+      config.jobs.resultTtlS,
     ),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),
     rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {

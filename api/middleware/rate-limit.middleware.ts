@@ -40,6 +40,22 @@ export function rateLimit(limiter: RateLimitRepository, log: Logger): RequestHan
   };
 }
 
+/**
+ * Counts the other `units` requests of a batch once its size is known, refusing the whole batch with 429
+ * before any work when they pass the limit. As for single requests, a Redis that cannot count lets it by.
+ */
+export async function chargeMore(limiter: RateLimitRepository, req: Request, units: number): Promise<void> {
+  if (units <= 0) return;
+  const who = clientOf(req);
+  const decision = await limiter.hit(who.id, units).catch(() => undefined);
+  if (!decision || decision.allowed) return;
+  const retryAfterS = Math.max(1, Math.ceil(decision.resetMs / 1000));
+  throw new RateLimitedError(
+    `Too many requests: this batch's ${units + 1} items pass the limit of ${limiter.options.limit} per minute ${who.unit} (RATE_LIMIT_PER_MIN); retry after ${retryAfterS} s`,
+    retryAfterS,
+  );
+}
+
 function clientOf(req: Request): { id: string; unit: string } {
   return req.apiKeyDigest
     ? { id: `key:${req.apiKeyDigest}`, unit: 'per API key' }

@@ -6,6 +6,7 @@ import {
   uploadFormSchema,
   uploadParameters,
 } from './openapi-schemas.js';
+import { batchOperation, batchRequestSchema } from './batch-operation.js';
 import type { OpenApiDocument, Operation, ResponseObject } from './openapi-types.js';
 
 const failure = (description: string): ResponseObject => ({ description, content: json('ErrorAnswer') });
@@ -104,6 +105,16 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
           'The same as `POST /detect`, at the path of the original commercial API.',
         ),
       },
+      '/detect/batch': {
+        post: batchOperation('detectBatch', 'Several images or videos in one call.', keyed),
+      },
+      '/interface/detect-api/detect_faces_batch': {
+        post: batchOperation(
+          'detectFacesBatch',
+          'The same as `POST /detect/batch`, in the path style of the original commercial API.',
+          keyed,
+        ),
+      },
       '/jobs/{id}': {
         get: {
           operationId: 'getJob',
@@ -116,12 +127,17 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
               name: 'id',
               in: 'path',
               required: true,
-              description: 'The `job_id` a detect request returned.',
+              description: 'The `job_id` a detect or batch request returned.',
               schema: { type: 'string' },
             },
           ],
           responses: {
-            '200': { description: 'The job, by status.', content: json('JobStatusAnswer') },
+            '200': {
+              description: 'The job, by status; a batch job (`b-…`) answers with its progress and items.',
+              content: {
+                'application/json': { schema: { oneOf: [ref('JobStatusAnswer'), ref('BatchStatusAnswer')] } },
+              },
+            },
             '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
             '404': failure(
               'No such job, its result expired, or it belongs to another API key (answered the same way, so ids do not leak).',
@@ -206,7 +222,12 @@ export function buildOpenApiDocument(version: string): OpenApiDocument {
       },
     },
     components: {
-      schemas: { DetectRequest: requestSchema(), DetectUploadForm: uploadFormSchema(), ...answerSchemas() },
+      schemas: {
+        DetectRequest: requestSchema(),
+        DetectUploadForm: uploadFormSchema(),
+        BatchRequest: batchRequestSchema(),
+        ...answerSchemas(),
+      },
       securitySchemes: {
         bearerAuth: {
           type: 'http',

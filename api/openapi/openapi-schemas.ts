@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import {
+  batchItemSchema,
+  batchStatusAnswerSchema,
+  batchSuccessSchema,
   detectPendingSchema,
   detectSuccessSchema,
   errorAnswerSchema,
@@ -41,6 +44,9 @@ export function answerSchemas(): Record<string, JsonSchema> {
     JobStatus: jobStatusSchema,
     JobProgress: jobProgressSchema,
     JobStatusAnswer: jobStatusAnswerSchema,
+    BatchItem: batchItemSchema,
+    BatchSuccess: batchSuccessSchema,
+    BatchStatusAnswer: batchStatusAnswerSchema,
     HealthAnswer: healthAnswerSchema,
     ReadinessAnswer: readinessAnswerSchema,
   };

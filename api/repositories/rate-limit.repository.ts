@@ -26,7 +26,7 @@ const WINDOW_MS = 60_000;
  * gateway sharing this Redis count against the same budget.
  */
 const HIT = `
-local count = redis.call('INCR', KEYS[1])
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -46,11 +46,11 @@ export class RateLimitRepository {
     readonly options: RateLimitOptions,
   ) {}
 
-  /** Counts one request by `client` and says whether it is within the limit. */
-  async hit(client: string): Promise<RateLimitDecision> {
+  /** Counts `units` requests by `client` (a batch counts its items) and says whether it is within the limit. */
+  async hit(client: string, units = 1): Promise<RateLimitDecision> {
     const key = `${this.prefix}:ratelimit:${createHash('sha256').update(client).digest('hex')}`;
     const [count, resetMs] = (await gatewayCommand(
-      this.redis.eval(HIT, 1, key, WINDOW_MS),
+      this.redis.eval(HIT, 1, key, WINDOW_MS, units),
       this.options.commandTimeoutMs ?? 500,
     )) as [number, number];
     return { allowed: count <= this.options.limit, resetMs };

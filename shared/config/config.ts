@@ -161,6 +161,8 @@ function toConfig(e: Env, redis: RedisSettings, model: ResolvedModel) {
     },
     limits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
+      /** Items in one POST /detect/batch; 400 beyond. */
+      maxBatchItems: e.MAX_BATCH_ITEMS,
       /** Request bodies received at once, all connections together; 503 beyond. */
       maxInFlightBodyBytes: e.MAX_INFLIGHT_BODY_BYTES,
       /** A request whose body has not fully arrived this long after it started is cut (408). */

@@ -94,6 +94,7 @@ export const envSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
 
   MAX_BODY_BYTES: int(1024).default(20 * 1024 * 1024),
+  MAX_BATCH_ITEMS: int(1, 1000).default(16),
   MAX_INFLIGHT_BODY_BYTES: int(1024).default(200 * 1024 * 1024),
   BODY_TIMEOUT_MS: int(100).default(30_000),
   HEADERS_TIMEOUT_MS: int(100).default(10_000),

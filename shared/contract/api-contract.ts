@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import type {
+  batchItemSchema,
+  batchStatusAnswerSchema,
+  batchSuccessSchema,
   detectPendingSchema,
   detectSuccessSchema,
   errorAnswerSchema,
@@ -45,6 +48,12 @@ export type ErrorAnswer = z.infer<typeof errorAnswerSchema>;
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 
 export type JobStatusAnswer = z.infer<typeof jobStatusAnswerSchema>;
+
+export type BatchItem = z.infer<typeof batchItemSchema>;
+
+export type BatchSuccess = z.infer<typeof batchSuccessSchema>;
+
+export type BatchStatusAnswer = z.infer<typeof batchStatusAnswerSchema>;
 
 export const MESSAGES = {
   missingMedia: "Either 'url' or 'img' parameter must be provided",

@@ -189,3 +189,34 @@ export const readinessAnswerSchema = z
     ),
   })
   .describe('Whether every dependency answers, check by check.');
+
+export const batchItemSchema = z
+  .strictObject({
+    status: z.int().describe('The HTTP status this item would get sent alone to POST /detect.'),
+    error_code: z.union([z.literal(0), z.literal(1)]),
+    error_msg: z.string().min(1),
+    faces_obj: facesObjSchema,
+    tracks: z.unknown().nullable().describe('What the item answer carries for videos; null for images.'),
+  })
+  .describe('One item of a batch: its own answer, whether it succeeded, failed or is still running.');
+
+export const batchSuccessSchema = z
+  .strictObject({
+    error_code: z.literal(0),
+    error_msg: z.literal('SUCCESS'),
+    job_id: z.string().describe('The batch job, `b-…`; GET /jobs/{id} reads it.'),
+    items: z.array(batchItemSchema).describe('One per item, in request order.'),
+  })
+  .describe('Every item of the batch has finished; a failed item is still a 200 batch.');
+
+export const batchStatusAnswerSchema = z
+  .strictObject({
+    job_id: z.string(),
+    status: z.enum(['active', 'completed']),
+    progress: z.strictObject({ done: z.int().min(0), total: z.int().min(1) }),
+    items: z
+      .array(batchItemSchema.nullable())
+      .describe('Finished items in request order; null while running.'),
+    result: batchSuccessSchema.nullable().describe('The answer, once every item finished.'),
+  })
+  .describe('Where a batch job stands.');

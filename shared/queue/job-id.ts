@@ -32,3 +32,16 @@ export function linkedJobId(id: string): string {
 }
 
 export const otherLane = (kind: QueueKind): QueueKind => (kind === 'image' ? 'video' : 'image');
+
+const BATCH_PATTERN = /^b-([0-9a-z]{1,12})-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A batch job's id, `b-<ms base36>-<uuid>`: its own kind, so the status path knows to read a batch record. */
+export function newBatchId(now = Date.now()): string {
+  return `b-${now.toString(36)}-${randomUUID()}`;
+}
+
+/** The creation time of a batch id, or undefined when `id` is not one. */
+export function parseBatchId(id: string): { createdAt: number } | undefined {
+  const m = BATCH_PATTERN.exec(id);
+  return m ? { createdAt: parseInt(m[1]!, 36) } : undefined;
+}

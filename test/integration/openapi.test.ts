@@ -71,6 +71,17 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
     const detectStatuses = ['200', '202', '400', '401', '413', '415', '422', '429', '500', '502', '503'];
     expect(statuses('/detect', 'post')).to.deep.equal(detectStatuses);
     expect(statuses('/interface/detect-api/detect_faces', 'post')).to.deep.equal(detectStatuses);
+    expect(statuses('/detect/batch', 'post')).to.deep.equal([
+      '200',
+      '202',
+      '400',
+      '401',
+      '413',
+      '415',
+      '429',
+      '500',
+      '503',
+    ]);
     expect(statuses('/jobs/{id}', 'get')).to.deep.equal(['200', '401', '404', '429', '500', '503']);
     expect(statuses('/healthz', 'get')).to.deep.equal(['200']);
     expect(statuses('/readyz', 'get')).to.deep.equal(['200', '503']);
@@ -158,6 +169,23 @@ describe('OpenAPI document: GET /openapi.json and GET /docs', function () {
     const viaForm = await post('/interface/detect-api/detect_faces', form, {});
     expect(viaForm.status).to.equal(200);
     expectConforms('/interface/detect-api/detect_faces', 'post', viaForm);
+  });
+
+  it('when a batch is answered, polled or refused, then each answer matches the schema declared for it', async () => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    const items = [{ img: obamaB64 }, { img: 'bm90IGFuIGltYWdl' }];
+    const done = await postJson(`${svc.url}/detect/batch`, { items }, auth);
+    expect(done.status).to.equal(200);
+    expectConforms('/detect/batch', 'post', done);
+    const pending = await postJson(`${svc.url}/detect/batch`, { items, async: true }, auth);
+    expect(pending.status).to.equal(202);
+    expectConforms('/interface/detect-api/detect_faces_batch', 'post', pending);
+    const tooMany = await postJson(`${svc.url}/detect/batch`, { items: Array(17).fill(items[0]) }, auth);
+    expect(tooMany.status).to.equal(400);
+    expectConforms('/detect/batch', 'post', tooMany);
+    const poll = await getJson(`${svc.url}/jobs/${done.body.job_id}`, auth);
+    expect(poll.status).to.equal(200);
+    expectConforms('/jobs/{id}', 'get', poll);
   });
 
   it('when auth is read, then both headers are documented and Authorization is said to take precedence', () => {

@@ -1,0 +1,65 @@
+import type { JsonSchema, Operation, ResponseObject } from './openapi-types.js';
+import { json, ref } from './openapi-schemas.js';
+
+const failure = (description: string): ResponseObject => ({ description, content: json('ErrorAnswer') });
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
+} satisfies ResponseObject['headers'];
+
+/** The batch body: the items, each a detect request, and the options every item shares. */
+export function batchRequestSchema(): JsonSchema {
+  return {
+    type: 'object',
+    required: ['items'],
+    properties: {
+      items: {
+        type: 'array',
+        minItems: 1,
+        description:
+          'At most `MAX_BATCH_ITEMS` (16 by default). Each item is a detect request: `url` or `img`, and any options, which override the shared ones.',
+        items: ref('DetectRequest'),
+      },
+      async: { type: 'boolean', default: false, description: 'Answer 202 at once; poll `status_url`.' },
+    },
+    additionalProperties: true,
+    description:
+      'Any other field is an option of `DetectRequest` shared by every item. `callback_url` is not accepted for batches (400): poll instead.',
+  };
+}
+
+/** POST /detect/batch, under either of its paths. */
+export function batchOperation(
+  operationId: string,
+  note: string,
+  security: Operation['security'],
+): Operation {
+  return {
+    operationId,
+    summary: 'Detect faces in several images or videos in one call',
+    description: `${note} Each item becomes an ordinary detect job (images and videos in their own lanes, sharing the workers with every other request); the answer lists one entry per item, in request order, each with the \`status\` that item would get alone. A bad item (undecodable, too large, a failed download, a refused address) gets its own error and the batch is still 200. Waits up to \`SYNC_TIMEOUT_MS\` for every item; past it, or with \`"async": true\`, 202 with a batch job (\`b-…\`) to poll on \`GET /jobs/{id}\`. Authentication and one unit of \`RATE_LIMIT_PER_MIN\` are checked before the body is read, the other items' units once their number is known.`,
+    tags: ['detection'],
+    security,
+    requestBody: { required: true, content: json('BatchRequest') },
+    responses: {
+      '200': {
+        description: 'Every item finished; failed items carry their own error.',
+        content: json('BatchSuccess'),
+      },
+      '202': { description: 'Accepted: poll `status_url` for the items.', content: json('DetectPending') },
+      '400': failure(
+        'Invalid batch: not a JSON object, `items` missing, empty or longer than `MAX_BATCH_ITEMS`, a `callback_url`, or a form upload (batches are JSON).',
+      ),
+      '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
+      '413': failure('The body exceeds `MAX_BODY_BYTES`.'),
+      '415': failure('The body comes in a `Content-Encoding` the gateway does not decode.'),
+      '429': {
+        ...failure(
+          'Too many requests: the batch, counted as one request per item, would pass `RATE_LIMIT_PER_MIN`; refused whole before any item runs.',
+        ),
+        headers: retryAfter,
+      },
+      '500': failure('Unexpected error; details are in the service log under the X-Request-Id.'),
+      '503': { ...failure('The job queue (Redis) is unavailable.'), headers: retryAfter },
+    },
+  };
+}
