@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Rect, Truth } from './scoring.js';
 
-export interface TruthImage extends Truth {
+interface TruthImage extends Truth {
   file: string;
   width: number;
   height: number;

@@ -5,7 +5,7 @@ import type { Candidate } from './candidate.js';
 import type { Dataset } from './datasets.js';
 import { addToBins, averagePrecision, emptyBins, matchImage, type Scored } from './scoring.js';
 
-export interface Speed {
+interface Speed {
   /** Process CPU ms (all threads) per image, median of rounds. */
   cpuMs: number;
   /** session.run ms per image, summed over the image's runs, median of rounds. */

@@ -25,7 +25,7 @@ export interface ImageMatch {
 }
 
 /** Intersection over union of two `[x, y, w, h]` boxes. */
-export function rectIou(a: Rect, b: Rect): number {
+function rectIou(a: Rect, b: Rect): number {
   const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
   const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
   if (w <= 0 || h <= 0) return 0;
@@ -81,7 +81,7 @@ export function averagePrecision(scored: readonly Scored[], totalFaces: number):
 /** Lower edges of the face-size bins, in px of √(w·h) of the ground-truth box: <16, 16–32, …, ≥128. */
 export const SIZE_BINS = [0, 16, 32, 64, 128] as const;
 
-export function sizeBin(face: Rect): number {
+function sizeBin(face: Rect): number {
   const side = Math.sqrt(face[2] * face[3]);
   let bin = 0;
   SIZE_BINS.forEach((lower, i) => {

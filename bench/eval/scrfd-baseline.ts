@@ -12,7 +12,7 @@ const SIDE = 640;
 const NMS_IOU = 0.4;
 const INSIGHTFACE_THRESHOLD = 0.5;
 /** Scores kept for the precision-recall curve ("all scores"). */
-export const BASELINE_AP_FLOOR = 0.02;
+const BASELINE_AP_FLOOR = 0.02;
 /** The crude tiling: 640 tiles at these scales of the picture, overlapping by this much. */
 const TILE_SCALES = [1, 2] as const;
 const TILE_OVERLAP = 160;
@@ -31,7 +31,7 @@ interface Window {
 }
 
 /** Tile origins along one side of `length` px: every SIDE − overlap, the last one flush with the end. */
-export function tileStarts(length: number, side = SIDE, overlap = TILE_OVERLAP): number[] {
+function tileStarts(length: number, side = SIDE, overlap = TILE_OVERLAP): number[] {
   if (length <= side) return [0];
   const starts: number[] = [];
   for (let x = 0; x + side < length; x += side - overlap) starts.push(x);

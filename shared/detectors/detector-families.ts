@@ -6,7 +6,7 @@
  */
 
 /** How a picture's pixels become the model's input values: `(pixel − mean) / std`, planar, in this order. */
-export interface TensorLayout {
+interface TensorLayout {
   channelOrder: 'rgb' | 'bgr';
   mean: number;
   std: number;
@@ -17,7 +17,7 @@ export interface TensorLayout {
  * stride). `fixed`: exactly that size; every input is tiled or packed into it. A family whose files come
  * both ways says `dynamic-or-fixed`, and the thread reads which from the file.
  */
-export type InputRule =
+type InputRule =
   | { kind: 'dynamic'; multiple: number }
   | { kind: 'fixed'; width: number; height: number }
   | { kind: 'dynamic-or-fixed'; multiple: number };
