@@ -27,10 +27,11 @@ export class PipelineCandidate implements Candidate {
 
   static async start(label: string, lowConfig: Config, defaultConfig: Config): Promise<PipelineCandidate> {
     const low = await InProcessPipeline.start(lowConfig);
-    let candidate: PipelineCandidate | undefined;
-    const standard = await InProcessPipeline.start(defaultConfig, (s) => candidate?.heard(s));
-    candidate = new PipelineCandidate(label, low, standard, defaultConfig);
-    return candidate;
+    // The standard pipeline reports its model runs to the candidate made from it.
+    const listener: { to?: PipelineCandidate } = {};
+    const standard = await InProcessPipeline.start(defaultConfig, (s) => listener.to?.heard(s));
+    listener.to = new PipelineCandidate(label, low, standard, defaultConfig);
+    return listener.to;
   }
 
   get recallThreshold(): number {

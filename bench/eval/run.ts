@@ -53,7 +53,7 @@ function plan(): { id: string; label: string; file: string; make: () => Promise<
     const low = configOf(model, { SCORE_THRESHOLD: String(PIPELINE_AP_FLOOR) });
     const label = `pipeline, ${model}`;
     return {
-      id: model as string,
+      id: model,
       label,
       file: standard.detector.modelPath,
       make: () => PipelineCandidate.start(label, low, standard),
@@ -61,7 +61,7 @@ function plan(): { id: string; label: string; file: string; make: () => Promise<
   });
   const baselines = BASELINES.map(({ id, label, model, tiled }) => {
     const file = configOf(model).detector.modelPath;
-    return { id: id as string, label, file, make: () => ScrfdBaseline.load(label, file, tiled) };
+    return { id: id, label, file, make: () => ScrfdBaseline.load(label, file, tiled) };
   });
   return [...rows, ...baselines].filter((r) => wanted(r.id));
 }
