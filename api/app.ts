@@ -75,13 +75,21 @@ export function createApp(deps: AppDeps): Express {
   // The limit comes before the body is read, so a client over its budget costs no JSON parsing.
   const json = express.json({ limit: deps.maxBodyBytes, type: () => true });
   const body = detectBody({ maxImageBytes: deps.maxImageBytes, maxBodyBytes: deps.maxBodyBytes }, json);
+  const batchBody = detectBody(
+    {
+      maxImageBytes: deps.maxImageBytes,
+      maxBodyBytes: deps.maxBodyBytes,
+      batchItems: deps.maxBatchItems,
+    },
+    json,
+  );
   const detect = new DetectController(deps.detect, deps.publicBase);
   const jobs = new JobsController(deps.jobs, deps.publicBase);
   const batch = new BatchController(deps.batch, deps.rateLimiter, deps.publicBase, deps.maxBatchItems);
   const budget = bodyBudget(deps.maxInFlightBodyBytes, deps.maxBodyBytes);
   // Authentication and the rate limit come before the body is read, and so does the room for it.
   for (const path of DETECT_PATHS) app.post(path, auth, limit, budget, body, detect.detect);
-  for (const path of BATCH_PATHS) app.post(path, auth, limit, budget, body, batch.submit);
+  for (const path of BATCH_PATHS) app.post(path, auth, limit, budget, batchBody, batch.submit);
   // A batch id is read by the batch controller; any other passes on to the jobs controller.
   app.get('/jobs/:id', auth, limit, batch.get, jobs.get);
   app.use(createCropsRouter(deps.crops, deps.cropLinks));

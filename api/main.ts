@@ -20,6 +20,8 @@ import { RateLimitRepository } from './repositories/rate-limit.repository.js';
 import { DetectService } from './services/detect.service.js';
 import { BatchService } from './services/batch.service.js';
 import { BatchRecordsRepository } from './repositories/batch-records.repository.js';
+import { BatchFinisher } from '../shared/batch/batch-finisher.js';
+import { WebhookOutbox } from '../shared/queue/webhook-outbox.js';
 import { JobStatusService } from './services/job-status.service.js';
 import { NotReadyError, type ReadinessCheck } from './readiness.js';
 import { gracefulClose } from './graceful-close.js';
@@ -82,18 +84,20 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
     }
     return rows;
   });
-  const detect = new DetectService(
-    queue,
-    blobs,
-    new UrlGuard({ allowPrivateAddresses: config.security.allowPrivateUrls }),
-    {
-      syncTimeoutMs: config.jobs.syncTimeoutMs,
-      maxImageBytes: config.limits.maxImageBytes,
-      blobTtlS: BLOB_TTL_S,
-      maxQueueDepth: config.limits.maxQueueDepth,
-      autoRotate: config.detector.autoRotate,
-    },
+  const urls = new UrlGuard({ allowPrivateAddresses: config.security.allowPrivateUrls });
+  // A batch's callback is queued here when its last item to end was refused at this gateway.
+  const outbox = new WebhookOutbox(
+    queue.redis,
+    { prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS },
+    (err) => outage.report(err),
   );
+  const detect = new DetectService(queue, blobs, urls, {
+    syncTimeoutMs: config.jobs.syncTimeoutMs,
+    maxImageBytes: config.limits.maxImageBytes,
+    blobTtlS: BLOB_TTL_S,
+    maxQueueDepth: config.limits.maxQueueDepth,
+    autoRotate: config.detector.autoRotate,
+  });
   const app = createApp({
     metrics,
     log,
@@ -114,6 +118,10 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       queue,
       new BatchRecordsRepository(queue.redis, config.queuePrefix, config.jobs.resultTtlS),
       config.jobs.resultTtlS,
+      {
+        finisher: new BatchFinisher(queue.redis, config.queuePrefix, config.jobs.resultTtlS, outbox),
+        urls,
+      },
     ),
     jobs: new JobStatusService(queue, config.jobs.resultTtlS),
     rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {
@@ -179,6 +187,7 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
         // Requests in flight finish first: their waits are bounded by SYNC_TIMEOUT_MS.
         await close();
         metricsServer.server.close();
+        await outbox.close();
         await queue.close();
         await storage.close();
       })();

@@ -25,6 +25,7 @@ import { binaryVersions, resolveFfmpegBinaries } from './video/ffmpeg-binaries.j
 import { FramePipeline } from './video/frame-pipeline.js';
 import { WebhookQueueRepository } from './queue/webhook-queue.repository.js';
 import { WebhookService } from './services/webhook.service.js';
+import { BatchFinisher } from '../shared/batch/batch-finisher.js';
 import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 import { CropLinkSigner, cropLinkSecrets } from '../shared/storage/crop-link-signer.js';
 
@@ -156,7 +157,8 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
     { redis: config.redis, prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS, outage },
     log,
   );
-  const webhooks = new WebhookService(webhookQueue, new WebhookPoster(guard), config.webhookSecret);
+  const batches = new BatchFinisher(redis, config.queuePrefix, config.jobs.resultTtlS, webhookQueue);
+  const webhooks = new WebhookService(webhookQueue, new WebhookPoster(guard), config.webhookSecret, batches);
   await webhookQueue.start(webhooks.deliver);
   const consumers = new DetectWorkerRepository(
     {

@@ -1,13 +1,15 @@
 import type { NextFunction, Request, Response } from 'express';
 import { parseBatchId } from '../../shared/queue/job-id.js';
-import { InvalidRequestError } from '../../shared/errors/errors.js';
 import { chargeMore } from '../middleware/rate-limit.middleware.js';
 import type { RateLimitRepository } from '../repositories/rate-limit.repository.js';
 import type { BatchService } from '../services/batch.service.js';
-import { parseBatchRequest } from '../validation/batch-request.schema.js';
+import { parseBatchRequest, parseBatchUpload } from '../validation/batch-request.schema.js';
 import type { PublicBase } from './public-url.js';
 
-/** POST /detect/batch: the rate limit counted one unit before the body; the rest are counted here. */
+/**
+ * POST /detect/batch, as JSON or as a multipart form of file parts: the rate limit counted one unit before
+ * the body; the rest are counted here, once their number is known.
+ */
 export class BatchController {
   constructor(
     private readonly service: BatchService,
@@ -17,11 +19,9 @@ export class BatchController {
   ) {}
 
   submit = async (req: Request, res: Response): Promise<void> => {
-    if (req.upload)
-      throw new InvalidRequestError(
-        'A batch is sent as JSON: {"items": [{"url" | "img", ...options}], ...options for every item}',
-      );
-    const batch = parseBatchRequest(req.body ?? {}, this.maxItems);
+    const batch = req.batchUpload
+      ? parseBatchUpload(req.batchUpload.fields, req.batchUpload.parts)
+      : parseBatchRequest(req.body ?? {}, this.maxItems);
     await chargeMore(this.limiter, req, batch.items.length - 1);
     const answer = await this.service.submit(batch, {
       requestId: req.id,

@@ -1,14 +1,17 @@
 import type { Request, RequestHandler } from 'express';
-import { UnsupportedMediaError } from '../../shared/errors/errors.js';
+import { InvalidRequestError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { ByteLimit } from '../uploads/byte-limits.js';
 import { readCodedJson } from '../uploads/coded-json.js';
 import { contentCodingOf } from '../uploads/content-decoding.js';
 import { readMultipart, readRawBody, type ReceivedUpload } from '../uploads/upload-readers.js';
+import { readMultipartForm, type FilePolicy, type ReceivedForm } from '../uploads/multipart-form.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
     /** An image sent as the body or as a multipart part, with its options; absent for JSON. */
     upload?: ReceivedUpload;
+    /** A batch's images sent as multipart file parts, with the options for all of them. */
+    batchUpload?: ReceivedForm;
   }
 }
 
@@ -17,6 +20,8 @@ export interface DetectBodyLimits {
   maxImageBytes: number;
   /** MAX_BODY_BYTES: the whole request body. */
   maxBodyBytes: number;
+  /** Set for POST /detect/batch: file parts a form may hold (MAX_BATCH_ITEMS). */
+  batchItems?: number;
 }
 
 type BodyForm = 'raw' | 'multipart' | 'video' | 'json';
@@ -49,6 +54,7 @@ export function detectBody(limits: DetectBodyLimits, json: RequestHandler): Requ
   const body: ByteLimit = { bytes: limits.maxBodyBytes, setting: 'MAX_BODY_BYTES' };
   // A raw body is the image, so the tighter limit of the two binds it.
   const raw = image.bytes <= body.bytes ? image : body;
+  const batchFiles = limits.batchItems === undefined ? undefined : batchFilePolicy(limits.batchItems);
   return async (req, res, next) => {
     const mediaType = mediaTypeOf(req);
     const form = formOf(mediaType);
@@ -65,6 +71,11 @@ export function detectBody(limits: DetectBodyLimits, json: RequestHandler): Requ
       return next();
     }
     const query = [...new URL(req.originalUrl, 'http://localhost').searchParams];
+    if (batchFiles) {
+      if (form === 'raw') throw new InvalidRequestError(BATCH_FORMS);
+      req.batchUpload = await readMultipartForm(req, { file: image, body }, batchFiles, query, coding);
+      return next();
+    }
     req.upload =
       form === 'raw'
         ? {
@@ -77,5 +88,21 @@ export function detectBody(limits: DetectBodyLimits, json: RequestHandler): Requ
           }
         : await readMultipart(req, { file: image, body }, query, coding);
     next();
+  };
+}
+
+const BATCH_FORMS =
+  'A batch is sent as JSON, {"items": [{"url" | "img", ...options}], ...options for every item}, or as multipart/form-data with one file part named \'file\' per image';
+
+/** A batch's parts: each one an item, so a part over MAX_IMAGE_BYTES fails alone, as a bad item does. */
+function batchFilePolicy(maxItems: number): FilePolicy {
+  return {
+    maxFiles: maxItems,
+    tooMany: () =>
+      new InvalidRequestError(
+        `More than ${maxItems} file parts; at most ${maxItems} per batch (MAX_BATCH_ITEMS)`,
+      ),
+    oversized: 'part',
+    name: (index) => `The 'file' part #${index + 1}`,
   };
 }

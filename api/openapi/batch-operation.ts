@@ -1,5 +1,5 @@
 import type { JsonSchema, Operation, ResponseObject } from './openapi-types.js';
-import { json, ref } from './openapi-schemas.js';
+import { json, optionSchemas, ref, uploadParameters } from './openapi-schemas.js';
 
 const failure = (description: string): ResponseObject => ({ description, content: json('ErrorAnswer') });
 const retryAfter = {
@@ -20,10 +20,34 @@ export function batchRequestSchema(): JsonSchema {
         items: ref('DetectRequest'),
       },
       async: { type: 'boolean', default: false, description: 'Answer 202 at once; poll `status_url`.' },
+      callback_url: {
+        type: 'string',
+        format: 'uri',
+        description:
+          "Receives the batch's final answer (`BatchSuccess`) by POST once every item has finished, signed with X-Signature. It belongs to the batch: an item's own `callback_url` is a 400.",
+      },
     },
     additionalProperties: true,
+    description: 'Any other field is an option of `DetectRequest` shared by every item.',
+  };
+}
+
+/** A batch as a form: one file part per image, the options for all of them as fields. */
+function batchFormSchema(): JsonSchema {
+  return {
+    type: 'object',
     description:
-      'Any other field is an option of `DetectRequest` shared by every item. `callback_url` is not accepted for batches (400): poll instead.',
+      "One file part named `file` per image (at most `MAX_BATCH_ITEMS`), in the order of the answer's `items`; the options of every item as fields, written as in a query string, or as query parameters. A part over `MAX_IMAGE_BYTES` fails alone, as its item (413), and the other parts are still read.",
+    properties: {
+      file: {
+        type: 'array',
+        items: { type: 'string', contentMediaType: 'application/octet-stream' },
+        description: 'The images; their bytes decide their formats.',
+      },
+      async: { type: 'boolean', default: false, description: 'Answer 202 at once; poll `status_url`.' },
+      ...optionSchemas(),
+    },
+    required: ['file'],
   };
 }
 
@@ -36,10 +60,20 @@ export function batchOperation(
   return {
     operationId,
     summary: 'Detect faces in several images or videos in one call',
-    description: `${note} Each item becomes an ordinary detect job (images and videos in their own lanes, sharing the workers with every other request); the answer lists one entry per item, in request order, each with the \`status\` that item would get alone. A bad item (undecodable, too large, a failed download, a refused address) gets its own error and the batch is still 200. Waits up to \`SYNC_TIMEOUT_MS\` for every item; past it, or with \`"async": true\`, 202 with a batch job (\`b-…\`) to poll on \`GET /jobs/{id}\`. Authentication and one unit of \`RATE_LIMIT_PER_MIN\` are checked before the body is read, the other items' units once their number is known.`,
+    description: `${note} Each item becomes an ordinary detect job (images and videos in their own lanes, sharing the workers with every other request); the answer lists one entry per item, in request order, each with the \`status\` that item would get alone. A bad item (undecodable, too large, a failed download, a refused address) gets its own error and the batch is still 200. With \`callback_url\`, the final answer is also POSTed there once every item has finished. Waits up to \`SYNC_TIMEOUT_MS\` for every item; past it, or with \`"async": true\`, 202 with a batch job (\`b-…\`) to poll on \`GET /jobs/{id}\`. Authentication and one unit of \`RATE_LIMIT_PER_MIN\` are checked before the body is read, the other items' units once their number is known.`,
     tags: ['detection'],
     security,
-    requestBody: { required: true, content: json('BatchRequest') },
+    parameters: uploadParameters(),
+    requestBody: {
+      required: true,
+      content: {
+        ...json('BatchRequest'),
+        'multipart/form-data': {
+          schema: batchFormSchema(),
+          encoding: { file: { contentType: 'image/*, application/octet-stream' } },
+        },
+      },
+    },
     responses: {
       '200': {
         description: 'Every item finished; failed items carry their own error.',
@@ -47,10 +81,12 @@ export function batchOperation(
       },
       '202': { description: 'Accepted: poll `status_url` for the items.', content: json('DetectPending') },
       '400': failure(
-        'Invalid batch: not a JSON object, `items` missing, empty or longer than `MAX_BATCH_ITEMS`, a `callback_url`, or a form upload (batches are JSON).',
+        'Invalid batch: not a JSON object, `items` missing, empty or longer than `MAX_BATCH_ITEMS`, a form with no `file` part or more than `MAX_BATCH_ITEMS`, a shared option that breaks its rule, an item with its own `callback_url`, or a raw image body (a batch is JSON or a form).',
       ),
       '401': failure('Missing or invalid API key (only when the service has `API_KEYS`).'),
-      '413': failure('The body exceeds `MAX_BODY_BYTES`.'),
+      '413': failure(
+        'The body exceeds `MAX_BODY_BYTES` (an image over `MAX_IMAGE_BYTES` fails as its own item instead).',
+      ),
       '415': failure('The body comes in a `Content-Encoding` the gateway does not decode.'),
       '429': {
         ...failure(

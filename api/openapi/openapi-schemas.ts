@@ -73,7 +73,7 @@ export function requestSchema(): JsonSchema {
 }
 
 /** The options of a request, each as its JSON field has it: what an upload sends beside the image. */
-function optionSchemas(): Record<string, JsonSchema> {
+export function optionSchemas(): Record<string, JsonSchema> {
   const { properties = {} } = z.toJSONSchema(detectRequestSchema.omit({ url: true, img: true }), {
     io: 'input',
     override: dropSafeIntegerBounds,

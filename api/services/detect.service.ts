@@ -1,5 +1,10 @@
 import type { DetectPending, DetectSuccess } from '../../shared/contract/api-contract.js';
-import type { DetectJobData, MediaSource, QueueKind } from '../../shared/contract/detect-job.contract.js';
+import type {
+  BatchMembership,
+  DetectJobData,
+  MediaSource,
+  QueueKind,
+} from '../../shared/contract/detect-job.contract.js';
 import { InvalidRequestError, QueueFullError, UnsupportedMediaError } from '../../shared/errors/errors.js';
 import { guessKindFromUrl, sniffMedia } from '../../shared/media/media-sniffer.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
@@ -46,7 +51,8 @@ export class DetectService {
     private readonly options: DetectServiceOptions,
   ) {}
 
-  async detect(req: DetectRequest, submitter: Submitter): Promise<DetectAnswer> {
+  /** `batch`: the item's place in a batch with a callback, where the worker records its final answer. */
+  async detect(req: DetectRequest, submitter: Submitter, batch?: BatchMembership): Promise<DetectAnswer> {
     const { requestId, owner, publicBase } = submitter;
     if (req.callback_url !== undefined) await this.urls.check('callback_url', req.callback_url);
     const kind: QueueKind = req.media === 'url' ? guessKindFromUrl(req.url) : 'image';
@@ -70,6 +76,7 @@ export class DetectService {
       callbackUrl: req.callback_url,
       ...(owner ? { owner } : {}),
       publicBase,
+      ...(batch ? { batch } : {}),
     };
     const outcome = await this.queue.submit(kind, jobId, data, req.async ? 0 : this.options.syncTimeoutMs);
     switch (outcome.state) {

@@ -105,11 +105,15 @@ export function checkOptions(options: RequestOptions): void {
       `'face_select' keeps one face per frame and cannot go with 'max_faces' ${options.max_faces}; send one of them, or 'max_faces' 1`,
     );
   }
-  if (options.callback_url === undefined) return;
-  if (!isHttpUrl(options.callback_url)) {
-    throw new InvalidRequestError("'callback_url' must be an http or https URL");
-  }
-  refuseCredentials('callback_url', options.callback_url);
+  if (options.callback_url !== undefined) checkCallbackUrl(options.callback_url);
+}
+
+/** A `callback_url` as sent: an http(s) URL without credentials. */
+export function checkCallbackUrl(value: unknown): string {
+  if (typeof value !== 'string') throw new InvalidRequestError("'callback_url' must be a string");
+  if (!isHttpUrl(value)) throw new InvalidRequestError("'callback_url' must be an http or https URL");
+  refuseCredentials('callback_url', value);
+  return value;
 }
 
 function isHttpUrl(value: string): boolean {

@@ -63,6 +63,23 @@ export interface DetectJobData {
    * callback and crops keep. A moved job never moves again, whatever its bytes say the next time.
    */
   movedFrom?: string;
+  /** Set on the items of a batch that asked for a callback: where this job's final answer is recorded. */
+  batch?: BatchMembership;
+}
+
+/**
+ * An item's place in a batch with a `callback_url`. Each item's final answer is recorded under the batch
+ * as it ends, in the worker or (refused before queueing) at the gateway, and whoever records the last one
+ * queues the batch's answer for delivery, so no process has to stay alive waiting for the rest.
+ */
+export interface BatchMembership {
+  /** The batch's id, `b-…`. */
+  id: string;
+  /** This item's position in the request, 0-based. */
+  index: number;
+  /** Items in the batch. */
+  total: number;
+  callbackUrl: string;
 }
 
 export interface DetectJobResult {

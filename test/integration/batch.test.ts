@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { image, VIDEOS } from '../support/fixtures.js';
 import { getJson, postJson, startService, type TestService } from '../support/service.js';
+import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
+import { createHmac } from 'node:crypto';
 
 const KEY_A = 'batch-a-key-0123456789';
 const KEY_B = 'batch-b-key-9876543210';
@@ -39,7 +41,7 @@ async function fixtureHost(): Promise<{ base: string; close: () => Promise<void>
 async function polled(url: string, key: string): Promise<any[]> {
   const seen = [];
   for (let i = 0; i < 600; i++) {
-    const { status, body } = await getJson(url, as(key));
+    const { status, body } = await getJson(url, key ? as(key) : {});
     expect(status).to.equal(200);
     seen.push(body);
     if (body.status === 'completed') return seen;
@@ -60,7 +62,12 @@ describe('POST /detect/batch: many images in one call', function () {
     obama = (await readFile(image('obama.jpg'))).toString('base64');
     twoPeople = (await readFile(image('two_people.jpg'))).toString('base64');
     svc = await startService(
-      { API_KEYS: `${KEY_A},${KEY_B}`, ALLOW_PRIVATE_URLS: 'false', SYNC_TIMEOUT_MS: '60000' },
+      {
+        API_KEYS: `${KEY_A},${KEY_B}`,
+        ALLOW_PRIVATE_URLS: 'false',
+        SYNC_TIMEOUT_MS: '60000',
+        MAX_IMAGE_BYTES: '600000',
+      },
       { isAllowedAddress: (ip) => ip === '127.0.0.2' },
     );
   });
@@ -168,14 +175,105 @@ describe('POST /detect/batch: many images in one call', function () {
     });
   });
 
-  it('when a batch asks for a callback, then 400 says to poll instead', async () => {
-    const { status, body } = await postJson(
-      `${svc.url}/detect/batch`,
-      { items: [{ img: obama }], callback_url: 'http://127.0.0.2/hook' },
-      as(KEY_A),
-    );
+  it('when a multipart batch has several file parts and one is over MAX_IMAGE_BYTES, then that part alone gets 413', async () => {
+    const form = new FormData();
+    const photo = (name: string) => readFile(image(name));
+    form.append('file', new Blob([await photo('obama.jpg')], { type: 'image/jpeg' }), 'a.jpg');
+    form.append('file', new Blob([Buffer.alloc(600_001, 1)], { type: 'image/jpeg' }), 'big.jpg');
+    form.append('file', new Blob([await photo('two_people.jpg')], { type: 'image/jpeg' }), 'b.jpg');
+    form.append('file', new Blob([Buffer.from(UNDECODABLE, 'base64')], { type: 'image/jpeg' }), 'c.jpg');
+    form.append('min_confidence', '0.5');
+    const res = await fetch(`${svc.url}/detect/batch`, { method: 'POST', headers: as(KEY_A), body: form });
+    const body = (await res.json()) as any;
+    expect(res.status).to.equal(200);
+    expect(body.items.map((item: any) => item.status)).to.deep.equal([200, 413, 200, body.items[3].status]);
+    expect(body.items[3].status).to.be.within(400, 499);
+    expect(body.items[1].error_msg).to.include('#2').and.include('MAX_IMAGE_BYTES');
+    expect(body.items[0].faces_obj['0'].region).to.have.length(1);
+    expect(body.items[2].faces_obj['0'].region).to.have.length(2);
+  });
+
+  it('when a multipart batch has more file parts than MAX_BATCH_ITEMS, then 400 names the limit', async () => {
+    const form = new FormData();
+    for (let i = 0; i < 17; i++) form.append('file', new Blob([Buffer.from(obama, 'base64')]), `${i}.jpg`);
+    const res = await fetch(`${svc.url}/detect/batch`, { method: 'POST', headers: as(KEY_A), body: form });
+    expect(res.status).to.equal(400);
+    expect(((await res.json()) as any).error_msg).to.include('MAX_BATCH_ITEMS');
+  });
+});
+
+describe('POST /detect/batch with a callback_url', function () {
+  this.timeout(120_000);
+  let svc: TestService;
+  let hooks: FixtureServer;
+  const received: { body: any; signature: string | undefined }[] = [];
+  let obama: string;
+
+  before(async () => {
+    obama = (await readFile(image('obama.jpg'))).toString('base64');
+    hooks = await startFixtureServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString();
+        received.push({ body: JSON.parse(raw), signature: req.headers['x-signature'] as string });
+        expect(req.headers['x-signature']).to.equal(
+          `sha256=${createHmac('sha256', 'batch-hook-secret').update(raw).digest('hex')}`,
+        );
+        res.writeHead(204).end();
+      });
+    });
+    svc = await startService({ WEBHOOK_SECRET: 'batch-hook-secret' });
+  });
+  after(async () => {
+    await svc?.stop();
+    await hooks?.close();
+  });
+
+  async function hookFor(jobId: string): Promise<any> {
+    for (let i = 0; i < 600; i++) {
+      const hook = received.find((r) => r.body.job_id === jobId);
+      if (hook) return hook.body;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect.fail(`no callback for ${jobId}`);
+  }
+
+  it('when an async batch names a callback_url, then it receives the final answer once, equal to the last poll', async () => {
+    const items = [{ img: obama }, { img: UNDECODABLE }, { img: obama, num_frames: 0 }, { img: obama }];
+    const submitted = await postJson(`${svc.url}/detect/batch`, {
+      items,
+      async: true,
+      callback_url: `${hooks.url}/hook`,
+    });
+    expect(submitted.status).to.equal(202);
+    const seen = await polled(submitted.body.status_url, '');
+    const hook = await hookFor(submitted.body.job_id);
+    expect(hook).to.deep.equal(seen.at(-1).result);
+    expect(hook.items.map((item: any) => item.status)).to.deep.equal([200, hook.items[1].status, 400, 200]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received.filter((r) => r.body.job_id === submitted.body.job_id)).to.have.length(1);
+  });
+
+  it('when every item of a callback batch is refused at the gateway, then the callback still comes', async () => {
+    const items = [{ img: obama, num_frames: 0 }, { url: 'not a url' }];
+    const submitted = await postJson(`${svc.url}/detect/batch`, {
+      items,
+      async: true,
+      callback_url: `${hooks.url}/hook`,
+    });
+    expect(submitted.status).to.equal(202);
+    const hook = await hookFor(submitted.body.job_id);
+    expect(hook.items.map((item: any) => item.status)).to.deep.equal([400, 400]);
+    expect(hook.items.every((item: any) => item.error_code === 1)).to.equal(true);
+  });
+
+  it('when an item names its own callback_url, then 400 says it belongs to the batch', async () => {
+    const { status, body } = await postJson(`${svc.url}/detect/batch`, {
+      items: [{ img: obama, callback_url: `${hooks.url}/hook` }],
+    });
     expect(status).to.equal(400);
-    expect(body.error_msg).to.include('callback_url');
+    expect(body.error_msg).to.include('callback_url').and.include('batch');
   });
 });
 
@@ -197,5 +295,29 @@ describe('POST /detect/batch and the rate limit', function () {
     expect(body.error_msg).to.include('RATE_LIMIT_PER_MIN');
     const counts = await svc.api.queue.jobCounts('image');
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).to.equal(0);
+  });
+});
+
+describe('POST /detect/batch past SYNC_TIMEOUT_MS', function () {
+  this.timeout(60_000);
+  let svc: TestService;
+
+  // No worker: nothing finishes, so the sync wait runs out as it does behind a long queue.
+  before(async () => {
+    svc = await startService({ SYNC_TIMEOUT_MS: '300' }, { worker: false });
+  });
+  after(async () => svc?.stop());
+
+  it('when the items are not done within SYNC_TIMEOUT_MS, then 202 gives the status_url that shows them running', async () => {
+    const obama = (await readFile(image('obama.jpg'))).toString('base64');
+    const { status, body } = await postJson(`${svc.url}/detect/batch`, {
+      items: [{ img: obama }, { img: obama, num_frames: 0 }],
+    });
+    expect(status).to.equal(202);
+    expect(body.status_url).to.equal(`${svc.url}/jobs/${body.job_id}`);
+    const poll = await getJson(body.status_url);
+    expect(poll.body.progress).to.deep.equal({ done: 1, total: 2 });
+    expect(poll.body.items[0]).to.equal(null);
+    expect(poll.body.items[1].status).to.equal(400);
   });
 });

@@ -45,10 +45,18 @@ describe('batch requests', () => {
     expect(() => parseBatchRequest([], 16)).to.throw(InvalidRequestError, 'JSON object');
     expect(() => parseBatchRequest({ items: [{ img: IMG }], async: 'yes' }, 16)).to.throw(/'async'/);
     for (const body of [
-      { items: [{ img: IMG }], callback_url: 'https://hook.example/' },
       { items: [{ img: IMG, callback_url: 'https://hook.example/' }] },
+      { items: [{ img: IMG }], callback_url: 'ftp://hook.example/' },
+      { items: [{ img: IMG }], callback_url: 'https://user:pw@hook.example/' },
+      { items: [{ img: IMG }], callback_url: 42 },
     ])
-      expect(() => parseBatchRequest(body, 16)).to.throw(InvalidRequestError, 'callback_url');
+      expect(() => parseBatchRequest(body, 16)).to.throw(/callback_url/);
+  });
+
+  it('when the batch names a callback_url, then the batch carries it and its items do not', () => {
+    const batch = parseBatchRequest({ items: [{ img: IMG }], callback_url: 'https://hook.example/b' }, 16);
+    expect(batch.callbackUrl).to.equal('https://hook.example/b');
+    expect(batch.items[0]).to.not.have.property('callback_url');
   });
 
   it('when an item sends async, then the batch alone decides', () => {

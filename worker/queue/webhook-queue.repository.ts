@@ -1,38 +1,21 @@
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import {
-  WEBHOOK_JOB_NAME,
-  WEBHOOK_QUEUE,
-  type WebhookJobData,
-} from '../../shared/contract/detect-job.contract.js';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { WEBHOOK_QUEUE, type WebhookJobData } from '../../shared/contract/detect-job.contract.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
 import type { RedisOutageLog } from '../../shared/queue/redis-outage-log.js';
 import { createRedis, type RedisClient } from '../../shared/queue/redis-connection.js';
+import { WebhookOutbox, type WebhookOutboxOptions } from '../../shared/queue/webhook-outbox.js';
 
-export interface WebhookQueueOptions {
+export interface WebhookQueueOptions extends WebhookOutboxOptions {
   redis: RedisSettings;
-  /** Starts every key; a hash tag, so that in a Cluster all of them share the slot of the queues. */
-  prefix: string;
-  /**
-   * Deliveries tried per callback, with exponential backoff between them.
-   * @defaultValue 6
-   */
-  attempts?: number;
-  /**
-   * Delay before the first retry; doubled each time (1, 2, 4, 8, 16 s by default).
-   * @defaultValue 1000
-   */
-  backoffMs?: number;
-  /** How long delivery records are kept. */
-  retentionS: number;
   /** Logs Redis being unreachable once per retry interval instead of once per connection and attempt. */
   outage?: RedisOutageLog;
 }
 
 /** BullMQ for callback deliveries: the worker side both queues them and delivers them. */
 export class WebhookQueueRepository {
-  private readonly queue: Queue<WebhookJobData>;
+  private readonly outbox: WebhookOutbox;
   private worker?: Worker<WebhookJobData>;
   /** The queue's and the worker's: BullMQ gives each a blocking connection of its own where it needs one. */
   private readonly client: RedisClient;
@@ -43,24 +26,13 @@ export class WebhookQueueRepository {
   ) {
     this.client = createRedis(options.redis, 'worker', 'facedetect-webhook');
     this.client.on('ready', () => options.outage?.recovered());
-    this.queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
-      connection: this.client,
-      prefix: options.prefix,
-      defaultJobOptions: {
-        attempts: options.attempts ?? 6,
-        backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 },
-        removeOnComplete: { age: options.retentionS },
-        removeOnFail: { age: options.retentionS },
-      },
-    });
-    this.queue.on('error', (err) => {
+    this.outbox = new WebhookOutbox(this.client, options, (err) => {
       if (!options.outage?.report(err)) log.warn({ err }, 'webhook queue error');
     });
   }
 
-  async enqueue(data: WebhookJobData): Promise<void> {
-    // One delivery per detection job, even if its end is reported twice.
-    await this.queue.add(WEBHOOK_JOB_NAME, data, { jobId: `cb-${data.jobId}` });
+  enqueue(data: WebhookJobData): Promise<void> {
+    return this.outbox.enqueue(data);
   }
 
   /** Starts delivering; `deliver` throws to have BullMQ retry, or an AppError that is not retryable to give up. */
@@ -93,7 +65,7 @@ export class WebhookQueueRepository {
 
   async close(): Promise<void> {
     await this.worker?.close();
-    await this.queue.close();
+    await this.outbox.close();
     // BullMQ leaves a connection it was handed open on close.
     this.client.disconnect();
   }

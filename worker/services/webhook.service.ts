@@ -7,6 +7,8 @@ import type { AppError } from '../../shared/errors/app-error.js';
 import { CallbackRejectedError } from '../../shared/errors/errors.js';
 import type { WebhookPoster } from '../fetch/webhook-poster.js';
 import type { WebhookQueueRepository } from '../queue/webhook-queue.repository.js';
+import type { BatchFinisher } from '../../shared/batch/batch-finisher.js';
+import { failedItem, succeededItem } from '../../shared/batch/batch-items.js';
 
 type FinalAnswer = DetectSuccess | (ErrorAnswer & { job_id: string });
 
@@ -18,39 +20,38 @@ function signature(body: string, secret: string): string {
 /**
  * `callback_url`: when a job ends (done, or failed for good), its final answer is queued for delivery and
  * POSTed through the same SSRF guard as media URLs, retried with backoff until the receiver answers 2xx.
+ * An item of a batch with a callback records its answer under the batch instead, and the last item's
+ * record queues the batch's answer.
  */
 export class WebhookService {
   constructor(
     private readonly queue: Pick<WebhookQueueRepository, 'enqueue'>,
     private readonly poster: Pick<WebhookPoster, 'postJson'>,
     private readonly secret: string | undefined,
+    private readonly batches: Pick<BatchFinisher, 'itemFinal'>,
   ) {}
 
-  /** Queues the final answer of a job that asked for a callback. */
+  /** Queues the final answer of a job that asked for a callback, or records it under its batch. */
   onJobFinal = async (
     job: DetectJob,
     outcome: { result: DetectJobResult } | { error: AppError },
   ): Promise<void> => {
-    const url = job.data.callbackUrl;
-    if (!url) return;
-    const { publicBase } = job.data;
-    const answer: FinalAnswer =
-      'result' in outcome
-        ? {
-            error_code: 0,
-            error_msg: 'SUCCESS',
-            job_id: job.id,
-            // The links a poll of the job answers: complete, as the gateway completes them.
-            faces_obj: publicBase
-              ? absolutizeFaceUrls(outcome.result.faces_obj, publicBase)
-              : outcome.result.faces_obj,
-            tracks: publicBase
-              ? absolutizeTrackUrls(outcome.result.tracks ?? null, publicBase)
-              : (outcome.result.tracks ?? null),
-          }
-        : { error_code: 1, error_msg: outcome.error.message, job_id: job.id, faces_obj: {} };
-    await this.queue.enqueue({ url, jobId: job.id, body: JSON.stringify(answer) });
+    const { batch, callbackUrl: url, publicBase } = job.data;
+    if ('error' in outcome) {
+      const { httpStatus, message } = outcome.error;
+      if (batch) await this.batches.itemFinal(batch, failedItem(httpStatus, message));
+      if (url)
+        await this.send(url, job.id, { error_code: 1, error_msg: message, job_id: job.id, faces_obj: {} });
+      return;
+    }
+    const linked = withLinks(outcome.result, publicBase);
+    if (batch) await this.batches.itemFinal(batch, succeededItem(linked.faces_obj, linked.tracks));
+    if (url) await this.send(url, job.id, { error_code: 0, error_msg: 'SUCCESS', job_id: job.id, ...linked });
   };
+
+  private async send(url: string, jobId: string, answer: FinalAnswer): Promise<void> {
+    await this.queue.enqueue({ url, jobId, body: JSON.stringify(answer) });
+  }
 
   deliver = async ({ url, body }: WebhookJobData): Promise<void> => {
     const headers: Record<string, string> = { 'user-agent': 'facedetect-webhook' };
@@ -59,5 +60,15 @@ export class WebhookService {
     if (status < 200 || status >= 300) {
       throw new CallbackRejectedError(status);
     }
+  };
+}
+
+/** The links a poll of the job answers: complete, as the gateway completes them. */
+function withLinks(result: DetectJobResult, publicBase: string | undefined) {
+  const tracks = result.tracks ?? null;
+  if (!publicBase) return { faces_obj: result.faces_obj, tracks };
+  return {
+    faces_obj: absolutizeFaceUrls(result.faces_obj, publicBase),
+    tracks: absolutizeTrackUrls(tracks, publicBase),
   };
 }
