@@ -13,7 +13,7 @@ const ITEMS = 16;
 const ROUNDS = quick ? 4 : 8;
 
 /** One way of sending the 16 images: the mean wall time of a round, and CPU ms per image by process. */
-export interface BatchSide {
+interface BatchSide {
   wallMs: number;
   cpuPerImage: Record<string, number>;
 }
