@@ -1,3 +1,4 @@
+import type { BatchFigures } from './batch-rounds.js';
 import type { LoadResult } from './http-load.js';
 import type { Results } from './report.js';
 import type { BenchVideo } from './video-fixtures.js';
@@ -18,6 +19,7 @@ export function rows(r: Results): Row[] {
   return [
     ...imageRows(r),
     ...cpuRows(r),
+    ...batchRows(r),
     ...scalingRows(r),
     ...videoRows(r),
     ...memoryRows(r),
@@ -100,6 +102,41 @@ function cpuRows(r: Results): Row[] {
     ]);
   }
   return out;
+}
+
+/** One batch of 16 photos against the same 16 as concurrent calls: wall time and CPU per image. */
+function batchRows(r: Results): Row[] {
+  const b = r.batch;
+  if (!b) return [];
+  const cpu = (side: BatchFigures['batch']) => Object.values(side.cpuPerImage).reduce((a, v) => a + v, 0);
+  const parts = (side: BatchFigures['batch']) =>
+    Object.entries(side.cpuPerImage)
+      .map(([name, v]) => `${name} ${v.toFixed(1)}`)
+      .join(', ');
+  const n = b.images;
+  const mix = `${b.photos.length} photos × ${n / b.photos.length} (${b.photos.join(', ')})`;
+  return [
+    [
+      `${n} photos as ${n} concurrent POST /detect (base64): wall time for the ${n}`,
+      ms(b.separate.wallMs),
+      `mean of ${b.rounds} rounds, load ${b.loadAverage.toFixed(2)}; ${mix}`,
+    ],
+    [
+      `${n} photos as one POST /detect/batch (base64): wall time for the ${n}`,
+      ms(b.batch.wallMs),
+      `${x(b.batch.wallMs / b.separate.wallMs)} the ${n} calls (the two orders alternating)`,
+    ],
+    [
+      `CPU per image, ${n} concurrent POST /detect`,
+      `${cpu(b.separate).toFixed(1)} ms (${parts(b.separate)})`,
+      '',
+    ],
+    [
+      `CPU per image, one POST /detect/batch of ${n}`,
+      `${cpu(b.batch).toFixed(1)} ms (${parts(b.batch)})`,
+      `${x(cpu(b.batch) / cpu(b.separate))} the ${n} calls`,
+    ],
+  ];
 }
 
 function scalingRows(r: Results): Row[] {

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AutoRotateResults } from './orientation-bench.js';
+import type { BatchFigures } from './batch-rounds.js';
 import * as prettier from 'prettier';
 import type { LoadResult } from './http-load.js';
 import { rows } from './report-rows.js';
@@ -34,6 +35,8 @@ export interface Results {
   raw?: Record<string, LoadResult>;
   /** CPU ms per image by process (in-process: this one; end to end: worker, gateway, Redis, client). */
   cpuPerImage: Record<string, Record<string, Record<string, number>>>;
+  /** 16 photos in one POST /detect/batch against the same 16 as concurrent POST /detect. */
+  batch?: BatchFigures;
   scaling: { oneWorker: LoadResult; twoWorkers: LoadResult; ratio: number };
   video?: {
     tenSeconds: BenchVideo;

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { BatchFigures } from './batch-rounds.js';
 import type { HostileResult } from './hostile-bench.js';
 import type { ImageFigures } from './image-rounds.js';
 import type { ModelFloor } from './inprocess.js';
@@ -19,6 +20,7 @@ export interface BenchFigures {
   settings: Results['settings'];
   floor: ModelFloor;
   images: ImageFigures;
+  batch: BatchFigures;
   photos: PhotoFigures;
   videos: BenchVideos;
   video: VideoFigures;
@@ -38,6 +40,7 @@ export function assembleResults(f: BenchFigures): Results {
     floor: f.floor,
     ...f.images.load,
     cpuPerImage: f.images.cpuPerImage,
+    batch: f.batch,
     scaling: f.scaling.scaling,
     video: { ...f.videos, ...f.video, ...f.longVideo },
     memory: { ...f.memory, oneThreadWorkersMiB: f.scaling.oneThreadWorkersMiB },

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageDecoder } from '../worker/media/image-decoder.repository.js';
+import { measureBatchRounds } from './batch-rounds.js';
 import { localRedisPid } from './cpu.js';
 import { photoSenders } from './detect-requests.js';
 import { serveFiles, type FileServer } from './file-server.js';
@@ -102,6 +103,7 @@ async function measure(run: BenchRun): Promise<Results> {
   const redis = await localRedisPid(REDIS_URL);
   const serviceCpu = { worker: worker.pid, gateway: service.gateway.pid, redis, client: 'self' as const };
   const images = await measureImageRounds({ inProcess, floorProbe, bytes, faces, senders, serviceCpu });
+  const batch = await measureBatchRounds({ serviceUrl: service.url, inProcess, serviceCpu });
   const photos = await measurePhotoRounds(inProcess, bytes);
   await inProcess.close();
   await floorProbe.close();
@@ -119,6 +121,7 @@ async function measure(run: BenchRun): Promise<Results> {
     settings: await benchSettings(bytes, faces),
     floor: floorProbe.result(),
     images,
+    batch,
     photos,
     videos: run.videos,
     video,

@@ -15,6 +15,12 @@ export const IMAGE = path.join(SHARED, 'fixtures/images/obama-1080p.jpg');
 export const CLIP = path.join(SHARED, 'fixtures/video/short_hamilton_clip.mp4');
 /** The portrait whose lower part (suit, flag, no face) is the bench's photo without a face. */
 export const PORTRAIT = path.join(SHARED, 'fixtures/images/obama.jpg');
+/** The photos of the batch row: 0.7 to 2.1 megapixels, landscape and portrait, JPEG fixtures. */
+export const BATCH_PHOTOS = [
+  IMAGE,
+  PORTRAIT,
+  ...['biden.jpg', 'two_people.jpg'].map((name) => path.join(SHARED, 'fixtures/images', name)),
+];
 export const CACHE = path.join(ROOT, 'bench/.cache');
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const CONCURRENCIES = [1, 8];
