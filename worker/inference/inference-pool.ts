@@ -10,6 +10,7 @@ import {
   type SessionSettings,
   type ThreadInit,
   type ThreadReady,
+  type PackedCanvas,
 } from './inference-protocol.js';
 
 export interface InferencePoolOptions {
@@ -41,19 +42,29 @@ interface Task {
 
 interface Slot {
   worker: Worker;
-  task?: Task & { id: number };
+  /** The request in flight: one task, or several merged (see `take`). */
+  running?: { id: number; tasks: Task[] };
 }
 
 /**
  * A fixed set of inference threads and a FIFO of requests: the {@link Detector} the worker runs. Each
  * request (several scales or views of one picture) runs on one thread; different requests run in parallel
- * on different threads. A thread that dies fails only its own request and is replaced.
+ * on different threads. A thread that dies fails only the requests it held and is replaced.
+ *
+ * For a model of fixed input, whose thread packs a request's inputs into canvases of that size, a canvas
+ * costs the same however little it holds, so requests queued together are merged up to about one canvas
+ * of inputs: the landmark views and turn checks of a picture's faces, asked for one face at a time, would
+ * otherwise each cost a whole canvas. Requests are then sent at the next turn of the event loop, once
+ * everything asked for together has been queued.
  */
 export class InferencePool implements Detector {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed = false;
+  /** The canvas the threads pack inputs into; undefined for models that run each input alone. */
+  private packs?: PackedCanvas;
+  private dispatchScheduled = false;
 
   private constructor(private readonly options: InferencePoolOptions) {}
 
@@ -78,7 +89,13 @@ export class InferencePool implements Detector {
     if (this.closed) return Promise.reject(new Error('inference pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ req: { inputs, scoreThreshold }, resolve, reject });
-      this.dispatch();
+      if (!this.packs) return this.dispatch();
+      if (this.dispatchScheduled) return;
+      this.dispatchScheduled = true;
+      setImmediate(() => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      });
     });
   }
 
@@ -107,6 +124,7 @@ export class InferencePool implements Detector {
           reject(msg.code === 'MODEL_UNAVAILABLE' ? new ModelError(msg.message) : new Error(msg.message));
           return;
         }
+        this.packs = msg.packs;
         worker.on('message', (reply: InferenceReply) => this.onReply(slot, reply));
         worker.on('error', (err) => this.onCrash(slot, err));
         worker.on('exit', (code) =>
@@ -121,23 +139,54 @@ export class InferencePool implements Detector {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.task) continue;
-      const task = this.queue.shift();
-      if (!task) return;
-      slot.task = { ...task, id: this.nextId++ };
-      slot.worker.postMessage({ id: slot.task.id, ...task.req } satisfies InferenceRequest);
+      if (slot.running) continue;
+      const tasks = this.take();
+      if (tasks.length === 0) return;
+      slot.running = { id: this.nextId++, tasks };
+      const inputs = tasks.length === 1 ? tasks[0]!.req.inputs : tasks.flatMap((t) => t.req.inputs);
+      slot.worker.postMessage({
+        id: slot.running.id,
+        inputs,
+        scoreThreshold: tasks[0]!.req.scoreThreshold,
+      } satisfies InferenceRequest);
     }
   }
 
+  /**
+   * The next request: the oldest task and, for a packing model, the tasks after it of the same threshold
+   * while their inputs, with the packing gap, fill no more than one canvas; a task larger than that by
+   * itself goes alone.
+   */
+  private take(): Task[] {
+    const first = this.queue.shift();
+    if (!first) return [];
+    if (!this.packs) return [first];
+    const canvas = this.packs.width * this.packs.height;
+    const tasks = [first];
+    const { gap } = this.packs;
+    let area = packedArea(first.req.inputs, gap);
+    while (this.queue.length > 0 && this.queue[0]!.req.scoreThreshold === first.req.scoreThreshold) {
+      const next = packedArea(this.queue[0]!.req.inputs, gap);
+      if (area + next > canvas) break;
+      area += next;
+      tasks.push(this.queue.shift()!);
+    }
+    return tasks;
+  }
+
   private onReply(slot: Slot, reply: InferenceReply): void {
-    const task = slot.task;
-    if (!task || task.id !== reply.id) return;
-    slot.task = undefined;
+    const running = slot.running;
+    if (!running || running.id !== reply.id) return;
+    slot.running = undefined;
     if (reply.ok) {
       for (const ms of reply.runMs) this.options.onRun?.(ms / 1000);
-      task.resolve(reply.faces);
+      let next = 0;
+      for (const task of running.tasks) {
+        task.resolve(reply.faces.slice(next, next + task.req.inputs.length));
+        next += task.req.inputs.length;
+      }
     } else {
-      task.reject(new InferenceFailedError(reply.message, false));
+      for (const task of running.tasks) task.reject(new InferenceFailedError(reply.message, false));
     }
     this.dispatch();
   }
@@ -146,7 +195,7 @@ export class InferencePool implements Detector {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;
     this.slots.splice(index, 1);
-    slot.task?.reject(new InferenceFailedError(err.message, true));
+    for (const task of slot.running?.tasks ?? []) task.reject(new InferenceFailedError(err.message, true));
     if (this.closed) return;
     void slot.worker.terminate();
     this.spawn().catch((spawnErr: unknown) => {
@@ -154,4 +203,9 @@ export class InferencePool implements Detector {
         task.reject(spawnErr instanceof Error ? spawnErr : new Error(String(spawnErr)));
     });
   }
+}
+
+/** Room the inputs take in canvases, each with a margin of the packing gap on two sides. */
+function packedArea(inputs: readonly DetectorInput[], gap: number): number {
+  return inputs.reduce((sum, { image }) => sum + (image.width + gap) * (image.height + gap), 0);
 }

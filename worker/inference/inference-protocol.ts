@@ -32,4 +32,16 @@ export interface ThreadInit {
   session: SessionSettings;
 }
 
-export type ThreadReady = { ready: true } | { ready: false; message: string; code: string };
+/**
+ * `packs`: the thread runs fixed-size canvases and packs the inputs of a request into them, so the pool
+ * merges small requests into one (see InferencePool); absent for a model that runs each input alone.
+ */
+export type ThreadReady =
+  { ready: true; packs?: PackedCanvas } | { ready: false; message: string; code: string };
+
+export interface PackedCanvas {
+  width: number;
+  height: number;
+  /** Pixels kept between packed inputs. */
+  gap: number;
+}

@@ -2,10 +2,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../shared/errors/app-error.js';
 import type { DetectorInput } from '../detection/detector.js';
 import type { FaceBox } from '../detection/face-types.js';
-import type { InferenceReply, InferenceRequest, ThreadInit, ThreadReady } from './inference-protocol.js';
+import type {
+  PackedCanvas,
+  InferenceReply,
+  InferenceRequest,
+  ThreadInit,
+  ThreadReady,
+} from './inference-protocol.js';
 
 /** A family's model inside its thread: every input of a request, faces in each input picture's pixels. */
 export interface FamilyRunner {
+  /** The fixed canvas every input is packed into, when the model's input is fixed. */
+  readonly packs?: PackedCanvas;
   run(inputs: DetectorInput[], scoreThreshold: number): Promise<{ faces: FaceBox[][]; runMs: number[] }>;
 }
 
@@ -23,7 +31,7 @@ export async function serveInference(load: (init: ThreadInit) => Promise<FamilyR
     port.on('message', (req: InferenceRequest) => {
       void handle(runner, req).then((reply) => port.postMessage(reply));
     });
-    port.postMessage({ ready: true } satisfies ThreadReady);
+    port.postMessage({ ready: true, ...(runner.packs ? { packs: runner.packs } : {}) } satisfies ThreadReady);
   } catch (err) {
     const code = err instanceof AppError ? err.code : 'INTERNAL';
     port.postMessage({

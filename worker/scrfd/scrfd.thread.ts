@@ -36,6 +36,10 @@ class ScrfdRunner implements FamilyRunner {
     if (fixed) this.canvas = new Float32Array(3 * fixed.width * fixed.height);
   }
 
+  get packs() {
+    return this.fixed && { ...this.fixed, gap: PACK_GAP };
+  }
+
   run(inputs: DetectorInput[], scoreThreshold: number) {
     return this.fixed
       ? this.runPacked(inputs, scoreThreshold, this.fixed)
