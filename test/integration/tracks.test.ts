@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { expect } from 'chai';
 import type { DetectSuccess, FrameFaces, Track } from '../../shared/contract/api-contract.js';
 import { centreLargestValue } from '../../worker/detection/face-select.js';
@@ -91,6 +92,29 @@ describe('tracks and face_select on the fixture clip', function () {
     expect(full.tracks!.length).to.be.greaterThan(1);
     expect(single.tracks).to.deep.equal(full.tracks);
     expect(full.tracks!.every((t) => t.best.face_url === null)).to.equal(true);
+  });
+
+  it("when single_face drops a track's best face and return_face_url is set, then that best still has a crop of its own", async () => {
+    const single = (await detect({ url: clip(), num_frames: 20, single_face: true, return_face_url: true }))
+      .body as DetectSuccess;
+    const inAnswer = new Set(Object.values(single.faces_obj).flatMap((f) => f.face_urls ?? []));
+    const dropped = single.tracks!.filter((t) => !inAnswer.has(t.best.face_url!));
+    expect(dropped.length, 'some track is best where single_face kept another face').to.be.greaterThan(0);
+    for (const track of single.tracks!) {
+      expect(track.best.face_url).to.match(new RegExp(`^${svc.url}/crops/`));
+      const res = await fetch(track.best.face_url!);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.equal('image/jpeg');
+      const { width, height } = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+      const [, , w, h] = track.best.region;
+      // The crop is the best face's box grown by expand_ratio on every side (clipped at the frame's edge).
+      expect(width)
+        .to.be.at.least(Math.round(w))
+        .and.at.most(Math.round(w * 1.6) + 2);
+      expect(height)
+        .to.be.at.least(Math.round(h))
+        .and.at.most(Math.round(h * 1.6) + 2);
+    }
   });
 
   it('when each face_select rule is asked, then every frame keeps the face that rule ranks first', async () => {

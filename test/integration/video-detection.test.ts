@@ -47,8 +47,9 @@ describe('VideoDetectionService (real ffmpeg and model)', function () {
     maxFrames: TEST_VIDEO_LIMITS.maxFrames,
   });
   // These jobs ask for no crops.
-  const crops: Pick<CropService, 'cropFrame'> = {
+  const crops: Pick<CropService, 'cropFrame' | 'cropFaces'> = {
     cropFrame: () => Promise.reject(new Error('no crops were asked for')),
+    cropFaces: () => Promise.reject(new Error('no crops were asked for')),
   };
   let pool: InferencePool;
   let detector: FaceDetectionService;

@@ -29,16 +29,39 @@ export class CropService {
     expandRatio: number,
     displayed: { width: number; height: number } = pixels,
   ): Promise<void> {
-    const regions: Region[] = frame.region.map((r) =>
+    const { regions, urls } = await this.cropFaces(
+      jobId,
+      frameKey,
+      frame.region,
+      pixels,
+      expandRatio,
+      displayed,
+    );
+    frame.face_urls = urls;
+    frame.crop_region = regions;
+    frame.crop_landmarks = frame.landmarks.map((points: Point[], i) => relativeTo(points, regions[i]!));
+  }
+
+  /**
+   * Cuts the faces at `faceRegions` (in `displayed` coordinates) under the name `name`, face by face in
+   * order: their grown regions and signed links.
+   */
+  async cropFaces(
+    jobId: string,
+    name: string,
+    faceRegions: readonly Region[],
+    pixels: RawImage,
+    expandRatio: number,
+    displayed: { width: number; height: number } = pixels,
+  ): Promise<{ regions: Region[]; urls: string[] }> {
+    const regions: Region[] = faceRegions.map((r) =>
       expandRegion(r, expandRatio, displayed.width, displayed.height),
     );
     const sources = regions.map((r) => scaleRegion(r, pixels, displayed));
     const jpegs = await this.decoder.encodeCrops(pixels, sources, regions);
-    const crops: Crop[] = jpegs.map((jpeg, face) => ({ frame: frameKey, face, jpeg }));
+    const crops: Crop[] = jpegs.map((jpeg, face) => ({ frame: name, face, jpeg }));
     const keys = await this.storage.putCrops(jobId, crops);
-    frame.face_urls = await Promise.all(keys.map((key) => this.links.sign(key)));
-    frame.crop_region = regions;
-    frame.crop_landmarks = frame.landmarks.map((points: Point[], i) => relativeTo(points, regions[i]!));
+    return { regions, urls: await Promise.all(keys.map((key) => this.links.sign(key))) };
   }
 }
 

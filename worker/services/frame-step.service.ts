@@ -52,7 +52,7 @@ interface Measured {
  */
 export class FrameStepService implements FrameSteps {
   constructor(
-    private readonly crops: Pick<CropService, 'cropFrame'>,
+    private readonly crops: Pick<CropService, 'cropFrame' | 'cropFaces'>,
     private readonly metrics: WorkerMetrics,
     private readonly options: FrameStepOptions,
   ) {}
@@ -94,12 +94,12 @@ export class FrameStepService implements FrameSteps {
       quality: placed.map((p) => measured.get(p)!.quality),
       rotation: detected.turn,
     });
-    if (options.returnFaceUrl) {
-      const source = await frame.cropSource(detected);
+    const source = options.returnFaceUrl ? await frame.cropSource(detected) : undefined;
+    if (source) {
       await this.crops.cropFrame(jobId, frame.key, result, source, options.expandRatio, { width, height });
     }
     if (book && frame.time !== null) {
-      book.add(
+      const unlinked = book.add(
         frame.key,
         frame.time,
         all.map((f) => ({
@@ -110,6 +110,22 @@ export class FrameStepService implements FrameSteps {
           answerIndex: placed.indexOf(f),
         })),
       );
+      // A track's best face that the selection dropped gets a crop of its own, named apart from the answer's.
+      if (source && unlinked.length > 0) {
+        const regions = unlinked.map((f) => f.region);
+        const { urls } = await this.crops.cropFaces(
+          jobId,
+          `${frame.key}.track`,
+          regions,
+          source,
+          options.expandRatio,
+          {
+            width,
+            height,
+          },
+        );
+        unlinked.forEach((face, i) => (face.cropUrl = urls[i]));
+      }
     }
     this.metrics.frames.inc();
     this.metrics.faces.inc(placed.length);

@@ -12,6 +12,8 @@ export interface TrackFace {
   usability: number;
   /** Its index among the frame's faces in `faces_obj`, or −1 when the request's selection dropped it. */
   answerIndex: number;
+  /** The link of its own crop, for a face the selection dropped (see `add`'s answer). */
+  cropUrl?: string;
 }
 
 interface Building {
@@ -33,8 +35,14 @@ export class TrackBook {
   private readonly tracker = new FaceTracker();
   private readonly tracks = new Map<number, Building>();
 
-  add(frame: string, time: number, faces: readonly TrackFace[]): void {
+  /**
+   * Adds a frame's faces. Answers those that became their track's best while the request's selection
+   * dropped them: with `return_face_url`, they need a crop of their own (their `cropUrl`), as their
+   * frame's answer has none of them.
+   */
+  add(frame: string, time: number, faces: readonly TrackFace[]): TrackFace[] {
     const { ids } = this.tracker.update(faces.map((f) => ({ box: f.region, landmarks: f.landmarks })));
+    const unlinked: TrackFace[] = [];
     faces.forEach((face, i) => {
       const id = ids[i]!;
       const track = this.tracks.get(id);
@@ -47,6 +55,7 @@ export class TrackBook {
           bestFrame: frame,
           best: face,
         });
+        if (face.answerIndex < 0) unlinked.push(face);
         return;
       }
       track.lastTime = time;
@@ -55,11 +64,16 @@ export class TrackBook {
       if (face.usability > track.best.usability) {
         track.best = face;
         track.bestFrame = frame;
+        if (face.answerIndex < 0) unlinked.push(face);
       }
     });
+    return unlinked;
   }
 
-  /** The tracks by id; a best face's crop link is read off `facesObj`, where the frame step put it. */
+  /**
+   * The tracks by id; a best face's crop link is read off `facesObj`, where the frame step put it, or is
+   * the face's own crop when the selection dropped it.
+   */
   build(facesObj: FacesObj): Track[] {
     return [...this.tracks.values()]
       .sort((a, b) => a.id - b.id)
@@ -78,7 +92,9 @@ export class TrackBook {
           pose: t.best.pose,
           quality: t.best.quality,
           face_url:
-            t.best.answerIndex < 0 ? null : (facesObj[t.bestFrame]?.face_urls?.[t.best.answerIndex] ?? null),
+            t.best.answerIndex < 0
+              ? (t.best.cropUrl ?? null)
+              : (facesObj[t.bestFrame]?.face_urls?.[t.best.answerIndex] ?? null),
         },
       }));
   }
