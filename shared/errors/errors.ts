@@ -27,11 +27,8 @@ export class UnsupportedEncodingError extends errorOfKind('UNSUPPORTED_ENCODING'
 export class UnsupportedMediaError extends errorOfKind('UNSUPPORTED_MEDIA', 422) {}
 
 export class RateLimitedError extends AppError {
-  constructor(
-    message: string,
-    readonly retryAfterS: number,
-  ) {
-    super('RATE_LIMITED', 429, message);
+  constructor(message: string, retryAfterS: number) {
+    super('RATE_LIMITED', 429, message, false, { retryAfterS });
   }
 }
 
@@ -64,12 +61,8 @@ export class StorageError extends AppError {
 }
 
 export class QueueUnavailableError extends AppError {
-  constructor(
-    message: string,
-    readonly retryAfterS?: number,
-    retryable = true,
-  ) {
-    super('QUEUE_UNAVAILABLE', 503, message, retryable);
+  constructor(message: string, retryAfterS?: number, retryable = true) {
+    super('QUEUE_UNAVAILABLE', 503, message, retryable, { retryAfterS });
   }
 }
 
