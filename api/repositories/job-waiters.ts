@@ -63,7 +63,25 @@ export class JobWaiters {
   }
 
   failed(jobId: string, error: AppError): void {
-    this.settle(jobId, { state: 'failed', error });
+    const waiter = this.waiters.get(jobId);
+    if (!waiter) return;
+    if (jobId !== waiter.ids[0]) {
+      this.settle(jobId, { state: 'failed', error });
+      return;
+    }
+    // An original can fail after it moved lanes: its worker lost between the move and its end, and lost
+    // again on the rerun, BullMQ fails it as stalled. The moved job answers then, as a poll would read it.
+    void this.find(jobId, waiter.kind).then(
+      (snapshot) => {
+        if (snapshot?.movedFrom !== jobId) this.settle(jobId, { state: 'failed', error });
+        else {
+          const moved = finalOutcome(snapshot);
+          if (moved) this.settle(jobId, moved);
+        }
+      },
+      // Unsure whether it moved: the moved job's events, or the last look once the wait is over, answer.
+      () => undefined,
+    );
   }
 
   /** Answers every waiting request as pending, for a gateway that stops. */
