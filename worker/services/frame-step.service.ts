@@ -27,30 +27,20 @@ export interface StepFrame {
   cropSource(detected: DetectedPicture): Promise<RawImage>;
 }
 
-/** The per-frame step as the frame pipeline uses it. */
-export interface FrameSteps {
-  finish(
-    jobId: string,
-    frame: StepFrame,
-    detected: DetectedPicture,
-    tracker: FaceTracker,
-    options: DetectOptions,
-    /** A video's tracks, which get every face of the frame. */
-    book?: TrackBook,
-  ): Promise<FrameFaces>;
-}
-
 interface Measured {
   pose: Pose;
   quality: Quality;
   usability: number;
 }
 
+/** The per-frame step as the frame pipeline uses it. */
+export type FrameSteps = Pick<FrameStepService, 'finish'>;
+
 /**
  * The one per-frame step, for images and videos alike: selects the request's faces, tracks them across
  * frames, adds pose and quality, cuts crops, and counts metrics.
  */
-export class FrameStepService implements FrameSteps {
+export class FrameStepService {
   constructor(
     private readonly crops: Pick<CropService, 'cropFrame'>,
     private readonly metrics: WorkerMetrics,
@@ -63,6 +53,7 @@ export class FrameStepService implements FrameSteps {
     detected: DetectedPicture,
     tracker: FaceTracker,
     options: DetectOptions,
+    /** A video's tracks, which get every face of the frame. */
     book?: TrackBook,
   ): Promise<FrameFaces> {
     const { width, height } = detected;
