@@ -1,15 +1,15 @@
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Job, QueueEvents } from 'bullmq';
 import {
   DETECT_JOB_NAME,
   QUEUES,
   type DetectJobData,
   type DetectJobProgress,
-  type DetectJobResult,
   type DetectJobReturn,
   isLaneMove,
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
 import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
+import { openDetectQueues, type DetectQueue } from '../../shared/queue/detect-queues.js';
 import { decodeJobError } from '../../shared/errors/job-error-codec.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
 import { createRedis, gatewayCommand, type RedisClient } from '../../shared/queue/redis-connection.js';
@@ -63,7 +63,7 @@ export class DetectQueueRepository implements JobRecords {
   private constructor(
     private readonly options: DetectQueueOptions,
     private readonly clients: { gateway: RedisClient; events: RedisClient },
-    private readonly queues: Record<QueueKind, Queue<DetectJobData, DetectJobResult>>,
+    private readonly queues: Record<QueueKind, DetectQueue>,
   ) {
     this.listening = this.listen();
     this.listening.catch(() => undefined);
@@ -77,21 +77,9 @@ export class DetectQueueRepository implements JobRecords {
       removeOnComplete: { age: options.resultTtlS },
       removeOnFail: { age: options.resultTtlS },
     };
-    const queues = {
-      image: new Queue<DetectJobData, DetectJobResult>(QUEUES.image, {
-        connection: client,
-        prefix: options.prefix,
-        defaultJobOptions,
-      }),
-      video: new Queue<DetectJobData, DetectJobResult>(QUEUES.video, {
-        connection: client,
-        prefix: options.prefix,
-        defaultJobOptions,
-      }),
-    };
+    const queues = openDetectQueues(client, options.prefix, defaultJobOptions);
     // Not lazy: it reconnects by itself until Redis answers, which `listen` waits for.
     const eventsClient = createRedis(options.redis, 'worker', 'facedetect-gateway-events');
-    for (const q of Object.values(queues)) q.on('error', () => undefined);
     const repo = new DetectQueueRepository(options, { gateway: client, events: eventsClient }, queues);
     // A Redis that is up is listened to before the first request; one that is down must not stop the start.
     await repo.command(repo.listening).catch(() => undefined);
