@@ -1,8 +1,8 @@
 import { loadConfig, type Config } from '../shared/config/config.js';
 import { createLogger, type Logger } from '../shared/logging/logger.js';
 import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
-import { createRedis, REDIS_RETRY_INTERVAL_MS, type RedisClient } from '../shared/queue/redis-connection.js';
-import { RedisOutageLog } from '../shared/queue/redis-outage-log.js';
+import { createRedis } from '../shared/queue/redis-connection.js';
+import { watchRedisOutages, type RedisOutageLog } from '../shared/queue/redis-outage-log.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
 import { createRegistry, WorkerMetrics } from '../shared/metrics/metrics.js';
 import { startMetricsServer } from '../shared/metrics/metrics-server.js';
@@ -24,8 +24,7 @@ import { FramePipeline } from './video/frame-pipeline.js';
 import { WebhookQueueRepository } from './queue/webhook-queue.repository.js';
 import { WebhookService } from './services/webhook.service.js';
 import type { CropStorage } from '../shared/storage/crop-storage.js';
-import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
-import { CropLinkSigner, cropLinkSecrets } from '../shared/storage/crop-link-signer.js';
+import { cropLinkSignerFromConfig, cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 
 export interface WorkerHandle {
   log: Logger;
@@ -57,10 +56,12 @@ export async function start(options: WorkerStartOptions = {}): Promise<WorkerHan
   const metrics = new WorkerMetrics(registry);
   const detection = await startFaceDetection(config, (seconds) => metrics.inference.observe(seconds));
   const { pool } = detection;
-  const { redis, outage } = blobsRedis(config, log);
+  const redis = createRedis(config.redis, 'worker', 'facedetect-worker-blobs');
+  const outage = watchRedisOutages(redis, log, config.redis.display);
   const guard = fetchGuard(config, options.isAllowedAddress);
   const storage = await startCropStorage(config, log, pool);
-  const crops = new CropService(detection.decoder, storage, cropLinks(config, redis));
+  const links = cropLinkSignerFromConfig(config, redis, config.publicBaseUrl);
+  const crops = new CropService(detection.decoder, storage, links);
   const binaries = resolveFfmpegBinaries({
     ffmpegPath: config.video.ffmpegPath,
     ffprobePath: config.video.ffprobePath,
@@ -148,28 +149,6 @@ async function startWebhooks(
   const webhooks = new WebhookService(webhookQueue, poster, config.webhookSecret);
   await webhookQueue.start(webhooks.deliver);
   return { webhookQueue, webhooks };
-}
-
-/** The worker's own Redis connection (uploaded bytes, link secrets), its outages logged once per retry. */
-function blobsRedis(config: Config, log: Logger): { redis: RedisClient; outage: RedisOutageLog } {
-  const redis = createRedis(config.redis, 'worker', 'facedetect-worker-blobs');
-  const outage = new RedisOutageLog(log, config.redis.display, REDIS_RETRY_INTERVAL_MS);
-  redis.on('error', (err) => outage.report(err));
-  redis.on('ready', () => outage.recovered());
-  return { redis, outage };
-}
-
-function cropLinks(config: Config, redis: RedisClient): CropLinkSigner {
-  return new CropLinkSigner({
-    secrets: () =>
-      cropLinkSecrets(
-        { current: config.storage.linkSecret, previous: config.storage.previousLinkSecret },
-        redis,
-        config.queuePrefix,
-      ),
-    ttlS: config.storage.urlTtlS,
-    base: config.publicBaseUrl,
-  });
 }
 
 /** What a job's services are made of, beyond the configuration. */
