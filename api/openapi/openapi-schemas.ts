@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ANSWER_SCHEMAS } from '../../shared/contract/api-schemas.js';
 import { detectRequestSchema } from '../validation/detect-request.schema.js';
-import type { JsonSchema, Parameter } from './openapi-types.js';
+import type { JsonSchema, Parameter, ResponseObject } from './openapi-types.js';
 
 /**
  * The document's schemas, made from the zod schemas the gateway validates and answers with, so that the
@@ -10,6 +10,15 @@ import type { JsonSchema, Parameter } from './openapi-types.js';
 
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 export const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
+/** An error answer, as every refusal and failure is. */
+export const failure = (description: string): ResponseObject => ({
+  description,
+  content: json('ErrorAnswer'),
+});
+/** The header of the answers that ask the client to wait: 429 and 503. */
+export const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
+} satisfies ResponseObject['headers'];
 /** The answer schemas, each a component under its name; the request schema is added apart (input side). */
 export function answerSchemas(): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
