@@ -98,12 +98,30 @@ function toConfig(e: Env, redis: RedisSettings, model: ResolvedModel) {
     },
     detector: detectorSettings(e, model),
     storage: storageSettings(e),
-    video: videoSettings(e),
+    video: {
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+      /** Where a system ffmpeg is looked for (the process's PATH). */
+      searchPath: e.PATH,
+      /** An ffmpeg or ffprobe that produces no output for this long is killed. */
+      idleTimeoutMs: e.FFMPEG_TIMEOUT_MS,
+      /** Longest one video job may take. */
+      jobTimeoutMs: e.VIDEO_TIMEOUT_MS,
+    },
     /** HMAC key signing callback_url deliveries; undefined sends them unsigned. */
     webhookSecret: e.WEBHOOK_SECRET,
     /** allowPrivateUrls lets URLs reach private and loopback addresses: for development and tests only. */
     security: { allowPrivateUrls: e.ALLOW_PRIVATE_URLS },
-    worker: workerSettings(e),
+    worker: {
+      name: e.WORKER_NAME,
+      imageConcurrency: e.IMAGE_CONCURRENCY,
+      videoConcurrency: e.VIDEO_CONCURRENCY,
+      metricsPort: e.WORKER_METRICS_PORT,
+      /** A worker that dies mid-job holds its jobs this long before another may take them. */
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      /** How often workers look for jobs whose worker died. */
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+    },
     limits: limitSettings(e),
   };
 }
@@ -152,34 +170,6 @@ function storageSettings(e: Env) {
     linkSecret: e.CROP_URL_SECRET,
     previousLinkSecret: e.CROP_URL_SECRET_PREVIOUS,
     uploadConcurrency: e.CROP_UPLOAD_CONCURRENCY,
-  };
-}
-
-/** ffmpeg and ffprobe, and how long they and a video job may take. */
-function videoSettings(e: Env) {
-  return {
-    ffmpegPath: e.FFMPEG_PATH,
-    ffprobePath: e.FFPROBE_PATH,
-    /** Where a system ffmpeg is looked for (the process's PATH). */
-    searchPath: e.PATH,
-    /** An ffmpeg or ffprobe that produces no output for this long is killed. */
-    idleTimeoutMs: e.FFMPEG_TIMEOUT_MS,
-    /** Longest one video job may take. */
-    jobTimeoutMs: e.VIDEO_TIMEOUT_MS,
-  };
-}
-
-/** A worker process: its name, its concurrency, its metrics port and its jobs' locks. */
-function workerSettings(e: Env) {
-  return {
-    name: e.WORKER_NAME,
-    imageConcurrency: e.IMAGE_CONCURRENCY,
-    videoConcurrency: e.VIDEO_CONCURRENCY,
-    metricsPort: e.WORKER_METRICS_PORT,
-    /** A worker that dies mid-job holds its jobs this long before another may take them. */
-    lockDurationMs: e.WORKER_LOCK_DURATION_MS,
-    /** How often workers look for jobs whose worker died. */
-    stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
   };
 }
 
