@@ -3,18 +3,19 @@ import http, { type Server } from 'node:http';
 import { loadConfig, type Config } from '../shared/config/config.js';
 import { createLogger, type Logger } from '../shared/logging/logger.js';
 import { MediaBlobRepository } from '../shared/queue/media-blob.repository.js';
-import { REDIS_RETRY_INTERVAL_MS } from '../shared/queue/redis-connection.js';
-import { RedisOutageLog } from '../shared/queue/redis-outage-log.js';
+import { watchRedisOutages } from '../shared/queue/redis-outage-log.js';
 import { isEntryPoint, runMain } from '../shared/process/run-main.js';
-import { createApp } from './app.js';
+import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import { createApp, type AppDeps } from './app.js';
 import { publicBase } from './controllers/public-url.js';
 import { createRegistry, GatewayMetrics } from '../shared/metrics/metrics.js';
-import { startMetricsServer } from '../shared/metrics/metrics-server.js';
+import { startMetricsServer, type MetricsServer } from '../shared/metrics/metrics-server.js';
 import { UrlGuard } from '../shared/net/url-guard.js';
 import { QUEUES, type QueueKind } from '../shared/contract/detect-job.contract.js';
-import { cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
+import type { CropStorage } from '../shared/storage/crop-storage.js';
+import { cropLinkSignerFromConfig, cropStorageFromConfig } from '../shared/storage/crop-storage.factory.js';
 import { LocalCropStorage } from '../shared/storage/local-crop-storage.repository.js';
-import { CropLinkSigner, cropLinkSecrets } from '../shared/storage/crop-link-signer.js';
 import { DetectQueueRepository } from './repositories/detect-queue.repository.js';
 import { RateLimitRepository } from './repositories/rate-limit.repository.js';
 import { DetectService } from './services/detect.service.js';
@@ -52,83 +53,34 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
   if (!config.apiKeys)
     log.warn('API_KEYS is not set: authentication is OFF and anyone who reaches this port can use it');
 
-  const queue = await DetectQueueRepository.connect({
-    redis: config.redis,
-    prefix: config.queuePrefix,
-    attempts: config.jobs.attempts,
-    backoffMs: config.jobs.backoffMs,
-    resultTtlS: config.jobs.resultTtlS,
-  });
-  const outage = new RedisOutageLog(log, config.redis.display, REDIS_RETRY_INTERVAL_MS);
-  queue.redis.on('error', (err) => outage.report(err));
-  queue.redis.on('ready', () => outage.recovered());
-  const blobs = new MediaBlobRepository(queue.redis, config.queuePrefix);
+  const queue = await connectQueue(config, log);
   const storage = cropStorageFromConfig(config, log);
   // A local store is swept by the gateway too; a bucket is the workers' to create.
   if (storage instanceof LocalCropStorage) await storage.init();
-  const cropLinks = new CropLinkSigner({
-    secrets: () =>
-      cropLinkSecrets(
-        { current: config.storage.linkSecret, previous: config.storage.previousLinkSecret },
-        queue.redis,
-        config.queuePrefix,
-      ),
-    ttlS: config.storage.urlTtlS,
-  });
   const registry = createRegistry();
-  const metrics = new GatewayMetrics(registry, async () => {
-    const rows = [];
-    for (const kind of Object.keys(QUEUES) as QueueKind[]) {
-      const counts = await queue.jobCounts(kind);
-      for (const [state, count] of Object.entries(counts)) rows.push({ queue: QUEUES[kind], state, count });
-    }
-    return rows;
-  });
-  const urls = new UrlGuard({ allowPrivateAddresses: config.security.allowPrivateUrls });
-  // A batch's callback is queued here when its last item to end was refused at this gateway.
+  // A batch's callback is queued here when its last item to end was refused at this gateway. The shared
+  // connection's outages are logged once per interval by connectQueue, so the queue's echo of them is not.
   const outbox = new WebhookOutbox(
     queue.redis,
     { prefix: config.queuePrefix, retentionS: config.jobs.resultTtlS },
-    (err) => outage.report(err),
+    () => undefined,
   );
-  const detect = new DetectService(queue, blobs, urls, {
-    syncTimeoutMs: config.jobs.syncTimeoutMs,
-    maxImageBytes: config.limits.maxImageBytes,
-    blobTtlS: BLOB_TTL_S,
-    maxQueueDepth: config.limits.maxQueueDepth,
-    autoRotate: config.detector.autoRotate,
-  });
+  // The listening address stands in for PUBLIC_BASE_URL; it is known only once the server listens.
+  let listenBase = '';
   const app = createApp({
-    metrics,
+    ...requestLimits(config),
+    ...gatewayServices(config, queue, outbox),
+    metrics: gatewayMetrics(registry, queue),
     log,
     apiKeys: config.apiKeys,
-    maxBodyBytes: config.limits.maxBodyBytes,
-    maxImageBytes: config.limits.maxImageBytes,
-    maxInFlightBodyBytes: config.limits.maxInFlightBodyBytes,
     publicBase: publicBase({
       configured: config.publicBaseUrl,
       trustProxy: config.trustProxy !== undefined,
       listening: () => listenBase,
     }),
     trustProxy: config.trustProxy,
-    maxBatchItems: config.limits.maxBatchItems,
-    detect,
-    batch: new BatchService(
-      detect,
-      queue,
-      new BatchRecordsRepository(queue.redis, config.queuePrefix, config.jobs.resultTtlS),
-      config.jobs.resultTtlS,
-      {
-        finisher: new BatchFinisher(queue.redis, config.queuePrefix, config.jobs.resultTtlS, outbox),
-        urls,
-      },
-    ),
-    jobs: new JobStatusService(queue, config.jobs.resultTtlS),
-    rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {
-      limit: config.limits.rateLimitPerMin,
-    }),
     crops: storage,
-    cropLinks,
+    cropLinks: cropLinkSignerFromConfig(config, queue.redis),
     readiness: {
       redis: () => queue.ping(),
       storage: () => storage.check(),
@@ -136,27 +88,9 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       ...options.readiness,
     },
   });
-
-  // The listening address stands in for PUBLIC_BASE_URL; it is known only once the server listens.
-  let listenBase = '';
-  // A client that sends its headers or body slowly, or not at all, is cut at these limits (checked every
-  // second, not at Node's default 30 s granularity) instead of holding its connection and buffer.
-  const server = http.createServer(
-    {
-      headersTimeout: config.limits.headersTimeoutMs,
-      requestTimeout: config.limits.bodyTimeoutMs,
-      connectionsCheckingInterval: 1000,
-    },
-    app,
-  );
-  // Node would answer `Expect: 100-continue` itself, before any check; the app sends it once the request
-  // has passed authentication and its limits, so a refused client never sends its body.
-  server.on('checkContinue', app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  listenBase = listeningBase(config.host, (server.address() as AddressInfo).port);
+  const server = await listen(config, app);
+  const port = (server.address() as AddressInfo).port;
+  listenBase = listeningBase(config.host, port);
   const metricsServer = await startMetricsServer(registry, config.gatewayMetricsPort, config.host).catch(
     (err: unknown) => {
       server.close();
@@ -169,10 +103,22 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       'PUBLIC_BASE_URL is not set: status and crop URLs point at the address the gateway listens on; set it to the URL clients use',
     );
   }
-  const close = gracefulClose(server);
-  const port = (server.address() as AddressInfo).port;
   log.info({ port }, 'gateway listening');
+  return apiHandle({ port, server, metricsServer, log, queue, storage, outbox });
+}
 
+/** The running gateway, and its stop: requests in flight first, then the metrics, the queues, the store. */
+function apiHandle(parts: {
+  port: number;
+  server: Server;
+  metricsServer: MetricsServer;
+  log: Logger;
+  queue: DetectQueueRepository;
+  storage: CropStorage;
+  outbox: WebhookOutbox;
+}): ApiHandle {
+  const { port, server, metricsServer, log, queue, storage, outbox } = parts;
+  const close = gracefulClose(server);
   let stopped: Promise<void> | undefined;
   return {
     port,
@@ -194,6 +140,96 @@ export async function start(options: ApiStartOptions = {}): Promise<ApiHandle> {
       return stopped;
     },
   };
+}
+
+/** The queues, with the gateway's Redis outages logged once per retry interval. */
+async function connectQueue(config: Config, log: Logger): Promise<DetectQueueRepository> {
+  const queue = await DetectQueueRepository.connect({
+    redis: config.redis,
+    prefix: config.queuePrefix,
+    attempts: config.jobs.attempts,
+    backoffMs: config.jobs.backoffMs,
+    resultTtlS: config.jobs.resultTtlS,
+  });
+  watchRedisOutages(queue.redis, log, config.redis.display);
+  return queue;
+}
+
+/** The byte and item limits the app holds requests to. */
+function requestLimits(
+  config: Config,
+): Pick<AppDeps, 'maxBodyBytes' | 'maxImageBytes' | 'maxInFlightBodyBytes' | 'maxBatchItems'> {
+  return {
+    maxBodyBytes: config.limits.maxBodyBytes,
+    maxImageBytes: config.limits.maxImageBytes,
+    maxInFlightBodyBytes: config.limits.maxInFlightBodyBytes,
+    maxBatchItems: config.limits.maxBatchItems,
+  };
+}
+
+/** The services behind the routes: detection, batches, job status, and the rate limit's counters. */
+function gatewayServices(
+  config: Config,
+  queue: DetectQueueRepository,
+  outbox: WebhookOutbox,
+): Pick<AppDeps, 'detect' | 'batch' | 'jobs' | 'rateLimiter'> {
+  const urls = new UrlGuard({ allowPrivateAddresses: config.security.allowPrivateUrls });
+  const detect = new DetectService(queue, new MediaBlobRepository(queue.redis, config.queuePrefix), urls, {
+    syncTimeoutMs: config.jobs.syncTimeoutMs,
+    maxImageBytes: config.limits.maxImageBytes,
+    blobTtlS: BLOB_TTL_S,
+    maxQueueDepth: config.limits.maxQueueDepth,
+    autoRotate: config.detector.autoRotate,
+  });
+  const ttlS = config.jobs.resultTtlS;
+  return {
+    detect,
+    batch: new BatchService(
+      detect,
+      queue,
+      new BatchRecordsRepository(queue.redis, config.queuePrefix, ttlS),
+      ttlS,
+      { finisher: new BatchFinisher(queue.redis, config.queuePrefix, ttlS, outbox), urls },
+    ),
+    jobs: new JobStatusService(queue, ttlS),
+    rateLimiter: new RateLimitRepository(queue.redis, config.queuePrefix, {
+      limit: config.limits.rateLimitPerMin,
+    }),
+  };
+}
+
+/** The gateway's metrics, with each queue's job counts by state read at every scrape. */
+function gatewayMetrics(registry: Registry, queue: DetectQueueRepository): GatewayMetrics {
+  return new GatewayMetrics(registry, async () => {
+    const rows = [];
+    for (const kind of Object.keys(QUEUES) as QueueKind[]) {
+      const counts = await queue.jobCounts(kind);
+      for (const [state, count] of Object.entries(counts)) rows.push({ queue: QUEUES[kind], state, count });
+    }
+    return rows;
+  });
+}
+
+/** The HTTP server of `app`, listening on HOST:PORT. */
+async function listen(config: Config, app: Express): Promise<Server> {
+  // A client that sends its headers or body slowly, or not at all, is cut at these limits (checked every
+  // second, not at Node's default 30 s granularity) instead of holding its connection and buffer.
+  const server = http.createServer(
+    {
+      headersTimeout: config.limits.headersTimeoutMs,
+      requestTimeout: config.limits.bodyTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    app,
+  );
+  // Node would answer `Expect: 100-continue` itself, before any check; the app sends it once the request
+  // has passed authentication and its limits, so a refused client never sends its body.
+  server.on('checkContinue', app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  return server;
 }
 
 /**

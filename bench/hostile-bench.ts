@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { FfmpegBinaries } from '../worker/video/ffmpeg-binaries.js';
 import { hostileMatroska } from '../test/support/matroska.js';
+import { slowestAnswer } from '../test/support/resource-monitor.js';
 
 const run = promisify(execFile);
 
@@ -56,16 +57,7 @@ export async function hostileFiles(
 async function slowestWhile<T>(url: string, work: Promise<T>): Promise<number> {
   let done = false;
   void work.finally(() => (done = true)).catch(() => undefined);
-  let slowest = 0;
-  while (!done) {
-    const t0 = performance.now();
-    await fetch(url, { signal: AbortSignal.timeout(10_000) })
-      .then((r) => r.arrayBuffer())
-      .catch(() => undefined);
-    slowest = Math.max(slowest, performance.now() - t0);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return slowest;
+  return slowestAnswer(url, () => !done, { everyMs: 20, timeoutMs: 10_000 });
 }
 
 /** POSTs the hostile file's URL while both processes' /healthz are watched. */

@@ -1,11 +1,11 @@
 import sharp from 'sharp';
 import type { Config } from '../shared/config/config.js';
-import { FaceDetectionService } from '../worker/detection/face-detection.service.js';
+import type { FaceDetectionService } from '../worker/detection/face-detection.service.js';
+import { startFaceDetection } from '../worker/detection/start-face-detection.js';
 import type { RawImage } from '../worker/detection/face-types.js';
 import { toYunetTensor } from '../worker/yunet/yunet-tensor.js';
 import { planScales } from '../worker/detection/scale-plan.js';
-import { InferencePool } from '../worker/inference/inference-pool.js';
-import { familyThreadUrl } from '../worker/inference/family-thread.js';
+import type { InferencePool } from '../worker/inference/inference-pool.js';
 import { OnnxSession } from '../worker/inference/onnx-session.js';
 import { ImageDecoder } from '../worker/media/image-decoder.repository.js';
 import { runLoad, type LoadOptions, type LoadSample } from './http-load.js';
@@ -104,21 +104,7 @@ export class InProcessPipeline {
 
   /** `onRun` hears the duration of every model run, in seconds, as the worker's metrics do. */
   static async start(config: Config, onRun?: (seconds: number) => void): Promise<InProcessPipeline> {
-    const pool = await InferencePool.start({
-      threadUrl: familyThreadUrl(config.detector.family),
-      modelPath: config.detector.modelPath,
-      session: config.detector.session,
-      threads: config.detector.inferenceThreads,
-      onRun,
-    });
-    const decoder = new ImageDecoder({ maxPixels: config.limits.maxImagePixels });
-    const detector = new FaceDetectionService(pool, decoder, {
-      maxSide: config.detector.maxSide,
-      scoreThreshold: config.detector.scoreThreshold,
-      nmsIou: config.detector.nmsIou,
-      band: config.detector.band,
-      scores: config.detector.scores,
-    });
+    const { pool, detector } = await startFaceDetection(config, onRun);
     return new InProcessPipeline(pool, detector, config.detector.autoRotate);
   }
 

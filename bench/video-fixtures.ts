@@ -36,40 +36,66 @@ export async function ensureVideos(
   await mkdir(cacheDir, { recursive: true });
   const tenSeconds = path.join(cacheDir, 'hamilton-1080p-10s.mp4');
   const tenMinutes = path.join(cacheDir, 'hamilton-1080p-10min.mp4');
-  await cached(tenSeconds, (tmp) =>
-    ffmpeg(binaries, [
-      ...['-stream_loop', '-1', '-i', clip, '-t', '10', '-an'],
-      ...['-vf', 'scale=1920:1080', '-r', '30', '-pix_fmt', 'yuv420p'],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-sc_threshold', '0'],
-      ...['-movflags', '+faststart', tmp],
-    ]),
-  );
-  await cached(tenMinutes, (tmp) =>
-    ffmpeg(binaries, [
-      ...['-stream_loop', '59', '-i', tenSeconds, '-t', '600'],
-      ...['-c', 'copy', '-movflags', '+faststart', tmp],
-    ]),
-  );
+  await encodeSegment(binaries, clip, tenSeconds, {
+    scale: '1920:1080',
+    quality: ['-preset', 'ultrafast'],
+    faststart: true,
+  });
+  await repeatSegment(binaries, tenSeconds, tenMinutes, { loops: 59, seconds: 600, faststart: true });
   const tenSecondsSd = path.join(cacheDir, 'hamilton-360p-10s.mp4');
   const anHourSd = path.join(cacheDir, 'hamilton-360p-1h.mp4');
-  await cached(tenSecondsSd, (tmp) =>
-    ffmpeg(binaries, [
-      ...['-stream_loop', '-1', '-i', clip, '-t', '10', '-an'],
-      ...['-vf', 'scale=640:360', '-r', '30', '-pix_fmt', 'yuv420p'],
-      ...['-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '450k', '-g', '60', '-sc_threshold', '0'],
-      tmp,
-    ]),
-  );
+  await encodeSegment(binaries, clip, tenSecondsSd, {
+    scale: '640:360',
+    quality: ['-preset', 'veryfast', '-b:v', '450k'],
+    faststart: false,
+  });
   // No faststart: a stream copy leaves the index at the end, where a range reader must seek to find it.
-  await cached(anHourSd, (tmp) =>
-    ffmpeg(binaries, [...['-stream_loop', '359', '-i', tenSecondsSd, '-t', '3600'], ...['-c', 'copy', tmp]]),
-  );
+  await repeatSegment(binaries, tenSecondsSd, anHourSd, { loops: 359, seconds: 3600, faststart: false });
   return {
     tenSeconds: await describe(binaries, tenSeconds),
     tenMinutes: await describe(binaries, tenMinutes),
     tenSecondsSd: await describe(binaries, tenSecondsSd),
     anHourSd: await describe(binaries, anHourSd),
   };
+}
+
+/** The index at the front of the MP4 (faststart), or left at the end where a stream copy puts it. */
+const faststartArgs = (faststart: boolean) => (faststart ? ['-movflags', '+faststart'] : []);
+
+/**
+ * A 10-second loop of `clip` scaled to `scale`, in H.264 at 30 fps with a keyframe every 2 s exactly (no
+ * scene-cut keyframes), at the `quality` given by x264 options; built once into `file`.
+ */
+function encodeSegment(
+  binaries: FfmpegBinaries,
+  clip: string,
+  file: string,
+  options: { scale: string; quality: string[]; faststart: boolean },
+): Promise<void> {
+  return cached(file, (tmp) =>
+    ffmpeg(binaries, [
+      ...['-stream_loop', '-1', '-i', clip, '-t', '10', '-an'],
+      ...['-vf', `scale=${options.scale}`, '-r', '30', '-pix_fmt', 'yuv420p'],
+      ...['-c:v', 'libx264', ...options.quality, '-g', '60', '-sc_threshold', '0'],
+      ...faststartArgs(options.faststart),
+      tmp,
+    ]),
+  );
+}
+
+/** `segment` played `loops` more times by stream copy and cut at `seconds`; built once into `file`. */
+function repeatSegment(
+  binaries: FfmpegBinaries,
+  segment: string,
+  file: string,
+  options: { loops: number; seconds: number; faststart: boolean },
+): Promise<void> {
+  return cached(file, (tmp) =>
+    ffmpeg(binaries, [
+      ...['-stream_loop', String(options.loops), '-i', segment, '-t', String(options.seconds)],
+      ...['-c', 'copy', ...faststartArgs(options.faststart), tmp],
+    ]),
+  );
 }
 
 /** Builds `file` unless it exists; the rename makes an interrupted build leave nothing behind. */

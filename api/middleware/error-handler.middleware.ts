@@ -2,22 +2,11 @@ import { tooLarge } from '../uploads/byte-limits.js';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { ErrorAnswer } from '../../shared/contract/api-contract.js';
 import { AppError } from '../../shared/errors/app-error.js';
-import {
-  InternalError,
-  InvalidRequestError,
-  QueueUnavailableError,
-  RateLimitedError,
-} from '../../shared/errors/errors.js';
+import { InternalError, InvalidRequestError } from '../../shared/errors/errors.js';
 import type { Logger } from '../../shared/logging/logger.js';
 
 function sendError(res: Response, err: AppError): void {
-  const retryAfter =
-    err instanceof RateLimitedError
-      ? err.retryAfterS
-      : err instanceof QueueUnavailableError
-        ? err.retryAfterS
-        : undefined;
-  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+  if (err.retryAfterS !== undefined) res.setHeader('Retry-After', String(err.retryAfterS));
   const body: ErrorAnswer = { error_code: 1, error_msg: err.message, faces_obj: {} };
   res.status(err.httpStatus).json(body);
 }

@@ -1,10 +1,5 @@
-import type { JsonSchema, Operation, ResponseObject } from './openapi-types.js';
-import { json, optionSchemas, ref, uploadParameters } from './openapi-schemas.js';
-
-const failure = (description: string): ResponseObject => ({ description, content: json('ErrorAnswer') });
-const retryAfter = {
-  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
-} satisfies ResponseObject['headers'];
+import type { JsonSchema, Operation } from './openapi-types.js';
+import { failure, json, optionSchemas, ref, retryAfter, uploadParameters } from './openapi-schemas.js';
 
 /** The batch body: the items, each a detect request, and the options every item shares. */
 export function batchRequestSchema(): JsonSchema {

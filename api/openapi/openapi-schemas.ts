@@ -1,25 +1,7 @@
 import { z } from 'zod';
-import {
-  batchItemSchema,
-  batchStatusAnswerSchema,
-  batchSuccessSchema,
-  detectPendingSchema,
-  detectSuccessSchema,
-  errorAnswerSchema,
-  facesObjSchema,
-  frameFacesSchema,
-  healthAnswerSchema,
-  jobProgressSchema,
-  jobStatusAnswerSchema,
-  jobStatusSchema,
-  pointSchema,
-  readinessAnswerSchema,
-  regionSchema,
-  trackBestSchema,
-  trackSchema,
-} from '../../shared/contract/api-schemas.js';
+import { ANSWER_SCHEMAS } from '../../shared/contract/api-schemas.js';
 import { detectRequestSchema } from '../validation/detect-request.schema.js';
-import type { JsonSchema, Parameter } from './openapi-types.js';
+import type { JsonSchema, Parameter, ResponseObject } from './openapi-types.js';
 
 /**
  * The document's schemas, made from the zod schemas the gateway validates and answers with, so that the
@@ -28,29 +10,19 @@ import type { JsonSchema, Parameter } from './openapi-types.js';
 
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 export const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
+/** An error answer, as every refusal and failure is. */
+export const failure = (description: string): ResponseObject => ({
+  description,
+  content: json('ErrorAnswer'),
+});
+/** The header of the answers that ask the client to wait: 429 and 503. */
+export const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } },
+} satisfies ResponseObject['headers'];
 /** The answer schemas, each a component under its name; the request schema is added apart (input side). */
 export function answerSchemas(): Record<string, JsonSchema> {
   const registry = z.registry<{ id: string }>();
-  const named = {
-    Point: pointSchema,
-    Region: regionSchema,
-    FrameFaces: frameFacesSchema,
-    FacesObj: facesObjSchema,
-    Track: trackSchema,
-    TrackBest: trackBestSchema,
-    DetectSuccess: detectSuccessSchema,
-    DetectPending: detectPendingSchema,
-    ErrorAnswer: errorAnswerSchema,
-    JobStatus: jobStatusSchema,
-    JobProgress: jobProgressSchema,
-    JobStatusAnswer: jobStatusAnswerSchema,
-    BatchItem: batchItemSchema,
-    BatchSuccess: batchSuccessSchema,
-    BatchStatusAnswer: batchStatusAnswerSchema,
-    HealthAnswer: healthAnswerSchema,
-    ReadinessAnswer: readinessAnswerSchema,
-  };
-  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  for (const [id, schema] of Object.entries(ANSWER_SCHEMAS)) registry.add(schema, { id });
   const { schemas } = z.toJSONSchema(registry, {
     target: 'draft-2020-12',
     uri: (id) => `#/components/schemas/${id}`,

@@ -1,19 +1,20 @@
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { Job, QueueEvents } from 'bullmq';
 import {
   DETECT_JOB_NAME,
   QUEUES,
   type DetectJobData,
   type DetectJobProgress,
-  type DetectJobResult,
   type DetectJobReturn,
   isLaneMove,
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
 import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
+import { openDetectQueues, type DetectQueue } from '../../shared/queue/detect-queues.js';
 import { decodeJobError } from '../../shared/errors/job-error-codec.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
 import { createRedis, gatewayCommand, type RedisClient } from '../../shared/queue/redis-connection.js';
 import type { JobOutcome, JobRecords, JobSnapshot, JobOwnership, JobState } from './job-records.js';
+import { JobWaiters } from './job-waiters.js';
 
 export interface DetectQueueOptions {
   redis: RedisSettings;
@@ -43,19 +44,12 @@ if ok and type(job) == 'table' and type(job.owner) == 'string' then return job.o
 return ''
 `;
 
-interface Waiter {
-  settle: (outcome: JobOutcome) => void;
-  /** The job's id and its linked id: it answers under whichever lane its bytes send it to. */
-  ids: [string, string];
-}
-
 /**
- * The gateway's side of BullMQ: adds jobs and waits for their results. One QueueEvents per queue feeds a map
- * of waiting requests (waitUntilFinished per request is not safe when finished jobs are removed), and a
- * waiter is registered before its job is added, so no completion can slip past it.
+ * The gateway's side of BullMQ: adds jobs and waits for their results. One QueueEvents per queue feeds the
+ * waiting requests (waitUntilFinished per request is not safe when finished jobs are removed).
  */
 export class DetectQueueRepository implements JobRecords {
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new JobWaiters((jobId, kind) => this.find(jobId, kind));
 
   /** The listeners, made once Redis answers (see `listen`). */
   private events: QueueEvents[] = [];
@@ -69,7 +63,7 @@ export class DetectQueueRepository implements JobRecords {
   private constructor(
     private readonly options: DetectQueueOptions,
     private readonly clients: { gateway: RedisClient; events: RedisClient },
-    private readonly queues: Record<QueueKind, Queue<DetectJobData, DetectJobResult>>,
+    private readonly queues: Record<QueueKind, DetectQueue>,
   ) {
     this.listening = this.listen();
     this.listening.catch(() => undefined);
@@ -83,21 +77,9 @@ export class DetectQueueRepository implements JobRecords {
       removeOnComplete: { age: options.resultTtlS },
       removeOnFail: { age: options.resultTtlS },
     };
-    const queues = {
-      image: new Queue<DetectJobData, DetectJobResult>(QUEUES.image, {
-        connection: client,
-        prefix: options.prefix,
-        defaultJobOptions,
-      }),
-      video: new Queue<DetectJobData, DetectJobResult>(QUEUES.video, {
-        connection: client,
-        prefix: options.prefix,
-        defaultJobOptions,
-      }),
-    };
+    const queues = openDetectQueues(client, options.prefix, defaultJobOptions);
     // Not lazy: it reconnects by itself until Redis answers, which `listen` waits for.
     const eventsClient = createRedis(options.redis, 'worker', 'facedetect-gateway-events');
-    for (const q of Object.values(queues)) q.on('error', () => undefined);
     const repo = new DetectQueueRepository(options, { gateway: client, events: eventsClient }, queues);
     // A Redis that is up is listened to before the first request; one that is down must not stop the start.
     await repo.command(repo.listening).catch(() => undefined);
@@ -119,28 +101,7 @@ export class DetectQueueRepository implements JobRecords {
       await this.add(kind, jobId, data);
       return { state: 'pending' };
     }
-    let timer: NodeJS.Timeout | undefined;
-    const ids: [string, string] = [jobId, linkedJobId(jobId)];
-    const outcome = new Promise<JobOutcome>((resolve) => {
-      for (const id of ids) this.waiters.set(id, { settle: resolve, ids });
-      timer = setTimeout(() => this.settle(jobId, { state: 'pending' }), waitMs);
-    });
-    try {
-      await this.add(kind, jobId, data);
-    } catch (err) {
-      for (const id of ids) this.waiters.delete(id);
-      clearTimeout(timer);
-      throw err;
-    }
-    const result = await outcome;
-    clearTimeout(timer);
-    if (result.state !== 'pending') return result;
-    // A completion event can be lost while QueueEvents reconnects: look once more before answering 202.
-    const snapshot = await this.find(jobId, kind).catch(() => undefined);
-    if (snapshot?.state === 'completed' && snapshot.result)
-      return { state: 'completed', result: snapshot.result };
-    if (snapshot?.state === 'failed' && snapshot.error) return { state: 'failed', error: snapshot.error };
-    return result;
+    return this.waiters.wait(kind, jobId, waitMs, () => this.add(kind, jobId, data));
   }
 
   /**
@@ -226,8 +187,7 @@ export class DetectQueueRepository implements JobRecords {
 
   async close(): Promise<void> {
     this.closing = true;
-    for (const waiter of this.waiters.values()) waiter.settle({ state: 'pending' });
-    this.waiters.clear();
+    this.waiters.close();
     await Promise.allSettled([
       ...Object.values(this.queues).map((q) => q.close()),
       ...this.events.map((ev) => ev.close()),
@@ -250,30 +210,19 @@ export class DetectQueueRepository implements JobRecords {
     for (const ev of this.events) {
       ev.on('error', () => undefined);
       ev.on('completed', ({ jobId, returnvalue }) => {
-        // Every gateway hears every completion: only the one that waits on the job parses its result.
         if (!this.waiters.has(jobId)) return;
         const result = (
           typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue
         ) as DetectJobReturn;
-        // A job that moved lanes answers under its linked id, which its waiter also listens for.
-        if (!isLaneMove(result)) this.settle(jobId, { state: 'completed', result });
+        this.waiters.completed(jobId, result);
       });
-      ev.on('failed', ({ jobId, failedReason }) =>
-        this.settle(jobId, { state: 'failed', error: decodeJobError(failedReason) }),
-      );
+      ev.on('failed', ({ jobId, failedReason }) => this.waiters.failed(jobId, decodeJobError(failedReason)));
     }
     await Promise.all(this.events.map((ev) => ev.waitUntilReady()));
   }
 
   private async add(kind: QueueKind, jobId: string, data: DetectJobData): Promise<void> {
     await this.command(this.queues[kind].add(DETECT_JOB_NAME, data, { jobId }));
-  }
-
-  private settle(jobId: string, outcome: JobOutcome): void {
-    const waiter = this.waiters.get(jobId);
-    if (!waiter) return;
-    for (const id of waiter.ids) this.waiters.delete(id);
-    waiter.settle(outcome);
   }
 
   private command<T>(promise: Promise<T>): Promise<T> {

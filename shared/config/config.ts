@@ -96,45 +96,8 @@ function toConfig(e: Env, redis: RedisSettings, model: ResolvedModel) {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
     },
-    detector: {
-      modelName: model.name,
-      family: model.family,
-      modelPath: model.path,
-      /** The face sizes one pass of this family's model sees well, for the scale plan. */
-      band: DETECTOR_FAMILIES[model.family].band,
-      scores: DETECTOR_FAMILIES[model.family].scores,
-      /** onnxruntime's settings for every session, whatever the model. */
-      session: { provider: e.INFERENCE_PROVIDER, graphOptimizationLevel: 'all' as const, intraOpThreads: 1 },
-      maxSide: e.DETECT_MAX_SIDE,
-      scoreThreshold: e.SCORE_THRESHOLD ?? DETECTOR_FAMILIES[model.family].scores.threshold,
-      nmsIou: e.NMS_IOU,
-      /** Requests without `auto_rotate` search every quarter turn of the picture. */
-      autoRotate: e.AUTO_ROTATE,
-      inferenceThreads: e.INFERENCE_THREADS,
-    },
-    storage: {
-      /** S3-compatible store for crops; undefined keeps them on local disk under `dataDir`. */
-      s3: e.S3_ENDPOINT
-        ? {
-            endpoint: e.S3_ENDPOINT,
-            port: e.S3_PORT,
-            useSSL: e.S3_USE_SSL,
-            accessKey: e.S3_ACCESS_KEY ?? '',
-            secretKey: e.S3_SECRET_KEY ?? '',
-            bucket: e.S3_BUCKET,
-            region: e.S3_REGION,
-          }
-        : undefined,
-      dataDir: path.resolve(e.DATA_DIR),
-      urlTtlS: e.CROP_URL_TTL_S,
-      /**
-       * Secrets crop links are signed with: the current one, then the previous one, still accepted during a
-       * rotation. Undefined: a secret kept in Redis, shared by the deployment's processes.
-       */
-      linkSecret: e.CROP_URL_SECRET,
-      previousLinkSecret: e.CROP_URL_SECRET_PREVIOUS,
-      uploadConcurrency: e.CROP_UPLOAD_CONCURRENCY,
-    },
+    detector: detectorSettings(e, model),
+    storage: storageSettings(e),
     video: {
       ffmpegPath: e.FFMPEG_PATH,
       ffprobePath: e.FFPROBE_PATH,
@@ -159,36 +122,88 @@ function toConfig(e: Env, redis: RedisSettings, model: ResolvedModel) {
       /** How often workers look for jobs whose worker died. */
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
     },
-    limits: {
-      maxBodyBytes: e.MAX_BODY_BYTES,
-      /** Items in one POST /detect/batch; 400 beyond. */
-      maxBatchItems: e.MAX_BATCH_ITEMS,
-      /** Request bodies received at once, all connections together; 503 beyond. */
-      maxInFlightBodyBytes: e.MAX_INFLIGHT_BODY_BYTES,
-      /** A request whose body has not fully arrived this long after it started is cut (408). */
-      bodyTimeoutMs: e.BODY_TIMEOUT_MS,
-      /** A request whose headers have not fully arrived this long after it started is cut. */
-      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
-      maxImageBytes: e.MAX_IMAGE_BYTES,
-      maxVideoBytes: e.MAX_VIDEO_BYTES,
-      maxImagePixels: e.MAX_IMAGE_PIXELS,
-      /** Largest video frame, coded or displayed, checked on the stream header before decoding. */
-      maxVideoPixels: e.MAX_VIDEO_PIXELS,
-      /** Most frames a video may have, by its packets or its header's claim. */
-      maxVideoFrames: e.MAX_VIDEO_FRAMES,
-      /**
-       * Videos at least this large, from an origin that serves byte ranges, are read by range: only what the
-       * sampled frames need. Smaller ones are downloaded whole.
-       */
-      rangeReadMinBytes: e.RANGE_READ_MIN_BYTES,
-      downloadTimeoutMs: e.DOWNLOAD_TIMEOUT_MS,
-      /** A download that receives nothing for this long fails. */
-      downloadStallTimeoutMs: e.DOWNLOAD_STALL_TIMEOUT_MS,
-      /** Waiting jobs per queue beyond which new requests are refused with 503. */
-      maxQueueDepth: e.MAX_QUEUE_DEPTH,
-      /** Requests per client (API key, or IP without authentication) per minute, across all gateways. */
-      rateLimitPerMin: e.RATE_LIMIT_PER_MIN,
-    },
+    limits: limitSettings(e),
+  };
+}
+
+/** The model, its family's band and scores, onnxruntime's session and the search's settings. */
+function detectorSettings(e: Env, model: ResolvedModel) {
+  return {
+    modelName: model.name,
+    family: model.family,
+    modelPath: model.path,
+    /** The face sizes one pass of this family's model sees well, for the scale plan. */
+    band: DETECTOR_FAMILIES[model.family].band,
+    scores: DETECTOR_FAMILIES[model.family].scores,
+    /** onnxruntime's settings for every session, whatever the model. */
+    session: { provider: e.INFERENCE_PROVIDER, graphOptimizationLevel: 'all' as const, intraOpThreads: 1 },
+    maxSide: e.DETECT_MAX_SIDE,
+    scoreThreshold: e.SCORE_THRESHOLD ?? DETECTOR_FAMILIES[model.family].scores.threshold,
+    nmsIou: e.NMS_IOU,
+    /** Requests without `auto_rotate` search every quarter turn of the picture. */
+    autoRotate: e.AUTO_ROTATE,
+    inferenceThreads: e.INFERENCE_THREADS,
+  };
+}
+
+/** Where crops are kept, and how their links are signed. */
+function storageSettings(e: Env) {
+  return {
+    /** S3-compatible store for crops; undefined keeps them on local disk under `dataDir`. */
+    s3: e.S3_ENDPOINT
+      ? {
+          endpoint: e.S3_ENDPOINT,
+          port: e.S3_PORT,
+          useSSL: e.S3_USE_SSL,
+          accessKey: e.S3_ACCESS_KEY ?? '',
+          secretKey: e.S3_SECRET_KEY ?? '',
+          bucket: e.S3_BUCKET,
+          region: e.S3_REGION,
+        }
+      : undefined,
+    dataDir: path.resolve(e.DATA_DIR),
+    urlTtlS: e.CROP_URL_TTL_S,
+    /**
+     * Secrets crop links are signed with: the current one, then the previous one, still accepted during a
+     * rotation. Undefined: a secret kept in Redis, shared by the deployment's processes.
+     */
+    linkSecret: e.CROP_URL_SECRET,
+    previousLinkSecret: e.CROP_URL_SECRET_PREVIOUS,
+    uploadConcurrency: e.CROP_UPLOAD_CONCURRENCY,
+  };
+}
+
+/** Every bound on a request, a download, a picture or a queue. */
+function limitSettings(e: Env) {
+  return {
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    /** Items in one POST /detect/batch; 400 beyond. */
+    maxBatchItems: e.MAX_BATCH_ITEMS,
+    /** Request bodies received at once, all connections together; 503 beyond. */
+    maxInFlightBodyBytes: e.MAX_INFLIGHT_BODY_BYTES,
+    /** A request whose body has not fully arrived this long after it started is cut (408). */
+    bodyTimeoutMs: e.BODY_TIMEOUT_MS,
+    /** A request whose headers have not fully arrived this long after it started is cut. */
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    maxImageBytes: e.MAX_IMAGE_BYTES,
+    maxVideoBytes: e.MAX_VIDEO_BYTES,
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
+    /** Largest video frame, coded or displayed, checked on the stream header before decoding. */
+    maxVideoPixels: e.MAX_VIDEO_PIXELS,
+    /** Most frames a video may have, by its packets or its header's claim. */
+    maxVideoFrames: e.MAX_VIDEO_FRAMES,
+    /**
+     * Videos at least this large, from an origin that serves byte ranges, are read by range: only what the
+     * sampled frames need. Smaller ones are downloaded whole.
+     */
+    rangeReadMinBytes: e.RANGE_READ_MIN_BYTES,
+    downloadTimeoutMs: e.DOWNLOAD_TIMEOUT_MS,
+    /** A download that receives nothing for this long fails. */
+    downloadStallTimeoutMs: e.DOWNLOAD_STALL_TIMEOUT_MS,
+    /** Waiting jobs per queue beyond which new requests are refused with 503. */
+    maxQueueDepth: e.MAX_QUEUE_DEPTH,
+    /** Requests per client (API key, or IP without authentication) per minute, across all gateways. */
+    rateLimitPerMin: e.RATE_LIMIT_PER_MIN,
   };
 }
 

@@ -1,21 +1,5 @@
 import type { z } from 'zod';
-import type {
-  batchItemSchema,
-  batchStatusAnswerSchema,
-  batchSuccessSchema,
-  detectPendingSchema,
-  detectSuccessSchema,
-  errorAnswerSchema,
-  facesObjSchema,
-  frameFacesSchema,
-  jobProgressSchema,
-  jobStatusAnswerSchema,
-  pointSchema,
-  poseSchema,
-  qualitySchema,
-  regionSchema,
-  trackSchema,
-} from './api-schemas.js';
+import type { ANSWER_SCHEMAS, poseSchema, qualitySchema } from './api-schemas.js';
 
 /**
  * The HTTP answer, exactly as clients of the original commercial API read it. Field names are part of
@@ -23,37 +7,39 @@ import type {
  * generate the OpenAPI document.
  */
 
+type Answer<Name extends keyof typeof ANSWER_SCHEMAS> = z.infer<(typeof ANSWER_SCHEMAS)[Name]>;
+
 /** `[x, y]` in integer pixels of the displayed image. */
-export type Point = z.infer<typeof pointSchema>;
+export type Point = Answer<'Point'>;
 
 /** `[x, y, w, h]` in integer pixels of the displayed image. */
-export type Region = z.infer<typeof regionSchema>;
+export type Region = Answer<'Region'>;
 
-export type FrameFaces = z.infer<typeof frameFacesSchema>;
+export type FrameFaces = Answer<'FrameFaces'>;
 
 export type Pose = z.infer<typeof poseSchema>;
 
 export type Quality = z.infer<typeof qualitySchema>;
 
-export type FacesObj = z.infer<typeof facesObjSchema>;
+export type FacesObj = Answer<'FacesObj'>;
 
-export type Track = z.infer<typeof trackSchema>;
+export type Track = Answer<'Track'>;
 
-export type DetectSuccess = z.infer<typeof detectSuccessSchema>;
+export type DetectSuccess = Answer<'DetectSuccess'>;
 
-export type DetectPending = z.infer<typeof detectPendingSchema>;
+export type DetectPending = Answer<'DetectPending'>;
 
-export type ErrorAnswer = z.infer<typeof errorAnswerSchema>;
+export type ErrorAnswer = Answer<'ErrorAnswer'>;
 
-export type JobProgress = z.infer<typeof jobProgressSchema>;
+export type JobProgress = Answer<'JobProgress'>;
 
-export type JobStatusAnswer = z.infer<typeof jobStatusAnswerSchema>;
+export type JobStatusAnswer = Answer<'JobStatusAnswer'>;
 
-export type BatchItem = z.infer<typeof batchItemSchema>;
+export type BatchItem = Answer<'BatchItem'>;
 
-export type BatchSuccess = z.infer<typeof batchSuccessSchema>;
+export type BatchSuccess = Answer<'BatchSuccess'>;
 
-export type BatchStatusAnswer = z.infer<typeof batchStatusAnswerSchema>;
+export type BatchStatusAnswer = Answer<'BatchStatusAnswer'>;
 
 export const MESSAGES = {
   missingMedia: "Either 'url' or 'img' parameter must be provided",

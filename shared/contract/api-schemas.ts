@@ -8,11 +8,9 @@ import { z } from 'zod';
 
 const pixel = z.int();
 
-export const pointSchema = z
-  .tuple([pixel, pixel])
-  .describe('`[x, y]` in integer pixels of the displayed image.');
+const pointSchema = z.tuple([pixel, pixel]).describe('`[x, y]` in integer pixels of the displayed image.');
 
-export const regionSchema = z
+const regionSchema = z
   .tuple([pixel, pixel, pixel, pixel])
   .describe('`[x, y, w, h]` in integer pixels of the displayed image.');
 
@@ -38,7 +36,7 @@ export const qualitySchema = z
   })
   .describe('Image quality of the face region.');
 
-export const frameFacesSchema = z
+const frameFacesSchema = z
   .strictObject({
     landmarks: z
       .array(z.array(pointSchema))
@@ -81,11 +79,11 @@ export const frameFacesSchema = z
   })
   .describe('The faces of one frame. Every per-face array lists faces by area, largest first.');
 
-export const facesObjSchema = z
+const facesObjSchema = z
   .record(z.string().regex(/^\d+$/), frameFacesSchema)
   .describe("Frames by source frame index: `'0'` for an image, the sampled frames' indices for a video.");
 
-export const trackBestSchema = z
+const trackBestSchema = z
   .strictObject({
     frame: z.string().regex(/^\d+$/).describe('The key in `faces_obj` of the frame it was taken from.'),
     region: regionSchema,
@@ -106,7 +104,7 @@ export const trackBestSchema = z
   })
   .describe("The track's most usable face.");
 
-export const trackSchema = z
+const trackSchema = z
   .strictObject({
     face_id: z.int().min(0).describe('The id, as the tracker gave it to every face of the track.'),
     first_time: z.number().min(0).describe('`frame_time` of the first sampled frame the face is in.'),
@@ -120,7 +118,7 @@ export const trackSchema = z
     'One face followed across the sampled frames. Built from every face found, whatever `single_face`, `face_select` or `max_faces` kept in `faces_obj`.',
   );
 
-export const detectSuccessSchema = z
+const detectSuccessSchema = z
   .strictObject({
     error_code: z.literal(0),
     error_msg: z.literal('SUCCESS'),
@@ -133,7 +131,7 @@ export const detectSuccessSchema = z
   })
   .describe('The faces found. No face is still a success.');
 
-export const detectPendingSchema = z
+const detectPendingSchema = z
   .strictObject({
     error_code: z.literal(0),
     error_msg: z.literal('PENDING'),
@@ -142,7 +140,7 @@ export const detectPendingSchema = z
   })
   .describe('Accepted: the job runs in the background.');
 
-export const errorAnswerSchema = z
+const errorAnswerSchema = z
   .strictObject({
     error_code: z.literal(1),
     error_msg: z.string().min(1).describe('What went wrong and what to do about it, in plain words.'),
@@ -150,14 +148,14 @@ export const errorAnswerSchema = z
   })
   .describe('A request that failed.');
 
-export const jobStatusSchema = z.enum(['waiting', 'active', 'completed', 'failed']);
+const jobStatusSchema = z.enum(['waiting', 'active', 'completed', 'failed']);
 
-export const jobProgressSchema = z.strictObject({
+const jobProgressSchema = z.strictObject({
   frames_done: z.int().min(0),
   frames_total: z.int().min(0),
 });
 
-export const jobStatusAnswerSchema = z
+const jobStatusAnswerSchema = z
   .strictObject({
     job_id: z.string(),
     status: jobStatusSchema,
@@ -168,11 +166,11 @@ export const jobStatusAnswerSchema = z
   })
   .describe('Where a job stands.');
 
-export const healthAnswerSchema = z
+const healthAnswerSchema = z
   .strictObject({ status: z.literal('ok') })
   .describe('The process is up; says nothing of Redis or workers.');
 
-export const readinessAnswerSchema = z
+const readinessAnswerSchema = z
   .strictObject({
     status: z.enum(['ready', 'not ready']),
     checks: z.record(
@@ -190,7 +188,7 @@ export const readinessAnswerSchema = z
   })
   .describe('Whether every dependency answers, check by check.');
 
-export const batchItemSchema = z
+const batchItemSchema = z
   .strictObject({
     status: z.int().describe('The HTTP status this item would get sent alone to POST /detect.'),
     error_code: z.union([z.literal(0), z.literal(1)]),
@@ -200,7 +198,7 @@ export const batchItemSchema = z
   })
   .describe('One item of a batch: its own answer, whether it succeeded, failed or is still running.');
 
-export const batchSuccessSchema = z
+const batchSuccessSchema = z
   .strictObject({
     error_code: z.literal(0),
     error_msg: z.literal('SUCCESS'),
@@ -209,7 +207,7 @@ export const batchSuccessSchema = z
   })
   .describe('Every item of the batch has finished; a failed item is still a 200 batch.');
 
-export const batchStatusAnswerSchema = z
+const batchStatusAnswerSchema = z
   .strictObject({
     job_id: z.string(),
     status: z.enum(['active', 'completed']),
@@ -220,3 +218,27 @@ export const batchStatusAnswerSchema = z
     result: batchSuccessSchema.nullable().describe('The answer, once every item finished.'),
   })
   .describe('Where a batch job stands.');
+
+/**
+ * The answers under their names: the contract's types (api-contract.ts) and the OpenAPI document's
+ * components, in the document's order. Pose and quality have no component: they stand inside the faces.
+ */
+export const ANSWER_SCHEMAS = {
+  Point: pointSchema,
+  Region: regionSchema,
+  FrameFaces: frameFacesSchema,
+  FacesObj: facesObjSchema,
+  Track: trackSchema,
+  TrackBest: trackBestSchema,
+  DetectSuccess: detectSuccessSchema,
+  DetectPending: detectPendingSchema,
+  ErrorAnswer: errorAnswerSchema,
+  JobStatus: jobStatusSchema,
+  JobProgress: jobProgressSchema,
+  JobStatusAnswer: jobStatusAnswerSchema,
+  BatchItem: batchItemSchema,
+  BatchSuccess: batchSuccessSchema,
+  BatchStatusAnswer: batchStatusAnswerSchema,
+  HealthAnswer: healthAnswerSchema,
+  ReadinessAnswer: readinessAnswerSchema,
+};

@@ -1,48 +1,34 @@
 import { AppError } from './app-error.js';
 
-export class InvalidRequestError extends AppError {
-  constructor(message: string) {
-    super('INVALID_REQUEST', 400, message);
-  }
+/**
+ * The base of an error that only its message tells apart from others of its kind: its code, its status,
+ * and whether it is retried. Each error made from it is still a named class of its own, for `instanceof`
+ * and for its `name`.
+ */
+function errorOfKind(code: string, httpStatus: number) {
+  return class extends AppError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, httpStatus, message, false, options);
+    }
+  };
 }
 
-export class UnauthorizedError extends AppError {
-  constructor(message: string) {
-    super('UNAUTHORIZED', 401, message);
-  }
-}
+export class InvalidRequestError extends errorOfKind('INVALID_REQUEST', 400) {}
 
-export class NotFoundError extends AppError {
-  constructor(message: string) {
-    super('NOT_FOUND', 404, message);
-  }
-}
+export class UnauthorizedError extends errorOfKind('UNAUTHORIZED', 401) {}
 
-export class PayloadTooLargeError extends AppError {
-  constructor(message: string) {
-    super('PAYLOAD_TOO_LARGE', 413, message);
-  }
-}
+export class NotFoundError extends errorOfKind('NOT_FOUND', 404) {}
+
+export class PayloadTooLargeError extends errorOfKind('PAYLOAD_TOO_LARGE', 413) {}
 
 /** A body sent in a Content-Encoding the gateway does not decode. */
-export class UnsupportedEncodingError extends AppError {
-  constructor(message: string) {
-    super('UNSUPPORTED_ENCODING', 415, message);
-  }
-}
+export class UnsupportedEncodingError extends errorOfKind('UNSUPPORTED_ENCODING', 415) {}
 
-export class UnsupportedMediaError extends AppError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('UNSUPPORTED_MEDIA', 422, message, false, options);
-  }
-}
+export class UnsupportedMediaError extends errorOfKind('UNSUPPORTED_MEDIA', 422) {}
 
 export class RateLimitedError extends AppError {
-  constructor(
-    message: string,
-    readonly retryAfterS: number,
-  ) {
-    super('RATE_LIMITED', 429, message);
+  constructor(message: string, retryAfterS: number) {
+    super('RATE_LIMITED', 429, message, false, { retryAfterS });
   }
 }
 
@@ -75,12 +61,8 @@ export class StorageError extends AppError {
 }
 
 export class QueueUnavailableError extends AppError {
-  constructor(
-    message: string,
-    readonly retryAfterS?: number,
-    retryable = true,
-  ) {
-    super('QUEUE_UNAVAILABLE', 503, message, retryable);
+  constructor(message: string, retryAfterS?: number, retryable = true) {
+    super('QUEUE_UNAVAILABLE', 503, message, retryable, { retryAfterS });
   }
 }
 
@@ -102,11 +84,7 @@ export class QueueFullError extends QueueUnavailableError {
   }
 }
 
-export class ModelError extends AppError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('MODEL_UNAVAILABLE', 500, message, false, options);
-  }
-}
+export class ModelError extends errorOfKind('MODEL_UNAVAILABLE', 500) {}
 
 export class InternalError extends AppError {
   constructor(

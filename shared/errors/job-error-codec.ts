@@ -3,8 +3,8 @@ import { InternalError, WorkerLostError } from './errors.js';
 
 /**
  * BullMQ keeps only a failed job's message (`failedReason`). The worker encodes an AppError into it so
- * the gateway can answer with the same code, status and message; anything else becomes a generic
- * internal error, so no stack trace or path reaches a user.
+ * the gateway can answer with the same code, status, message and Retry-After; anything else becomes a
+ * generic internal error, so no stack trace or path reaches a user.
  */
 const PREFIX = 'app-error:';
 
@@ -12,10 +12,16 @@ interface EncodedError {
   code: string;
   status: number;
   message: string;
+  retryAfterS?: number;
 }
 
 export function encodeJobError(err: AppError): string {
-  const body: EncodedError = { code: err.code, status: err.httpStatus, message: err.message };
+  const body: EncodedError = {
+    code: err.code,
+    status: err.httpStatus,
+    message: err.message,
+    ...(err.retryAfterS !== undefined ? { retryAfterS: err.retryAfterS } : {}),
+  };
   return PREFIX + JSON.stringify(body);
 }
 
@@ -34,7 +40,8 @@ export function decodeJobError(failedReason: string | undefined): AppError {
         typeof body.status === 'number' &&
         typeof body.message === 'string'
       ) {
-        return new AppError(body.code, body.status, body.message);
+        const retryAfterS = typeof body.retryAfterS === 'number' ? body.retryAfterS : undefined;
+        return new AppError(body.code, body.status, body.message, false, { retryAfterS });
       }
     } catch {
       // fall through to the generic error

@@ -2,6 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
+export interface MetricsServer {
+  port: number;
+  server: Server;
+}
+
 /**
  * A process's own small HTTP server, apart from any public port: GET /metrics for Prometheus (each replica
  * is scraped apart) and GET /healthz for container healthchecks. No Express: it serves two fixed paths.
@@ -10,7 +15,7 @@ export async function startMetricsServer(
   registry: Registry,
   port: number,
   host: string,
-): Promise<{ port: number; server: Server }> {
+): Promise<MetricsServer> {
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/metrics') {
       registry.metrics().then(

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import { isTransient } from '../errors/transient.js';
+import { REDIS_RETRY_INTERVAL_MS, type RedisClient } from './redis-connection.js';
 
 /**
  * While Redis is unreachable, every connection of a process (queues, workers, listeners) fails each
@@ -42,4 +43,15 @@ export class RedisOutageLog {
     this.downSince = undefined;
     this.lastLineAt = Number.NEGATIVE_INFINITY;
   }
+}
+
+/**
+ * The outage log of a process, fed by its own connection `redis`'s errors and recoveries; the process's
+ * other connections report to it too. It logs once per reconnect interval.
+ */
+export function watchRedisOutages(redis: RedisClient, log: Logger, where: string): RedisOutageLog {
+  const outage = new RedisOutageLog(log, where, REDIS_RETRY_INTERVAL_MS);
+  redis.on('error', (err) => outage.report(err));
+  redis.on('ready', () => outage.recovered());
+  return outage;
 }

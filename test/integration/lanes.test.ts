@@ -247,6 +247,15 @@ describe('a job that moves lanes respects the depth of the lane it moves to', fu
     expect(await video.getWaitingCount()).to.equal(1);
   });
 
+  it("when the video lane is full, then the worker's 503 for a .jpg URL that serves a video carries the Retry-After of the gateway's own 503", async () => {
+    const own = await postJson(`${svc.url}/detect`, { url: `${origin.url}/clip.mp4` });
+    expect(own.status, own.body.error_msg).to.equal(503);
+    expect(own.headers.get('retry-after')).to.equal('10');
+    const fromWorker = await postJson(`${svc.url}/detect`, { url: `${origin.url}/trailer.jpg` });
+    expect(fromWorker.status, fromWorker.body.error_msg).to.equal(503);
+    expect(fromWorker.headers.get('retry-after')).to.equal('10');
+  });
+
   it('when the video lane is full and an async .jpg URL serves a video, then its job fails with the same answer, not retried', async () => {
     const { status, body } = await postJson(`${svc.url}/detect`, {
       url: `${origin.url}/trailer.jpg`,

@@ -23,24 +23,35 @@ export async function treeRss(): Promise<number> {
 }
 
 /**
+ * The slowest answer of GET `url` (body read), asked every `everyMs` while `running()` holds, in ms; a
+ * request that fails, or is cut at `timeoutMs`, counts as its time to fail.
+ */
+export async function slowestAnswer(
+  url: string,
+  running: () => boolean,
+  { everyMs, timeoutMs }: { everyMs: number; timeoutMs: number },
+): Promise<number> {
+  let slowest = 0;
+  while (running()) {
+    const t0 = performance.now();
+    await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+      .then((res) => res.arrayBuffer())
+      .catch(() => undefined);
+    slowest = Math.max(slowest, performance.now() - t0);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return slowest;
+}
+
+/**
  * Polls `healthUrl` every 50 ms and samples memory every 100 ms until stopped: what a load balancer and
  * the kernel would see of the service while it works on something hostile. Bounded by the caller's stop.
  */
 export function watchService(healthUrl: string): { stop(): Promise<ResourceReport> } {
   let running = true;
-  let maxHealthMs = 0;
   let peakRssBytes = 0;
   let startRssBytes = 0;
-  const health = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      await fetch(healthUrl, { signal: AbortSignal.timeout(5000) })
-        .then((res) => res.arrayBuffer())
-        .catch(() => undefined);
-      maxHealthMs = Math.max(maxHealthMs, performance.now() - t0);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
+  const health = slowestAnswer(healthUrl, () => running, { everyMs: 50, timeoutMs: 5000 });
   const memory = (async () => {
     startRssBytes = await treeRss();
     while (running) {
@@ -51,7 +62,7 @@ export function watchService(healthUrl: string): { stop(): Promise<ResourceRepor
   return {
     async stop() {
       running = false;
-      await Promise.all([health, memory]);
+      const [maxHealthMs] = await Promise.all([health, memory]);
       return { maxHealthMs, peakRssBytes, startRssBytes };
     },
   };

@@ -207,7 +207,7 @@ describe('DetectService', () => {
     queue.waiting = OPTIONS.maxQueueDepth;
     const err = await refusal(service.detect(request({ img: PNG.toString('base64') }), SUBMITTER));
     expect(err).to.be.instanceOf(QueueUnavailableError);
-    expect((err as QueueUnavailableError).retryAfterS).to.equal(10);
+    expect(err.retryAfterS).to.equal(10);
     expect(err.httpStatus).to.equal(503);
     expect(blobs.parked).to.deep.equal([]);
     expect(queue.submitted).to.deep.equal([]);

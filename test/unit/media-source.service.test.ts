@@ -13,7 +13,7 @@ import { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
 import { sniffMedia, type SniffedMedia } from '../../shared/media/media-sniffer.js';
 import type {
-  FetchedMedia,
+  FetchAnswer,
   FetchLimits,
   HeadRules,
   RangedMedia,
@@ -54,10 +54,7 @@ class FakeFetcher implements UrlFetcher {
 
   constructor(private readonly answer: Answer) {}
 
-  async fetch(
-    url: string,
-    limits: FetchLimits & HeadRules,
-  ): Promise<FetchedMedia | RangedMedia | StoppedAtHead> {
+  async fetch(url: string, limits: FetchLimits & HeadRules): Promise<FetchAnswer> {
     this.limits.push(limits);
     if (!('body' in this.answer)) return this.answer;
     const { body } = this.answer;

@@ -52,6 +52,9 @@ export interface StoppedAtHead {
   stopped: true;
 }
 
+/** What a fetch under head rules answers: the body fetched whole, a URL to read by range, or a stop at its head. */
+export type FetchAnswer = FetchedMedia | RangedMedia | StoppedAtHead;
+
 /** Rules applied to a URL's first bytes, sniffed once, before the rest is fetched. */
 export interface HeadRules {
   rangeRead: RangeReadRule;
@@ -84,14 +87,8 @@ export class MediaFetcher {
     url: string,
     limits: FetchLimits & { target: BodyTarget; rangeRead?: undefined; stopAt?: undefined },
   ): Promise<FetchedMedia>;
-  async fetch(
-    url: string,
-    limits: FetchLimits & Partial<HeadRules>,
-  ): Promise<FetchedMedia | RangedMedia | StoppedAtHead>;
-  async fetch(
-    url: string,
-    limits: FetchLimits & Partial<HeadRules>,
-  ): Promise<FetchedMedia | RangedMedia | StoppedAtHead> {
+  async fetch(url: string, limits: FetchLimits & Partial<HeadRules>): Promise<FetchAnswer>;
+  async fetch(url: string, limits: FetchLimits & Partial<HeadRules>): Promise<FetchAnswer> {
     let sink: BodySink | undefined;
     try {
       return await this.client.withDeadline(this.timeoutMs, limits.signal, async (transfer) => {

@@ -1,4 +1,4 @@
-import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   DETECT_JOB_NAME,
   QUEUES,
@@ -10,6 +10,7 @@ import {
   type QueueKind,
 } from '../../shared/contract/detect-job.contract.js';
 import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
+import { openDetectQueues, type DetectQueue } from '../../shared/queue/detect-queues.js';
 import type { AppError } from '../../shared/errors/app-error.js';
 import { QueueFullError } from '../../shared/errors/errors.js';
 import { judgeFailedAttempt } from './failed-attempt.js';
@@ -73,7 +74,7 @@ export class DetectWorkerRepository {
   private readonly clients: RedisClient[] = [];
   private closing = false;
   /** Where jobs that belong to the other lane are queued. */
-  private lanes: Record<QueueKind, Queue<DetectJobData, DetectJobReturn>> | undefined;
+  private lanes: Record<QueueKind, DetectQueue> | undefined;
 
   constructor(
     private readonly options: DetectWorkerOptions,
@@ -84,13 +85,7 @@ export class DetectWorkerRepository {
   async start(): Promise<void> {
     const producer = createRedis(this.options.redis, 'worker', 'facedetect-worker-lanes');
     this.clients.push(producer);
-    const lane = (kind: QueueKind) =>
-      new Queue<DetectJobData, DetectJobReturn>(QUEUES[kind], {
-        connection: producer,
-        prefix: this.options.prefix,
-      });
-    this.lanes = { image: lane('image'), video: lane('video') };
-    for (const queue of Object.values(this.lanes)) queue.on('error', () => undefined);
+    this.lanes = openDetectQueues(producer, this.options.prefix);
     for (const kind of Object.keys(QUEUES) as QueueKind[]) {
       const connection = createRedis(this.options.redis, 'worker', `facedetect-worker-${kind}`);
       this.clients.push(connection);

@@ -9,7 +9,7 @@ import { pickFace } from '../detection/face-select.js';
 import { faceUsability } from '../detection/face-usability.js';
 import { estimatePose } from '../detection/head-pose.js';
 import type { FaceTracker } from '../video/face-tracker.js';
-import type { TrackBook } from '../video/track-book.js';
+import type { TrackBook, TrackFace } from '../video/track-book.js';
 import type { CropService } from './crop.service.js';
 
 export interface FrameStepOptions {
@@ -27,30 +27,20 @@ export interface StepFrame {
   cropSource(detected: DetectedPicture): Promise<RawImage>;
 }
 
-/** The per-frame step as the frame pipeline uses it. */
-export interface FrameSteps {
-  finish(
-    jobId: string,
-    frame: StepFrame,
-    detected: DetectedPicture,
-    tracker: FaceTracker,
-    options: DetectOptions,
-    /** A video's tracks, which get every face of the frame. */
-    book?: TrackBook,
-  ): Promise<FrameFaces>;
-}
-
 interface Measured {
   pose: Pose;
   quality: Quality;
   usability: number;
 }
 
+/** The per-frame step as the frame pipeline uses it. */
+export type FrameSteps = Pick<FrameStepService, 'finish'>;
+
 /**
  * The one per-frame step, for images and videos alike: selects the request's faces, tracks them across
  * frames, adds pose and quality, cuts crops, and counts metrics.
  */
-export class FrameStepService implements FrameSteps {
+export class FrameStepService {
   constructor(
     private readonly crops: Pick<CropService, 'cropFrame' | 'cropFaces'>,
     private readonly metrics: WorkerMetrics,
@@ -63,6 +53,7 @@ export class FrameStepService implements FrameSteps {
     detected: DetectedPicture,
     tracker: FaceTracker,
     options: DetectOptions,
+    /** A video's tracks, which get every face of the frame. */
     book?: TrackBook,
   ): Promise<FrameFaces> {
     const { width, height } = detected;
@@ -99,37 +90,52 @@ export class FrameStepService implements FrameSteps {
       await this.crops.cropFrame(jobId, frame.key, result, source, options.expandRatio, { width, height });
     }
     if (book && frame.time !== null) {
-      const unlinked = book.add(
-        frame.key,
-        frame.time,
-        all.map((f) => ({
-          region: f.region,
-          landmarks: f.landmarks,
-          score: f.score,
-          ...measured.get(f)!,
-          answerIndex: placed.indexOf(f),
-        })),
+      const faces = all.map((f) => ({
+        region: f.region,
+        landmarks: f.landmarks,
+        score: f.score,
+        ...measured.get(f)!,
+        answerIndex: placed.indexOf(f),
+      }));
+      const time = frame.time;
+      await this.addToBook(
+        book,
+        { ...frame, time },
+        faces,
+        source && { jobId, pixels: source, detected, options },
       );
-      // A track's best face that the selection dropped gets a crop of its own, named apart from the answer's.
-      if (source && unlinked.length > 0) {
-        const regions = unlinked.map((f) => f.region);
-        const { urls } = await this.crops.cropFaces(
-          jobId,
-          `${frame.key}.track`,
-          regions,
-          source,
-          options.expandRatio,
-          {
-            width,
-            height,
-          },
-        );
-        unlinked.forEach((face, i) => (face.cropUrl = urls[i]));
-      }
     }
     this.metrics.frames.inc();
     this.metrics.faces.inc(placed.length);
     return result;
+  }
+
+  /**
+   * Adds a frame's faces to its video's tracks. With crops asked for, a track's best face that the
+   * selection dropped gets a crop of its own, named apart from the answer's.
+   */
+  private async addToBook(
+    book: TrackBook,
+    frame: StepFrame & { time: number },
+    faces: TrackFace[],
+    crops?: { jobId: string; pixels: RawImage; detected: DetectedPicture; options: DetectOptions },
+  ): Promise<void> {
+    const unlinked = book.add(frame.key, frame.time, faces);
+    if (!crops || unlinked.length === 0) return;
+    const { jobId, pixels, detected, options } = crops;
+    const regions = unlinked.map((f) => f.region);
+    const { urls } = await this.crops.cropFaces(
+      jobId,
+      `${frame.key}.track`,
+      regions,
+      pixels,
+      options.expandRatio,
+      {
+        width: detected.width,
+        height: detected.height,
+      },
+    );
+    unlinked.forEach((face, i) => (face.cropUrl = urls[i]));
   }
 
   /** Pose, quality and usability of each face not yet in `into`. */

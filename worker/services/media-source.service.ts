@@ -9,20 +9,14 @@ import { looksLikeText } from '../../shared/media/looks-like-text.js';
 import { sniffMedia, type SniffedMedia } from '../../shared/media/media-sniffer.js';
 import type { WorkerMetrics } from '../../shared/metrics/metrics.js';
 import type { MediaBlobRepository } from '../../shared/queue/media-blob.repository.js';
-import type {
-  FetchedMedia,
-  FetchLimits,
-  HeadRules,
-  RangedMedia,
-  StoppedAtHead,
-} from '../fetch/media-fetcher.js';
+import type { FetchAnswer, FetchedMedia, FetchLimits, HeadRules } from '../fetch/media-fetcher.js';
 import type { FileVersion } from '../fetch/range-answer.js';
 import { IMAGE_FORMATS_HINT } from '../../shared/media/image-formats.js';
 import type { Logger } from '../../shared/logging/logger.js';
 
 /** Fetches a URL into memory or a file, or decides to read it by range; the guarded MediaFetcher in production. */
 export interface UrlFetcher {
-  fetch(url: string, limits: FetchLimits & HeadRules): Promise<FetchedMedia | RangedMedia | StoppedAtHead>;
+  fetch(url: string, limits: FetchLimits & HeadRules): Promise<FetchAnswer>;
 }
 
 export interface MediaSourceOptions {

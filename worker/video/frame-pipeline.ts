@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { UnsupportedMediaError } from '../../shared/errors/errors.js';
 import type { VideoSource } from './ffmpeg-args.js';
-import type { FfmpegRepository, RawFrame } from './ffmpeg.repository.js';
+import type { ExtractOptions, FfmpegRepository, RawFrame } from './ffmpeg.repository.js';
 import { planSamples, prefersOnePass, type FrameSample } from './frame-sampler.js';
 import { estimatedTimeline } from './frame-timeline.js';
 import { VIDEO_MESSAGES } from './video-messages.js';
@@ -109,32 +109,8 @@ export class FramePipeline {
   ): AsyncGenerator<VideoFrame> {
     const stop = new AbortController();
     const stopped = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-    const options = { probe: plan.probe, maxSide, signal: stopped };
-    const { samples } = plan;
-
-    let start: (sample: FrameSample) => Promise<RawFrame>;
-    let finish = async () => {};
-    if (plan.onePass) {
-      const pass = this.source.extractFrames(
-        input,
-        samples.map((s) => s.frameNumber),
-        options,
-      );
-      // An async generator queues next() calls, so asking ahead keeps ffmpeg decoding while we wait.
-      start = async () => {
-        const next = await pass.next();
-        if (next.done) throw new Error('the decoding pass ended before its last frame');
-        return next.value;
-      };
-      finish = async () => {
-        await pass.return(undefined);
-      };
-    } else {
-      const limit = pLimit(this.concurrency);
-      start = (sample) => limit(() => this.source.extractFrame(input, sample.pts, options));
-    }
-
-    const upcoming = samples.values();
+    const { start, finish } = this.extraction(input, plan, { probe: plan.probe, maxSide, signal: stopped });
+    const upcoming = plan.samples.values();
     const ahead: { sample: FrameSample; frame: Promise<RawFrame> }[] = [];
     // Keeps the next frame plus `lookahead` more in progress; the consumer's frame is not counted.
     const fill = () => {
@@ -161,5 +137,39 @@ export class FramePipeline {
       await Promise.allSettled(ahead.map((a) => a.frame));
       await finish().catch(() => {});
     }
+  }
+
+  /**
+   * How the plan's frames are asked for, one sample at a time: the next frame of one decoding pass (which
+   * `finish` ends), or a seek of its own, `concurrency` of them at once.
+   */
+  private extraction(
+    input: VideoSource,
+    plan: FramePlan,
+    options: ExtractOptions,
+  ): { start: (sample: FrameSample) => Promise<RawFrame>; finish: () => Promise<void> } {
+    if (!plan.onePass) {
+      const limit = pLimit(this.concurrency);
+      return {
+        start: (sample) => limit(() => this.source.extractFrame(input, sample.pts, options)),
+        finish: async () => {},
+      };
+    }
+    const pass = this.source.extractFrames(
+      input,
+      plan.samples.map((s) => s.frameNumber),
+      options,
+    );
+    return {
+      // An async generator queues next() calls, so asking ahead keeps ffmpeg decoding while we wait.
+      start: async () => {
+        const next = await pass.next();
+        if (next.done) throw new Error('the decoding pass ended before its last frame');
+        return next.value;
+      },
+      finish: async () => {
+        await pass.return(undefined);
+      },
+    };
   }
 }
