@@ -1,12 +1,13 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { image, VIDEOS } from '../support/fixtures.js';
-import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
+import type { FixtureServer } from '../support/http-fixture-server.js';
+import { serveFilesWithRanges } from '../support/range-file-server.js';
 import { startService, type TestService } from '../support/service.js';
+import { launchChromium, recordPosts, settled, type PageNode } from '../support/try-it-page.js';
 
 const KEY = 'web-page-key';
 const SCREENSHOT = path.join('test-artifacts', 'web-page.png');
@@ -19,44 +20,6 @@ const LANDMARK_NAMES = [
   'right mouth corner',
 ];
 
-/** What the in-page callbacks use of the DOM: the project compiles without the DOM library. */
-interface PageNode {
-  textContent: string | null;
-  getAttribute(name: string): string | null;
-  querySelector(selector: string): PageNode | null;
-  querySelectorAll(selector: string): ArrayLike<PageNode>;
-}
-
-/** Serves one video with byte ranges, which a <video> needs to seek. */
-function serveVideo(body: Buffer): Promise<FixtureServer> {
-  return startFixtureServer((req, res) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/clip.mp4') {
-      res.writeHead(404).end();
-      return;
-    }
-    const headers = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes' };
-    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-    if (!range || (range[1] === '' && range[2] === '')) {
-      res.writeHead(200, { ...headers, 'content-length': body.length }).end(body);
-      return;
-    }
-    const start = range[1] === '' ? Math.max(0, body.length - Number(range[2])) : Number(range[1]);
-    const end =
-      range[1] !== '' && range[2] !== '' ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
-    if (start > end) {
-      res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-      return;
-    }
-    res
-      .writeHead(206, {
-        ...headers,
-        'content-length': end - start + 1,
-        'content-range': `bytes ${start}-${end}/${body.length}`,
-      })
-      .end(body.subarray(start, end + 1));
-  });
-}
-
 describe('the try-it page, driven in headless Chromium', function () {
   let svc: TestService;
   let browser: Browser;
@@ -68,21 +31,11 @@ describe('the try-it page, driven in headless Chromium', function () {
   before(async () => {
     [svc, browser, video] = await Promise.all([
       startService({ API_KEYS: KEY }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        // Without these, Chromium stalls trying to reach Google services on the closed network.
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+      launchChromium(),
+      // With byte ranges, which a <video> needs to seek.
+      serveFilesWithRanges({
+        '/clip.mp4': { file: path.join(VIDEOS, 'short_hamilton_clip.mp4'), type: 'video/mp4' },
       }),
-      readFile(path.join(VIDEOS, 'short_hamilton_clip.mp4')).then(serveVideo),
     ]);
   });
   after(async () => {
@@ -102,26 +55,12 @@ describe('the try-it page, driven in headless Chromium', function () {
   });
   afterEach(async () => page?.close());
 
-  /** Waits until the page has drawn a result or shown an error, and says which. */
-  async function settled(): Promise<{ state: string; error: string }> {
-    await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 30_000 });
-    return {
-      state: (await page.getAttribute('body', 'data-state')) ?? '',
-      error: (await page.textContent('#error')) ?? '',
-    };
-  }
-
   it('when a key is entered and two_people.jpg is chosen, then both faces are drawn over it with boxes, ids, scores and six named landmarks', async () => {
     await page.fill('#api-key', KEY);
-    const arrived: { type?: string; length: number }[] = [];
-    const record = (req: IncomingMessage) => {
-      if (req.method === 'POST')
-        arrived.push({ type: req.headers['content-type'], length: Number(req.headers['content-length']) });
-    };
-    svc.api.server.prependListener('request', record);
+    const { arrived, stop } = recordPosts(svc.api.server);
     await page.setInputFiles('#file', image('two_people.jpg'));
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
-    svc.api.server.off('request', record);
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
+    stop();
     // The file goes as it is, in a form, not as base64 inside JSON (which would be a third larger).
     const { size } = await stat(image('two_people.jpg'));
     expect(arrived).to.have.length(1);
@@ -184,7 +123,7 @@ describe('the try-it page, driven in headless Chromium', function () {
       .jpeg()
       .toBuffer();
     await page.setInputFiles('#file', { name: 'sideways.jpg', mimeType: 'image/jpeg', buffer: sideways });
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
     expect(await page.$$eval('#frames rect[data-face-id]', (rects: PageNode[]) => rects.length)).to.equal(2);
     expect(await page.textContent('#frames .rotation')).to.equal(
       'found after turning the picture 270° clockwise',
@@ -195,7 +134,7 @@ describe('the try-it page, driven in headless Chromium', function () {
     await page.fill('#api-key', KEY);
     await page.check('#single-face');
     await page.setInputFiles('#file', image('two_people.jpg'));
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
     expect(await page.locator('#frames rect[data-face-id]').count()).to.equal(1);
     expect(pageProblems).to.deep.equal([]);
   });
@@ -203,7 +142,7 @@ describe('the try-it page, driven in headless Chromium', function () {
   it('when the key is wrong, then the error says so in plain words and where to fix it', async () => {
     await page.fill('#api-key', 'not-the-key');
     await page.setInputFiles('#file', image('obama_small.jpg'));
-    const { state, error } = await settled();
+    const { state, error } = await settled(page);
     expect(state).to.equal('error');
     expect(error).to.match(/^Invalid API key.*Enter a key the service accepts in the API key field\.$/);
     expect(await page.locator('#result').isHidden()).to.equal(true);
@@ -215,7 +154,7 @@ describe('the try-it page, driven in headless Chromium', function () {
     await page.fill('#url', `${video.url}/clip.mp4`);
     await page.fill('#num-frames', '5');
     await page.click('#detect');
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
     const raw = JSON.parse((await page.textContent('#raw-json')) ?? '{}');
     // Videos run as async jobs: the raw JSON is the job status, holding the answer in `result`.
     const answer = raw.result ?? raw;
