@@ -7,10 +7,13 @@ import { image, VIDEOS } from '../support/fixtures.js';
 import type { FixtureServer } from '../support/http-fixture-server.js';
 import { serveFilesWithRanges } from '../support/range-file-server.js';
 import { startService, type TestService } from '../support/service.js';
-import { launchChromium, recordPosts, settled, type PageNode } from '../support/try-it-page.js';
+import { batchItems, launchChromium, recordPosts, settled } from '../support/try-it-page.js';
+import { watchSentForms, watchStatusLine } from '../support/try-it-page.js';
+import type { PageNode } from '../support/try-it-page.js';
 
 const KEY = 'web-page-key';
 const SCREENSHOT = path.join('test-artifacts', 'web-page.png');
+const BATCH_SCREENSHOT = '/tmp/page-batch.png';
 const LANDMARK_NAMES = [
   'left eye',
   'right eye',
@@ -146,6 +149,99 @@ describe('the try-it page, driven in headless Chromium', function () {
     expect(state).to.equal('error');
     expect(error).to.match(/^Invalid API key.*Enter a key the service accepts in the API key field\.$/);
     expect(await page.locator('#result').isHidden()).to.equal(true);
+    expect(pageProblems).to.deep.equal([]);
+  });
+
+  const NOT_AN_IMAGE = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('no faces here\n') };
+  const photo = async (name: string) => ({
+    name,
+    mimeType: 'image/jpeg',
+    buffer: await readFile(image(name)),
+  });
+
+  it('when two photos and a text file are chosen at once, then one batch is sent and each file is shown in order with its faces or its error', async () => {
+    await page.fill('#api-key', KEY);
+    await page.fill('#min-confidence', '0.5');
+    const { arrived, stop } = recordPosts(svc.api.server);
+    await watchSentForms(page);
+    await page.setInputFiles('#file', [
+      await photo('obama.jpg'),
+      await photo('two_people.jpg'),
+      NOT_AN_IMAGE,
+    ]);
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
+    stop();
+    expect(arrived).to.have.length(1);
+    expect(arrived[0]).to.include({ url: '/detect/batch', key: `Bearer ${KEY}` });
+    expect(arrived[0]!.type).to.match(/^multipart\/form-data; boundary=/);
+    expect(await page.evaluate('window.sentParts')).to.deep.equal([
+      ['file', 'obama.jpg'],
+      ['file', 'two_people.jpg'],
+      ['file', 'notes.txt'],
+      ['single_face', 'false'],
+      ['return_face_url', 'false'],
+      ['auto_rotate', 'true'],
+      ['min_confidence', '0.5'],
+    ]);
+
+    const raw = JSON.parse((await page.textContent('#raw-json')) ?? '{}');
+    expect(raw.job_id).to.match(/^b-/);
+    expect(raw.items[2].status).to.be.within(400, 499);
+    expect(await batchItems(page)).to.deep.equal([
+      { name: 'obama.jpg', count: '1 face', boxes: 1, error: null },
+      { name: 'two_people.jpg', count: '2 faces', boxes: 2, error: null },
+      {
+        name: 'notes.txt',
+        count: 'failed',
+        boxes: 0,
+        error: `${raw.items[2].status}: ${raw.items[2].error_msg}`,
+      },
+    ]);
+    // The first item's boxes are drawn from its own answer, as the single view draws them.
+    const regions = await page.$$eval(
+      '#frames .batch-item[data-item-index="1"] rect[data-face-id]',
+      (rects: PageNode[]) =>
+        Array.from(rects).map((r) => ['x', 'y', 'width', 'height'].map((a) => Number(r.getAttribute(a)))),
+    );
+    expect(regions).to.deep.equal(raw.items[1].faces_obj['0'].region);
+    expect(await page.textContent('#status-text')).to.equal('3 files: 3 faces found, 1 failed.');
+    expect(pageProblems).to.deep.equal([]);
+    await page.screenshot({ path: BATCH_SCREENSHOT, fullPage: true });
+  });
+
+  it('when a batch is answered 202, then the page polls its job, shows done/total, and draws every file', async () => {
+    await page.fill('#api-key', KEY);
+    // The same service, told by a query parameter to answer the batch as a job.
+    await page.route('**/detect/batch', (route) =>
+      route.continue({ url: `${route.request().url()}?async=true` }),
+    );
+    await watchStatusLine(page);
+    await page.setInputFiles('#file', [image('two_people.jpg'), image('obama_small.jpg')]);
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
+    const raw = JSON.parse((await page.textContent('#raw-json')) ?? '{}');
+    expect(raw).to.include({ status: 'completed' });
+    expect(raw.progress).to.deep.equal({ done: 2, total: 2 });
+    expect((await batchItems(page)).map((item) => item.boxes)).to.deep.equal([2, 1]);
+    expect(await page.evaluate<string[]>('window.statusTexts')).to.include('Detecting… 2/2 files');
+    expect(pageProblems).to.deep.equal([]);
+  });
+
+  it('when more than 16 files are chosen, then the page says a batch takes at most 16 and sends nothing', async () => {
+    await page.fill('#api-key', KEY);
+    const { arrived, stop } = recordPosts(svc.api.server);
+    const files = Array.from({ length: 17 }, (_, i) => ({
+      ...NOT_AN_IMAGE,
+      name: `f${i}.jpg`,
+      mimeType: 'image/jpeg',
+    }));
+    await page.setInputFiles('#file', files);
+    const { state, error } = await settled(page);
+    stop();
+    expect(state).to.equal('error');
+    expect(error).to.match(
+      /^17 files chosen, and a batch takes at most 16 \(MAX_BATCH_ITEMS\): nothing was sent\./,
+    );
+    expect(arrived).to.deep.equal([]);
     expect(pageProblems).to.deep.equal([]);
   });
 

@@ -36,6 +36,18 @@ export async function settled(page: Page): Promise<{ state: string; error: strin
   };
 }
 
+/** Each batch item the page shows: its file name, caption count, boxes drawn and error, in page order. */
+export function batchItems(page: Page) {
+  return page.$$eval('#frames .batch-item', (items: PageNode[]) =>
+    Array.from(items).map((item) => ({
+      name: item.querySelector('.item-name')?.textContent,
+      count: item.querySelector('.item-count')?.textContent,
+      boxes: item.querySelectorAll('rect[data-face-id]').length,
+      error: item.querySelector('.item-error')?.textContent ?? null,
+    })),
+  );
+}
+
 export interface ArrivedPost {
   url?: string;
   type?: string;
@@ -53,4 +65,28 @@ export function recordPosts(server: Server): { arrived: ArrivedPost[]; stop: () 
   };
   server.prependListener('request', record);
   return { arrived, stop: () => server.off('request', record) };
+}
+
+/**
+ * From now on, keeps in `window.sentParts` the parts of the last form the page hands to fetch, each
+ * [name, value or file name]: the browser does not show a request body that holds files.
+ */
+export function watchSentForms(page: Page): Promise<void> {
+  return page.evaluate(`{
+    const fetchAsBefore = window.fetch;
+    window.fetch = (url, init) => {
+      if (init?.body instanceof FormData)
+        window.sentParts = [...init.body.entries()].map(([n, v]) => [n, typeof v === 'string' ? v : v.name]);
+      return fetchAsBefore(url, init);
+    };
+  }`);
+}
+
+/** From now on, keeps in `window.statusTexts` every text the page's status line shows. */
+export function watchStatusLine(page: Page): Promise<void> {
+  return page.evaluate(`{
+    const line = document.getElementById('status-text');
+    window.statusTexts = [];
+    new MutationObserver(() => window.statusTexts.push(line.textContent)).observe(line, { childList: true });
+  }`);
 }
