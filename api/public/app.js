@@ -1,5 +1,7 @@
-// The try-it page: sends one detect request and draws the answer over the picture. Plain JS, no build step.
+// The try-it page: sends one detect request (or one batch for several files) and draws the answer over the
+// picture. Plain JS, no build step.
 
+import { batchProblem, detectBatch, renderBatch } from './batch-view.js';
 import { call, isVideoUrl, poll, ServiceError } from './detect-client.js';
 import { legendItems } from './face-drawing.js';
 import { renderImage, renderVideo } from './frame-rendering.js';
@@ -28,7 +30,10 @@ const ui = {
   rawJson: $('raw-json'),
 };
 
-/** The media of the last request, `{ file }` or `{ url }`, with the `href` the page shows it from. */
+/**
+ * The media of the last request, `{ file }` or `{ url }`, with the `href` the page shows it from, or for a
+ * batch `{ files }`, each `{ file, href }`.
+ */
 let source;
 /** Aborts the request in flight when a new one starts. */
 let inFlight;
@@ -41,7 +46,8 @@ ui.key.addEventListener('input', () => {
 });
 
 ui.file.addEventListener('change', () => {
-  if (ui.file.files[0]) void useFile(ui.file.files[0]);
+  // A copy: clearing the input's value below empties its FileList.
+  useFiles(Array.from(ui.file.files));
 });
 ui.drop.addEventListener('dragover', (e) => {
   e.preventDefault();
@@ -51,9 +57,9 @@ ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
 ui.drop.addEventListener('drop', (e) => {
   e.preventDefault();
   ui.drop.classList.remove('over');
-  const file = e.dataTransfer.files[0];
-  if (file) {
-    void useFile(file);
+  const files = Array.from(e.dataTransfer.files);
+  if (files.length > 0) {
+    useFiles(files);
     return;
   }
   const url = (e.dataTransfer.getData('text/uri-list') || e.dataTransfer.getData('text/plain')).trim();
@@ -75,6 +81,12 @@ ui.form.addEventListener('submit', (e) => {
 
 ui.legend.replaceChildren(...legendItems());
 
+/** One file keeps the single /detect call; two or more go as one batch. */
+function useFiles(files) {
+  if (files.length === 1) void useFile(files[0]);
+  else if (files.length > 1) void useBatch(files);
+}
+
 async function useFile(file) {
   if (!file.type.startsWith('image/')) {
     fail(
@@ -89,9 +101,23 @@ async function useFile(file) {
   await run(source);
 }
 
+/** Every file is sent, a non-image too: the service answers for each item, and the page shows it. */
+async function useBatch(files) {
+  ui.file.value = '';
+  const problem = batchProblem(files);
+  if (problem) {
+    fail(problem);
+    return;
+  }
+  ui.url.value = '';
+  useSource({ files: files.map((file) => ({ file, href: URL.createObjectURL(file) })) });
+  await run(source);
+}
+
 /** The object URL of a file shown before holds the file in memory until it is revoked. */
 function useSource(next) {
   if (source?.file) URL.revokeObjectURL(source.href);
+  for (const { href } of source?.files ?? []) URL.revokeObjectURL(href);
   source = next;
 }
 
@@ -104,13 +130,10 @@ async function run(src) {
   showError('');
   ui.result.hidden = true;
   ui.frames.replaceChildren();
-  showProgress(null);
+  showProgress();
   setStatus('Detecting…');
   try {
-    const { status, body } = await send('detect', { method: 'POST', ...request(src), signal });
-    if (body.error_code !== 0) throw new ServiceError(body.error_msg, status);
-    const answer = body.error_msg === 'PENDING' ? await follow(body, signal) : body;
-    await render(answer, src, signal);
+    await (src.files ? runBatch(src, signal) : runSingle(src, signal));
     setState('done');
   } catch (err) {
     if (signal.aborted) return;
@@ -120,8 +143,38 @@ async function run(src) {
   }
 }
 
-/** A file goes as it is, in a multipart form with the options as fields: no base64, a third less to send. */
-function request(src) {
+async function runSingle(src, signal) {
+  const { status, body } = await send('detect', { method: 'POST', ...request(src), signal });
+  if (body.error_code !== 0) throw new ServiceError(body.error_msg, status);
+  const answer = body.error_msg === 'PENDING' ? await follow(body, signal) : body;
+  await render(answer, src, signal);
+}
+
+/** Files only, so images only: num_frames says nothing to them and is left out. */
+async function runBatch(src, signal) {
+  const { num_frames: _frames, ...options } = detectOptions();
+  const total = src.files.length;
+  setStatus(`Detecting in ${total} files…`);
+  const answer = await detectBatch(
+    src.files.map((s) => s.file),
+    options,
+    {
+      send,
+      signal,
+      onStatus: ({ progress }) => {
+        showProgress(progress.done, progress.total);
+        setStatus(`Detecting… ${progress.done}/${progress.total} files`);
+      },
+    },
+  );
+  ui.frames.className = 'batch';
+  ui.result.hidden = false;
+  const { faces, failed } = await renderBatch(ui.frames, answer, src.files);
+  setStatus(`${total} files: ${plural(faces, 'face')} found${failed ? `, ${failed} failed` : ''}.`);
+}
+
+/** The options as the form sets them; an empty number field leaves the service's default. */
+function detectOptions() {
   const options = {
     single_face: ui.singleFace.checked,
     return_face_url: ui.returnFaceUrl.checked,
@@ -129,6 +182,12 @@ function request(src) {
   };
   if (ui.numFrames.value !== '') options.num_frames = Number(ui.numFrames.value);
   if (ui.minConfidence.value !== '') options.min_confidence = Number(ui.minConfidence.value);
+  return options;
+}
+
+/** A file goes as it is, in a multipart form with the options as fields: no base64, a third less to send. */
+function request(src) {
+  const options = detectOptions();
   if (src.file) {
     const form = new FormData();
     form.append('file', src.file);
@@ -158,7 +217,7 @@ function follow(pending, signal) {
     signal,
     send,
     onStatus: (body) => {
-      showProgress(body.progress);
+      showProgress(body.progress?.frames_done, body.progress?.frames_total);
       setStatus(
         body.status === 'waiting'
           ? 'Waiting for a worker…'
@@ -202,11 +261,12 @@ function showError(message) {
   ui.error.hidden = message === '';
 }
 
-function showProgress(progress) {
+/** A bar of `done` out of `total`; without a total, one that says only that something runs. */
+function showProgress(done, total) {
   ui.progress.hidden = false;
-  if (progress && progress.frames_total > 0) {
-    ui.progress.max = progress.frames_total;
-    ui.progress.value = progress.frames_done;
+  if (total > 0) {
+    ui.progress.max = total;
+    ui.progress.value = done;
   } else {
     ui.progress.removeAttribute('value');
   }

@@ -6,8 +6,11 @@ import { attributeTable, crops, element, line, overlay } from './face-drawing.js
 // Lands the seek inside the sampled frame even when frame_time is rounded down a little.
 const SEEK_NUDGE_S = 0.001;
 
-/** Shows the image sent, with its faces drawn over it, in `container`. */
-export async function renderImage(container, frame, href) {
+/**
+ * Shows the image sent, with its faces drawn over it, in `container`; a `thumbnail` (a batch's card) gets
+ * labels and dots sized for a small picture, as a video's frames do.
+ */
+export async function renderImage(container, frame, href, { thumbnail = false } = {}) {
   const img = new Image();
   img.alt = 'The image sent';
   img.src = href;
@@ -18,7 +21,12 @@ export async function renderImage(container, frame, href) {
       'The service read this image but the browser cannot show it; the raw JSON has the result.',
     );
   }
-  container.append(frameFigure(img, img.naturalWidth, img.naturalHeight, frame, false));
+  container.append(
+    frameFigure(img, img.naturalWidth, img.naturalHeight, frame, {
+      video: false,
+      magnify: thumbnail ? 2 : 1,
+    }),
+  );
 }
 
 /** Seeks a <video> to each sampled frame's time and copies that frame onto a canvas. */
@@ -40,7 +48,7 @@ export async function renderVideo(container, frames, href, signal) {
       canvas.width = video.videoWidth;
       canvas.height = video.videoHeight;
       canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-      container.append(frameFigure(canvas, canvas.width, canvas.height, frame, true));
+      container.append(frameFigure(canvas, canvas.width, canvas.height, frame, { video: true, magnify: 2 }));
     }
   } finally {
     video.removeAttribute('src');
@@ -63,10 +71,10 @@ function once(target, event, errorMessage) {
   });
 }
 
-function frameFigure(picture, width, height, { index, faces }, video) {
+function frameFigure(picture, width, height, { index, faces }, { video, magnify }) {
   const figure = element('figure', { class: 'frame', 'data-frame-index': index });
   const stage = element('div', { class: 'stage' });
-  stage.append(picture, overlay(faces, width, height, video ? 2 : 1));
+  stage.append(picture, overlay(faces, width, height, magnify));
   const caption = element('figcaption');
   if (video) caption.append(line(`frame ${index} · ${faces.frame_time.toFixed(2)} s`, 'frame-time'));
   caption.append(

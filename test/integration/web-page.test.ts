@@ -1,15 +1,19 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { image, VIDEOS } from '../support/fixtures.js';
-import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
+import type { FixtureServer } from '../support/http-fixture-server.js';
+import { serveFilesWithRanges } from '../support/range-file-server.js';
 import { startService, type TestService } from '../support/service.js';
+import { batchItems, launchChromium, recordPosts, settled } from '../support/try-it-page.js';
+import { watchSentForms, watchStatusLine } from '../support/try-it-page.js';
+import type { PageNode } from '../support/try-it-page.js';
 
 const KEY = 'web-page-key';
 const SCREENSHOT = path.join('test-artifacts', 'web-page.png');
+const BATCH_SCREENSHOT = '/tmp/page-batch.png';
 const LANDMARK_NAMES = [
   'left eye',
   'right eye',
@@ -18,44 +22,6 @@ const LANDMARK_NAMES = [
   'left mouth corner',
   'right mouth corner',
 ];
-
-/** What the in-page callbacks use of the DOM: the project compiles without the DOM library. */
-interface PageNode {
-  textContent: string | null;
-  getAttribute(name: string): string | null;
-  querySelector(selector: string): PageNode | null;
-  querySelectorAll(selector: string): ArrayLike<PageNode>;
-}
-
-/** Serves one video with byte ranges, which a <video> needs to seek. */
-function serveVideo(body: Buffer): Promise<FixtureServer> {
-  return startFixtureServer((req, res) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/clip.mp4') {
-      res.writeHead(404).end();
-      return;
-    }
-    const headers = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes' };
-    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-    if (!range || (range[1] === '' && range[2] === '')) {
-      res.writeHead(200, { ...headers, 'content-length': body.length }).end(body);
-      return;
-    }
-    const start = range[1] === '' ? Math.max(0, body.length - Number(range[2])) : Number(range[1]);
-    const end =
-      range[1] !== '' && range[2] !== '' ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
-    if (start > end) {
-      res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-      return;
-    }
-    res
-      .writeHead(206, {
-        ...headers,
-        'content-length': end - start + 1,
-        'content-range': `bytes ${start}-${end}/${body.length}`,
-      })
-      .end(body.subarray(start, end + 1));
-  });
-}
 
 describe('the try-it page, driven in headless Chromium', function () {
   let svc: TestService;
@@ -68,21 +34,11 @@ describe('the try-it page, driven in headless Chromium', function () {
   before(async () => {
     [svc, browser, video] = await Promise.all([
       startService({ API_KEYS: KEY }),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        // Without these, Chromium stalls trying to reach Google services on the closed network.
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
+      launchChromium(),
+      // With byte ranges, which a <video> needs to seek.
+      serveFilesWithRanges({
+        '/clip.mp4': { file: path.join(VIDEOS, 'short_hamilton_clip.mp4'), type: 'video/mp4' },
       }),
-      readFile(path.join(VIDEOS, 'short_hamilton_clip.mp4')).then(serveVideo),
     ]);
   });
   after(async () => {
@@ -102,26 +58,12 @@ describe('the try-it page, driven in headless Chromium', function () {
   });
   afterEach(async () => page?.close());
 
-  /** Waits until the page has drawn a result or shown an error, and says which. */
-  async function settled(): Promise<{ state: string; error: string }> {
-    await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 30_000 });
-    return {
-      state: (await page.getAttribute('body', 'data-state')) ?? '',
-      error: (await page.textContent('#error')) ?? '',
-    };
-  }
-
   it('when a key is entered and two_people.jpg is chosen, then both faces are drawn over it with boxes, ids, scores and six named landmarks', async () => {
     await page.fill('#api-key', KEY);
-    const arrived: { type?: string; length: number }[] = [];
-    const record = (req: IncomingMessage) => {
-      if (req.method === 'POST')
-        arrived.push({ type: req.headers['content-type'], length: Number(req.headers['content-length']) });
-    };
-    svc.api.server.prependListener('request', record);
+    const { arrived, stop } = recordPosts(svc.api.server);
     await page.setInputFiles('#file', image('two_people.jpg'));
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
-    svc.api.server.off('request', record);
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
+    stop();
     // The file goes as it is, in a form, not as base64 inside JSON (which would be a third larger).
     const { size } = await stat(image('two_people.jpg'));
     expect(arrived).to.have.length(1);
@@ -184,7 +126,7 @@ describe('the try-it page, driven in headless Chromium', function () {
       .jpeg()
       .toBuffer();
     await page.setInputFiles('#file', { name: 'sideways.jpg', mimeType: 'image/jpeg', buffer: sideways });
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
     expect(await page.$$eval('#frames rect[data-face-id]', (rects: PageNode[]) => rects.length)).to.equal(2);
     expect(await page.textContent('#frames .rotation')).to.equal(
       'found after turning the picture 270° clockwise',
@@ -195,7 +137,7 @@ describe('the try-it page, driven in headless Chromium', function () {
     await page.fill('#api-key', KEY);
     await page.check('#single-face');
     await page.setInputFiles('#file', image('two_people.jpg'));
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
     expect(await page.locator('#frames rect[data-face-id]').count()).to.equal(1);
     expect(pageProblems).to.deep.equal([]);
   });
@@ -203,10 +145,103 @@ describe('the try-it page, driven in headless Chromium', function () {
   it('when the key is wrong, then the error says so in plain words and where to fix it', async () => {
     await page.fill('#api-key', 'not-the-key');
     await page.setInputFiles('#file', image('obama_small.jpg'));
-    const { state, error } = await settled();
+    const { state, error } = await settled(page);
     expect(state).to.equal('error');
     expect(error).to.match(/^Invalid API key.*Enter a key the service accepts in the API key field\.$/);
     expect(await page.locator('#result').isHidden()).to.equal(true);
+    expect(pageProblems).to.deep.equal([]);
+  });
+
+  const NOT_AN_IMAGE = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('no faces here\n') };
+  const photo = async (name: string) => ({
+    name,
+    mimeType: 'image/jpeg',
+    buffer: await readFile(image(name)),
+  });
+
+  it('when two photos and a text file are chosen at once, then one batch is sent and each file is shown in order with its faces or its error', async () => {
+    await page.fill('#api-key', KEY);
+    await page.fill('#min-confidence', '0.5');
+    const { arrived, stop } = recordPosts(svc.api.server);
+    await watchSentForms(page);
+    await page.setInputFiles('#file', [
+      await photo('obama.jpg'),
+      await photo('two_people.jpg'),
+      NOT_AN_IMAGE,
+    ]);
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
+    stop();
+    expect(arrived).to.have.length(1);
+    expect(arrived[0]).to.include({ url: '/detect/batch', key: `Bearer ${KEY}` });
+    expect(arrived[0]!.type).to.match(/^multipart\/form-data; boundary=/);
+    expect(await page.evaluate('window.sentParts')).to.deep.equal([
+      ['file', 'obama.jpg'],
+      ['file', 'two_people.jpg'],
+      ['file', 'notes.txt'],
+      ['single_face', 'false'],
+      ['return_face_url', 'false'],
+      ['auto_rotate', 'true'],
+      ['min_confidence', '0.5'],
+    ]);
+
+    const raw = JSON.parse((await page.textContent('#raw-json')) ?? '{}');
+    expect(raw.job_id).to.match(/^b-/);
+    expect(raw.items[2].status).to.be.within(400, 499);
+    expect(await batchItems(page)).to.deep.equal([
+      { name: 'obama.jpg', count: '1 face', boxes: 1, error: null },
+      { name: 'two_people.jpg', count: '2 faces', boxes: 2, error: null },
+      {
+        name: 'notes.txt',
+        count: 'failed',
+        boxes: 0,
+        error: `${raw.items[2].status}: ${raw.items[2].error_msg}`,
+      },
+    ]);
+    // The first item's boxes are drawn from its own answer, as the single view draws them.
+    const regions = await page.$$eval(
+      '#frames .batch-item[data-item-index="1"] rect[data-face-id]',
+      (rects: PageNode[]) =>
+        Array.from(rects).map((r) => ['x', 'y', 'width', 'height'].map((a) => Number(r.getAttribute(a)))),
+    );
+    expect(regions).to.deep.equal(raw.items[1].faces_obj['0'].region);
+    expect(await page.textContent('#status-text')).to.equal('3 files: 3 faces found, 1 failed.');
+    expect(pageProblems).to.deep.equal([]);
+    await page.screenshot({ path: BATCH_SCREENSHOT, fullPage: true });
+  });
+
+  it('when a batch is answered 202, then the page polls its job, shows done/total, and draws every file', async () => {
+    await page.fill('#api-key', KEY);
+    // The same service, told by a query parameter to answer the batch as a job.
+    await page.route('**/detect/batch', (route) =>
+      route.continue({ url: `${route.request().url()}?async=true` }),
+    );
+    await watchStatusLine(page);
+    await page.setInputFiles('#file', [image('two_people.jpg'), image('obama_small.jpg')]);
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
+    const raw = JSON.parse((await page.textContent('#raw-json')) ?? '{}');
+    expect(raw).to.include({ status: 'completed' });
+    expect(raw.progress).to.deep.equal({ done: 2, total: 2 });
+    expect((await batchItems(page)).map((item) => item.boxes)).to.deep.equal([2, 1]);
+    expect(await page.evaluate<string[]>('window.statusTexts')).to.include('Detecting… 2/2 files');
+    expect(pageProblems).to.deep.equal([]);
+  });
+
+  it('when more than 16 files are chosen, then the page says a batch takes at most 16 and sends nothing', async () => {
+    await page.fill('#api-key', KEY);
+    const { arrived, stop } = recordPosts(svc.api.server);
+    const files = Array.from({ length: 17 }, (_, i) => ({
+      ...NOT_AN_IMAGE,
+      name: `f${i}.jpg`,
+      mimeType: 'image/jpeg',
+    }));
+    await page.setInputFiles('#file', files);
+    const { state, error } = await settled(page);
+    stop();
+    expect(state).to.equal('error');
+    expect(error).to.match(
+      /^17 files chosen, and a batch takes at most 16 \(MAX_BATCH_ITEMS\): nothing was sent\./,
+    );
+    expect(arrived).to.deep.equal([]);
     expect(pageProblems).to.deep.equal([]);
   });
 
@@ -215,7 +250,7 @@ describe('the try-it page, driven in headless Chromium', function () {
     await page.fill('#url', `${video.url}/clip.mp4`);
     await page.fill('#num-frames', '5');
     await page.click('#detect');
-    expect(await settled()).to.deep.equal({ state: 'done', error: '' });
+    expect(await settled(page)).to.deep.equal({ state: 'done', error: '' });
     const raw = JSON.parse((await page.textContent('#raw-json')) ?? '{}');
     // Videos run as async jobs: the raw JSON is the job status, holding the answer in `result`.
     const answer = raw.result ?? raw;
