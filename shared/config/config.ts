@@ -135,6 +135,7 @@ function detectorSettings(e: Env, model: ResolvedModel) {
     /** The face sizes one pass of this family's model sees well, for the scale plan. */
     band: DETECTOR_FAMILIES[model.family].band,
     scores: DETECTOR_FAMILIES[model.family].scores,
+    landmarkViews: DETECTOR_FAMILIES[model.family].landmarkViews,
     /** onnxruntime's settings for every session, whatever the model. */
     session: { provider: e.INFERENCE_PROVIDER, graphOptimizationLevel: 'all' as const, intraOpThreads: 1 },
     maxSide: e.DETECT_MAX_SIDE,

@@ -61,6 +61,11 @@ export interface DetectorFamily {
   input: InputRule;
   band: FaceBand;
   scores: ScoreScale;
+  /**
+   * Most aligned views a large face's landmarks are refined over, each framed by the last, until they
+   * settle (worker/detection/landmark-refiner.ts): a model whose landmarks lean toward upright needs more.
+   */
+  landmarkViews: number;
   /** Who may use which files of this family. */
   licence: string;
 }
@@ -75,6 +80,8 @@ export const DETECTOR_FAMILIES = {
     band: { coarsestSide: 320, bandUpper: 160, maxUpscale: 1, padTo: 32 },
     // Real faces at a wrong turn: 99th percentile 0.90; false detections: ninth decile 0.75.
     scores: { threshold: 0.6, collectFrom: 0.3, evidenceFrom: 0.7, strong: 0.9 },
+    // A 20° turn reads 16.3° after one view, 19.3° settled (BENCHMARKS.md, "Measured behind the code").
+    landmarkViews: 4,
     licence: 'Apache-2.0 (libfacedetection.train)',
   },
   scrfd: {
@@ -86,6 +93,9 @@ export const DETECTOR_FAMILIES = {
     // SCRFD-2.5G scores lower than YuNet: real faces at their own turn 0.63 (median), at a wrong turn
     // 0.77 (99th percentile); false detections 0.53 (ninth decile). 0.5 is InsightFace's own threshold.
     scores: { threshold: 0.5, collectFrom: 0.25, evidenceFrom: 0.6, strong: 0.77 },
+    // One view keeps the pose development set's checks as settling does, and on a fixed 640² input each
+    // further view costs a canvas (BENCHMARKS.md, "Accuracy and speed per detector").
+    landmarkViews: 1,
     licence:
       "InsightFace's pretrained SCRFD models: non-commercial research only; bring a file you are licensed for",
   },

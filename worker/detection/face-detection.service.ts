@@ -33,6 +33,11 @@ export interface FaceDetectionOptions {
    * @defaultValue YuNet's
    */
   scores?: ScoreScale;
+  /**
+   * Most aligned views a large face's landmarks are refined over (its family's).
+   * @defaultValue YuNet's
+   */
+  landmarkViews?: number;
 }
 
 export interface PictureRequest {

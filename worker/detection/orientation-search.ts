@@ -45,6 +45,11 @@ export interface OrientationSearchOptions {
    * @defaultValue YuNet's
    */
   scores?: ScoreScale;
+  /**
+   * Most aligned views a large face's landmarks are refined over.
+   * @defaultValue YuNet's
+   */
+  landmarkViews?: number;
 }
 
 export interface OrientedFaces {
@@ -99,7 +104,10 @@ export class OrientationSearch {
   ) {
     this.scores = options.scores ?? DETECTOR_FAMILIES.yunet.scores;
     this.strongEvidence = this.scores.strong - this.scores.evidenceFrom;
-    this.refiner = new LandmarkRefiner(detector, { threshold: this.scores.collectFrom });
+    this.refiner = new LandmarkRefiner(detector, {
+      threshold: this.scores.collectFrom,
+      maxRounds: options.landmarkViews ?? DETECTOR_FAMILIES.yunet.landmarkViews,
+    });
   }
 
   async detect(pyramid: ImagePyramid, request: OrientedRequest): Promise<OrientedFaces> {

@@ -32,6 +32,7 @@ export async function startFaceDetection(
     nmsIou: config.detector.nmsIou,
     band: config.detector.band,
     scores: config.detector.scores,
+    landmarkViews: config.detector.landmarkViews,
   });
   return { pool, decoder, detector };
 }
