@@ -13,14 +13,12 @@ interface TensorLayout {
 }
 
 /**
- * What input sizes the model takes. `dynamic`: any size, padded to multiples of `multiple` (its largest
- * stride). `fixed`: exactly that size; every input is tiled or packed into it. A family whose files come
- * both ways says `dynamic-or-fixed`, and the thread reads which from the file.
+ * What input sizes the model takes. `dynamic`: any size, padded to multiples of the band's `padTo` (its
+ * largest stride). `fixed`: exactly that size; every input is tiled or packed into it. A family whose
+ * files come both ways says `dynamic-or-fixed`, and the thread reads which from the file.
  */
 type InputRule =
-  | { kind: 'dynamic'; multiple: number }
-  | { kind: 'fixed'; width: number; height: number }
-  | { kind: 'dynamic-or-fixed'; multiple: number };
+  { kind: 'dynamic' } | { kind: 'fixed'; width: number; height: number } | { kind: 'dynamic-or-fixed' };
 
 /**
  * The face sizes one pass of the model sees well, which the scale plan and the mirror windows read
@@ -33,7 +31,7 @@ export interface FaceBand {
   bandUpper: number;
   /** How far the finest pass may enlarge a small picture, for faces below the model's floor. */
   maxUpscale: number;
-  /** Input sides are padded to multiples of this, which a mirror window's cost counts. */
+  /** Input sides are padded to multiples of this (the largest stride), which a mirror window's cost counts. */
   padTo: number;
 }
 
@@ -74,7 +72,7 @@ export const DETECTOR_FAMILIES = {
   yunet: {
     thread: 'yunet/yunet.thread.js',
     layout: { channelOrder: 'bgr', mean: 0, std: 1 },
-    input: { kind: 'dynamic', multiple: 32 },
+    input: { kind: 'dynamic' },
     // YuNet is reliable for faces of about 10–300 px at its input (opencv_zoo README); above that it
     // returns face parts (figures: BENCHMARKS.md, "Measured behind the code").
     band: { coarsestSide: 320, bandUpper: 160, maxUpscale: 1, padTo: 32 },
@@ -87,7 +85,7 @@ export const DETECTOR_FAMILIES = {
   scrfd: {
     thread: 'scrfd/scrfd.thread.js',
     layout: { channelOrder: 'rgb', mean: 127.5, std: 128 },
-    input: { kind: 'dynamic-or-fixed', multiple: 32 },
+    input: { kind: 'dynamic-or-fixed' },
     // Trained at 640 with anchors of 16–512 px: the whole picture at 640 holds the largest faces.
     band: { coarsestSide: 640, bandUpper: 160, maxUpscale: 1, padTo: 32 },
     // SCRFD-2.5G scores lower than YuNet: real faces at their own turn 0.63 (median), at a wrong turn

@@ -51,8 +51,8 @@ class ScrfdRunner implements FamilyRunner {
     const runMs: number[] = [];
     for (const { image, view } of inputs) {
       const seen = viewSize(view.turn, image.width, image.height);
-      const width = alignUp(seen.width, 32);
-      const height = alignUp(seen.height, 32);
+      const width = alignUp(seen.width, band.padTo);
+      const height = alignUp(seen.height, band.padTo);
       const tensor = new Float32Array(3 * width * height);
       fillCanvas(tensor, layout);
       writeView(

@@ -1,6 +1,8 @@
+import { DETECTOR_FAMILIES } from '../../shared/detectors/detector-families.js';
 import type { RawImage } from '../detection/face-types.js';
 import { pixelMap, UPRIGHT, viewSize, type View } from '../detection/view-transform.js';
 
+const { padTo } = DETECTOR_FAMILIES.yunet.band;
 const alignUp = (v: number, multiple: number) => Math.ceil(v / multiple) * multiple;
 
 /**
@@ -16,8 +18,8 @@ export function toYunetTensor(
 ): { tensor: Float32Array; width: number; height: number } {
   const { data, width, height, channels } = img;
   const seen = viewSize(view.turn, width, height);
-  const cw = alignUp(seen.width, 32);
-  const ch = alignUp(seen.height, 32);
+  const cw = alignUp(seen.width, padTo);
+  const ch = alignUp(seen.height, padTo);
   const plane = cw * ch;
   if (out && out.length !== 3 * plane)
     throw new RangeError(`tensor buffer of ${out.length}, not ${3 * plane}`);
@@ -51,7 +53,7 @@ export class TensorBuffers {
   take(img: Pick<RawImage, 'width' | 'height'>): Float32Array {
     const key = `${img.width}x${img.height}`;
     const kept = this.free.get(key);
-    if (!kept) return new Float32Array(3 * alignUp(img.width, 32) * alignUp(img.height, 32));
+    if (!kept) return new Float32Array(3 * alignUp(img.width, padTo) * alignUp(img.height, padTo));
     this.free.delete(key);
     this.bytes -= kept.byteLength;
     return kept;
