@@ -25,11 +25,12 @@ export class BatchFinisher {
       .expire(key, this.ttlS)
       .exec();
     if (!replies) throw new Error('The batch record transaction was aborted');
-    const [[addErr, added], [lenErr, recorded]] = replies as [[Error | null, number], [Error | null, number]];
+    const [[addErr], [lenErr, recorded]] = replies as [[Error | null, number], [Error | null, number]];
     const failed = addErr ?? lenErr;
     if (failed) throw failed;
-    // Only the report that adds the last item queues the answer, so it is queued once.
-    if (added !== 1 || recorded < batch.total) return;
+    // Every report that finds all items recorded queues the answer, the delivery's id keeping it to one:
+    // the report that recorded the last item may have failed or died before it could queue it.
+    if (recorded < batch.total) return;
     const answer: BatchSuccess = {
       error_code: 0,
       error_msg: 'SUCCESS',

@@ -28,8 +28,13 @@ export function encodeJobError(err: AppError): string {
 /** BullMQ's reason for a job whose worker was lost more often than maxStalledCount allows. */
 const STALLED = /stalled more than allowable limit/;
 
+/** Whether BullMQ failed the job because its worker was lost more often than maxStalledCount allows. */
+export function isStallFailure(failedReason: string | undefined): boolean {
+  return failedReason !== undefined && STALLED.test(failedReason);
+}
+
 export function decodeJobError(failedReason: string | undefined): AppError {
-  if (failedReason && STALLED.test(failedReason)) {
+  if (isStallFailure(failedReason)) {
     return new WorkerLostError();
   }
   if (failedReason?.startsWith(PREFIX)) {

@@ -7,11 +7,26 @@ import type { WebhookJobData } from '../../shared/contract/detect-job.contract.j
 import type { WebhookOutbox } from '../../shared/queue/webhook-outbox.js';
 import { deleteKeys, REDIS_URL } from '../support/service.js';
 
+/** Keeps one delivery per id, as BullMQ does for the outbox's `cb-<id>` job ids; can fail its first call. */
 class RecordingOutbox implements Pick<WebhookOutbox, 'enqueue'> {
-  readonly queued: WebhookJobData[] = [];
+  readonly byId = new Map<string, WebhookJobData>();
+  calls = 0;
+
+  constructor(private failFirst = false) {}
+
+  get queued(): WebhookJobData[] {
+    return [...this.byId.values()];
+  }
 
   enqueue(data: WebhookJobData): Promise<void> {
-    this.queued.push(data);
+    this.calls++;
+    if (this.failFirst) {
+      this.failFirst = false;
+      return Promise.reject(new Error('Redis went away'));
+    }
+    const seen = this.byId.get(data.jobId);
+    if (seen && seen.body !== data.body) throw new Error('a second, different answer for one batch');
+    this.byId.set(data.jobId, data);
     return Promise.resolve();
   }
 }
@@ -35,7 +50,7 @@ describe('BatchFinisher against Redis', () => {
     callbackUrl: 'https://hooks.example/b',
   });
 
-  it('when items end in any order, reported twice and at once, then the answer is queued once, in request order, with the first record of each', async () => {
+  it('when items end in any order, reported twice and at once, then one answer is queued, in request order, with the first record of each', async () => {
     const outbox = new RecordingOutbox();
     const finisher = new BatchFinisher(redis, prefix, 60, outbox);
     const b = batch(3);
@@ -58,6 +73,19 @@ describe('BatchFinisher against Redis', () => {
       items: [failedItem(422, 'not an image'), ok, ok],
     });
     expect(await redis.ttl(`${prefix}:batch:${b.id}:final`)).to.be.within(1, 60);
+  });
+
+  it('when the report that completed the batch could not queue its answer, then the next report of an item queues it', async () => {
+    const outbox = new RecordingOutbox(true);
+    const finisher = new BatchFinisher(redis, prefix, 60, outbox);
+    const b = batch(1);
+    const ok = succeededItem({}, null);
+    let failed: unknown;
+    await finisher.itemFinal(b, ok).catch((err: unknown) => (failed = err));
+    expect(failed).to.be.instanceOf(Error);
+    expect(outbox.queued).to.deep.equal([]);
+    await finisher.itemFinal(b, ok);
+    expect(outbox.queued.map((q) => q.jobId)).to.deep.equal([b.id]);
   });
 
   it('when some items have not ended, then nothing is queued', async () => {

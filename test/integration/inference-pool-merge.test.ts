@@ -32,21 +32,23 @@ describe('InferencePool with a fixed-input model: small requests share canvases'
   });
   after(async () => pool?.close());
 
-  const ask = () =>
+  const picture = {};
+  const ask = (group: object | undefined) =>
     pool.detect(
       [
         { image: crop, view: { turn: 0, mirror: false } },
         { image: crop, view: { turn: 0, mirror: true } },
       ],
       0.25,
+      group,
     );
 
   it('when eight requests of two 128² views are made together, then they run in one canvas, each getting its own faces in order', async () => {
     runs = 0;
-    const alone = await ask();
+    const alone = await ask(picture);
     expect(runs).to.equal(1);
     runs = 0;
-    const together = await Promise.all(Array.from({ length: 8 }, ask));
+    const together = await Promise.all(Array.from({ length: 8 }, () => ask(picture)));
     expect(runs).to.equal(1);
     for (const answer of together) {
       expect(answer).to.have.length(2);
@@ -64,8 +66,14 @@ describe('InferencePool with a fixed-input model: small requests share canvases'
 
   it('when more is asked together than one canvas holds, then the requests spread over canvases and threads', async () => {
     runs = 0;
-    const answers = await Promise.all(Array.from({ length: 24 }, ask));
+    const answers = await Promise.all(Array.from({ length: 24 }, () => ask(picture)));
     expect(answers.every((a) => a.length === 2 && a[0]!.length > 0)).to.equal(true);
     expect(runs).to.be.within(3, 4);
+  });
+
+  it('when requests of different pictures, or of none, are made together, then each runs in canvases of its own', async () => {
+    runs = 0;
+    await Promise.all([ask({}), ask({}), ask(undefined), ask(undefined)]);
+    expect(runs).to.equal(4);
   });
 });

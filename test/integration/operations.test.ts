@@ -9,7 +9,7 @@ import { createRedis } from '../../shared/queue/redis-connection.js';
 import { start as startStandalone } from '../../standalone/main.js';
 import { start as startWorker } from '../../worker/main.js';
 import { image } from '../support/fixtures.js';
-import type { FixtureServer } from '../support/http-fixture-server.js';
+import { startFixtureServer, type FixtureServer } from '../support/http-fixture-server.js';
 import { serveFilesWithRanges } from '../support/range-file-server.js';
 import {
   deleteKeys,
@@ -153,12 +153,13 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
       await svc.stop();
     });
 
-    /** Submits a long async video job and waits until `worker`'s handler runs it. */
-    async function startVideoJob(worker: WorkerProcess) {
+    /** Submits a long async video job (with `extra` fields) and waits until `worker`'s handler runs it. */
+    async function startVideoJob(worker: WorkerProcess, extra: object = {}) {
       const video = await postJson(`${svc.url}/detect`, {
         url: `${files.url}/long.mp4`,
         num_frames: 100,
         async: true,
+        ...extra,
       });
       await pollJob(video.body.status_url, (job) => job.status === 'active');
       // Active in Redis comes a moment before the handler runs: wait until it does.
@@ -217,10 +218,27 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
       expect(w2.logs.filter(forJob(video.body.job_id, 'job started'))).to.have.length(1);
     });
 
-    it('when the worker of a job is killed on it twice, then the job fails with a clear message after one retry', async () => {
+    it('when the worker of a job is killed on it twice, then the job fails with a clear message after one retry, and its callback says so', async () => {
+      const hooks: any[] = [];
+      const hookServer = await startFixtureServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          hooks.push(JSON.parse(body));
+          res.writeHead(204).end();
+        });
+      });
+      try {
+        await killedTwice(`${hookServer.url}/hook`, hooks);
+      } finally {
+        await hookServer.close();
+      }
+    });
+
+    async function killedTwice(callbackUrl: string, hooks: any[]) {
       const fast = { WORKER_LOCK_DURATION_MS: '1000', WORKER_STALLED_INTERVAL_MS: '1000' };
       const w1 = await spawnWorker('w1', fast);
-      const video = await startVideoJob(w1);
+      const video = await startVideoJob(w1, { callback_url: callbackUrl });
       w1.kill('SIGKILL');
       await w1.exited;
       const w2 = await spawnWorker('w2', fast);
@@ -235,7 +253,12 @@ describe('operations: shutdown, crashes, scaling, readiness', function () {
         'The worker processing this job stopped unexpectedly, and again on the retry; the media may crash the decoder, so it is not tried again',
       );
       expect(w3.logs.filter(forJob(video.body.job_id, 'job started'))).to.deep.equal([]);
-    });
+      // BullMQ's stall check fails the job without running it: the worker that ran the check reports its end.
+      for (let i = 0; i < 200 && hooks.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(hooks).to.deep.equal([
+        { error_code: 1, error_msg: failed.error_msg, job_id: video.body.job_id, faces_obj: {} },
+      ]);
+    }
   });
 
   describe('two worker processes', () => {

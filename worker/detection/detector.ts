@@ -13,6 +13,10 @@ export interface DetectorInput {
  * and attributes around it do not depend on which.
  */
 export interface Detector {
-  /** Faces per input, scoring at least `scoreThreshold`, unmerged. */
-  detect(inputs: DetectorInput[], scoreThreshold: number): Promise<FaceBox[][]>;
+  /**
+   * Faces per input, scoring at least `scoreThreshold`, unmerged. Requests of one `group` (the picture
+   * they look at), asked for together, may share a model run; requests of different groups never do, so
+   * a picture's answer does not depend on what else is being detected.
+   */
+  detect(inputs: DetectorInput[], scoreThreshold: number, group?: object): Promise<FaceBox[][]>;
 }

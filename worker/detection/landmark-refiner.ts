@@ -100,6 +100,7 @@ export class LandmarkRefiner {
         { image: sample, view: { turn: 0, mirror: true } },
       ],
       this.options.threshold,
+      pyramid,
     );
     const seen = views.map((found) => findCentredFace(found, size)).filter((f) => f !== undefined);
     if (seen.length === 0) return undefined;

@@ -247,6 +247,7 @@ export class OrientationSearch {
         const found = await this.detector.detect(
           QUARTER_TURNS.map((turn) => ({ image: crop, view: { turn, mirror: false } })),
           this.scores.collectFrom,
+          pyramid,
         );
         const scores = found.map((faces) => findCentredFace(faces, side)?.score ?? 0);
         const best = scores.indexOf(Math.max(...scores));

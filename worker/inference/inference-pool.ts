@@ -36,6 +36,8 @@ export interface InferencePoolOptions {
 
 interface Task {
   req: Omit<InferenceRequest, 'id'>;
+  /** Requests of one group may be merged (see `take`); none when undefined. */
+  group?: object;
   resolve: (faces: FaceBox[][]) => void;
   reject: (err: Error) => void;
 }
@@ -85,10 +87,10 @@ export class InferencePool implements Detector {
     return this.slots.length;
   }
 
-  detect(inputs: DetectorInput[], scoreThreshold: number): Promise<FaceBox[][]> {
+  detect(inputs: DetectorInput[], scoreThreshold: number, group?: object): Promise<FaceBox[][]> {
     if (this.closed) return Promise.reject(new Error('inference pool is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ req: { inputs, scoreThreshold }, resolve, reject });
+      this.queue.push({ req: { inputs, scoreThreshold }, group, resolve, reject });
       if (!this.packs) return this.dispatch();
       if (this.dispatchScheduled) return;
       this.dispatchScheduled = true;
@@ -153,23 +155,28 @@ export class InferencePool implements Detector {
   }
 
   /**
-   * The next request: the oldest task and, for a packing model, the tasks after it of the same threshold
-   * while their inputs, with the packing gap, fill no more than one canvas; a task larger than that by
-   * itself goes alone.
+   * The next request: the oldest task and, for a packing model, the queued tasks of its group and
+   * threshold, in the order asked, while their inputs, with the packing gap, fill no more than one
+   * canvas; a task larger than that by itself goes alone.
    */
   private take(): Task[] {
     const first = this.queue.shift();
     if (!first) return [];
-    if (!this.packs) return [first];
-    const canvas = this.packs.width * this.packs.height;
+    if (!this.packs || first.group === undefined) return [first];
+    const { width, height, gap } = this.packs;
     const tasks = [first];
-    const { gap } = this.packs;
-    let area = packedArea(first.req.inputs, gap);
-    while (this.queue.length > 0 && this.queue[0]!.req.scoreThreshold === first.req.scoreThreshold) {
-      const next = packedArea(this.queue[0]!.req.inputs, gap);
-      if (area + next > canvas) break;
-      area += next;
-      tasks.push(this.queue.shift()!);
+    let room = width * height - packedArea(first.req.inputs, gap);
+    for (let i = 0; i < this.queue.length && room > 0;) {
+      const task = this.queue[i]!;
+      const area = packedArea(task.req.inputs, gap);
+      const fits =
+        task.group === first.group && task.req.scoreThreshold === first.req.scoreThreshold && area <= room;
+      if (!fits) {
+        i++;
+        continue;
+      }
+      room -= area;
+      tasks.push(...this.queue.splice(i, 1));
     }
     return tasks;
   }
@@ -185,8 +192,11 @@ export class InferencePool implements Detector {
         task.resolve(reply.faces.slice(next, next + task.req.inputs.length));
         next += task.req.inputs.length;
       }
+    } else if (running.tasks.length > 1) {
+      // One input may have failed the run: each task runs again alone, so only its own request fails.
+      this.queue.unshift(...running.tasks.map(({ group: _merged, ...alone }) => alone));
     } else {
-      for (const task of running.tasks) task.reject(new InferenceFailedError(reply.message, false));
+      running.tasks[0]!.reject(new InferenceFailedError(reply.message, false));
     }
     this.dispatch();
   }

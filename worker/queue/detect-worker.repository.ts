@@ -12,7 +12,8 @@ import {
 import { linkedJobId, otherLane } from '../../shared/queue/job-id.js';
 import { openDetectQueues, type DetectQueue } from '../../shared/queue/detect-queues.js';
 import type { AppError } from '../../shared/errors/app-error.js';
-import { QueueFullError } from '../../shared/errors/errors.js';
+import { QueueFullError, WorkerLostError } from '../../shared/errors/errors.js';
+import { isStallFailure } from '../../shared/errors/job-error-codec.js';
 import { judgeFailedAttempt } from './failed-attempt.js';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { RedisSettings } from '../../shared/config/redis-config.js';
@@ -105,6 +106,9 @@ export class DetectWorkerRepository {
       worker.on('error', (err) => {
         if (!this.options.outage?.report(err))
           this.log.error({ err, queue: QUEUES[kind] }, 'queue worker error');
+      });
+      worker.on('failed', (job, err) => {
+        if (job && isStallFailure(err.message)) void this.onStalled(kind, job);
       });
       this.workers.push(worker);
     }
@@ -209,6 +213,28 @@ export class DetectWorkerRepository {
     const movedTo = linkedJobId(job.id!);
     const state = await this.lanes![otherLane(from)].getJobState(movedTo);
     return state === 'unknown' ? undefined : { movedTo };
+  }
+
+  /**
+   * A job whose worker was lost more often than maxStalledCount allows is failed by BullMQ when a worker
+   * next takes it, without running the processor, so its end is reported here, by that one worker. An
+   * original whose moved job exists leaves the report to that job.
+   */
+  private async onStalled(kind: QueueKind, job: Job<DetectJobData, DetectJobReturn>): Promise<void> {
+    const log = this.log.child({ jobId: job.id, requestId: job.data.requestId, queue: QUEUES[kind] });
+    try {
+      if (await this.movedBefore(kind, job)) return;
+      log.warn('job failed: its worker was lost more often than allowed');
+      const detectJob: DetectJob = {
+        id: job.data.movedFrom ?? job.id!,
+        kind,
+        data: job.data,
+        updateProgress: (p) => job.updateProgress(p),
+      };
+      await this.final(detectJob, { error: new WorkerLostError() }, log);
+    } catch (err) {
+      log.error({ err }, 'could not report the end of a stalled job');
+    }
   }
 
   /** A failing end-of-job hook (callback queueing) must not change the job's own outcome. */

@@ -43,8 +43,8 @@ export class CropService {
   }
 
   /**
-   * Cuts the faces at `faceRegions` (in `displayed` coordinates) under the name `name`, face by face in
-   * order: their grown regions and signed links.
+   * Cuts the faces at `faceRegions` (in `displayed` coordinates) under the name `name`, numbered from
+   * `first` in order (a crop of the same name and number is replaced): their grown regions and links.
    */
   async cropFaces(
     jobId: string,
@@ -53,13 +53,14 @@ export class CropService {
     pixels: RawImage,
     expandRatio: number,
     displayed: { width: number; height: number } = pixels,
+    first = 0,
   ): Promise<{ regions: Region[]; urls: string[] }> {
     const regions: Region[] = faceRegions.map((r) =>
       expandRegion(r, expandRatio, displayed.width, displayed.height),
     );
     const sources = regions.map((r) => scaleRegion(r, pixels, displayed));
     const jpegs = await this.decoder.encodeCrops(pixels, sources, regions);
-    const crops: Crop[] = jpegs.map((jpeg, face) => ({ frame: name, face, jpeg }));
+    const crops: Crop[] = jpegs.map((jpeg, face) => ({ frame: name, face: first + face, jpeg }));
     const keys = await this.storage.putCrops(jobId, crops);
     return { regions, urls: await Promise.all(keys.map((key) => this.links.sign(key))) };
   }

@@ -112,7 +112,7 @@ export class FrameStepService {
 
   /**
    * Adds a frame's faces to its video's tracks. With crops asked for, a track's best face that the
-   * selection dropped gets a crop of its own, named apart from the answer's.
+   * selection dropped gets a crop of its own, named apart from the answer's (`track_<id>`).
    */
   private async addToBook(
     book: TrackBook,
@@ -123,19 +123,22 @@ export class FrameStepService {
     const unlinked = book.add(frame.key, frame.time, faces);
     if (!crops || unlinked.length === 0) return;
     const { jobId, pixels, detected, options } = crops;
-    const regions = unlinked.map((f) => f.region);
-    const { urls } = await this.crops.cropFaces(
-      jobId,
-      `${frame.key}.track`,
-      regions,
-      pixels,
-      options.expandRatio,
-      {
-        width: detected.width,
-        height: detected.height,
-      },
+    const size = { width: detected.width, height: detected.height };
+    // One crop per track, named by its id, so a better face later overwrites it: at most one per track.
+    await Promise.all(
+      unlinked.map(async ({ trackId, face }) => {
+        const cut = await this.crops.cropFaces(
+          jobId,
+          'track',
+          [face.region],
+          pixels,
+          options.expandRatio,
+          size,
+          trackId,
+        );
+        face.cropUrl = cut.urls[0];
+      }),
     );
-    unlinked.forEach((face, i) => (face.cropUrl = urls[i]));
   }
 
   /** Pose, quality and usability of each face not yet in `into`. */

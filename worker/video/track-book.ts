@@ -37,12 +37,12 @@ export class TrackBook {
 
   /**
    * Adds a frame's faces. Answers those that became their track's best while the request's selection
-   * dropped them: with `return_face_url`, they need a crop of their own (their `cropUrl`), as their
-   * frame's answer has none of them.
+   * dropped them, with their track's id: with `return_face_url`, they need a crop of their own (their
+   * `cropUrl`), as their frame's answer has none of them.
    */
-  add(frame: string, time: number, faces: readonly TrackFace[]): TrackFace[] {
+  add(frame: string, time: number, faces: readonly TrackFace[]): { trackId: number; face: TrackFace }[] {
     const { ids } = this.tracker.update(faces.map((f) => ({ box: f.region, landmarks: f.landmarks })));
-    const unlinked: TrackFace[] = [];
+    const unlinked: { trackId: number; face: TrackFace }[] = [];
     faces.forEach((face, i) => {
       const id = ids[i]!;
       const track = this.tracks.get(id);
@@ -55,7 +55,7 @@ export class TrackBook {
           bestFrame: frame,
           best: face,
         });
-        if (face.answerIndex < 0) unlinked.push(face);
+        if (face.answerIndex < 0) unlinked.push({ trackId: id, face });
         return;
       }
       track.lastTime = time;
@@ -64,7 +64,7 @@ export class TrackBook {
       if (face.usability > track.best.usability) {
         track.best = face;
         track.bestFrame = frame;
-        if (face.answerIndex < 0) unlinked.push(face);
+        if (face.answerIndex < 0) unlinked.push({ trackId: id, face });
       }
     });
     return unlinked;
