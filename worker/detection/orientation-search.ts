@@ -115,8 +115,9 @@ export class OrientationSearch {
       const { faces } = await this.pyramids.search(pyramid, { ...request, turn: request.turn });
       return { faces: await this.refiner.refine(pyramid, faces), turn: request.turn, decided: false };
     }
-    // Upright's faces are refined while their turn is checked, as upright is the usual answer: for a model
-    // of fixed input the views then share the checks' canvases instead of costing canvases of their own.
+    // Upright's faces, when their evidence is strong, are refined while their turn is checked, as upright is
+    // then the usual answer: for a model of fixed input the views share the checks' canvases instead of
+    // costing canvases of their own.
     let early: { faces: readonly FaceBox[]; refined: Promise<FaceBox[]> } | undefined;
     const found = await this.search(pyramid, request, (faces) => {
       early = { faces, refined: this.refiner.refine(pyramid, faces) };
@@ -143,7 +144,8 @@ export class OrientationSearch {
       return full.get(turn)!;
     };
     const upright = await at(0);
-    onUpright(upright.result.faces);
+    // Only strong upright evidence makes upright the likely answer; weak evidence leads to other turns.
+    if (upright.evidence >= this.strongEvidence) onUpright(upright.result.faces);
     const votes = await this.check(pyramid, this.candidates(upright.result.evidence));
     const won = await this.decide(pyramid, upright, votes, at);
     const decided = won.evidence > 0 && won.result.faces.length > 0;
