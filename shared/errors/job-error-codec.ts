@@ -25,12 +25,15 @@ export function encodeJobError(err: AppError): string {
   return PREFIX + JSON.stringify(body);
 }
 
-/** BullMQ's reason for a job whose worker was lost more often than maxStalledCount allows. */
-const STALLED = /stalled more than allowable limit/;
+/**
+ * BullMQ's reason for a job whose worker was lost more often than maxStalledCount allows, whole: our own
+ * reasons are encoded, and may quote a user's URL, which could hold these words.
+ */
+const STALLED = 'job stalled more than allowable limit';
 
 /** Whether BullMQ failed the job because its worker was lost more often than maxStalledCount allows. */
 export function isStallFailure(failedReason: string | undefined): boolean {
-  return failedReason !== undefined && STALLED.test(failedReason);
+  return failedReason === STALLED;
 }
 
 export function decodeJobError(failedReason: string | undefined): AppError {
