@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { DetectService } from '../services/detect.service.js';
 import { parseDetectRequest } from '../validation/detect-request.schema.js';
 import { parseUploadRequest } from '../validation/upload-options.js';
-import { absolutizeFaceUrls, absolutizeTrackUrls } from '../../shared/contract/absolute-face-urls.js';
+import { absolutizeLinks } from '../../shared/contract/absolute-face-urls.js';
 import type { PublicBase } from './public-url.js';
 
 export class DetectController {
@@ -22,8 +22,7 @@ export class DetectController {
       publicBase: base,
     });
     if (answer.status === 200) {
-      answer.body.faces_obj = absolutizeFaceUrls(answer.body.faces_obj, base);
-      answer.body.tracks = absolutizeTrackUrls(answer.body.tracks, base);
+      Object.assign(answer.body, absolutizeLinks(answer.body, base));
     }
     res.status(answer.status).json(answer.body);
   };

@@ -4,7 +4,7 @@ import type { BatchMembership } from '../../shared/contract/detect-job.contract.
 import type { BatchFinisher } from '../../shared/batch/batch-finisher.js';
 import { failedItem as failed, succeededItem } from '../../shared/batch/batch-items.js';
 import type { UrlGuard } from '../../shared/net/url-guard.js';
-import { absolutizeFaceUrls, absolutizeTrackUrls } from '../../shared/contract/absolute-face-urls.js';
+import { absolutizeLinks } from '../../shared/contract/absolute-face-urls.js';
 import { AppError } from '../../shared/errors/app-error.js';
 import { NotFoundError } from '../../shared/errors/errors.js';
 import { newBatchId, parseJobId } from '../../shared/queue/job-id.js';
@@ -131,12 +131,7 @@ function refused(err: AppError): { entry: BatchEntry; item: BatchItem } {
 }
 
 /** An item's answer with the absolute links its own answer would carry, in its faces and its tracks. */
-function succeeded(
-  answer: Pick<DetectSuccess, 'faces_obj'> & { tracks?: Track[] | null },
-  base: string,
-): BatchItem {
-  return succeededItem(
-    absolutizeFaceUrls(answer.faces_obj, base),
-    absolutizeTrackUrls(answer.tracks ?? null, base),
-  );
+function succeeded(answer: Pick<DetectSuccess, 'faces_obj'> & { tracks?: Track[] | null }, base: string) {
+  const { faces_obj, tracks } = absolutizeLinks(answer, base);
+  return succeededItem(faces_obj, tracks);
 }

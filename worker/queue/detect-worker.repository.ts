@@ -139,12 +139,7 @@ export class DetectWorkerRepository {
     const started = performance.now();
     const log = this.log.child({ jobId: job.id, requestId: job.data.requestId, queue: QUEUES[kind] });
     const elapsed = () => (performance.now() - started) / 1000;
-    const detectJob: DetectJob = {
-      id: job.data.movedFrom ?? job.id!,
-      kind,
-      data: job.data,
-      updateProgress: (p) => job.updateProgress(p),
-    };
+    const detectJob = asDetectJob(kind, job);
     // A worker killed mid-job writes no end line: this one shows where each attempt ran.
     log.info({ attempt: job.attemptsMade + 1 }, 'job started');
     try {
@@ -225,13 +220,7 @@ export class DetectWorkerRepository {
     try {
       if (await this.movedBefore(kind, job)) return;
       log.warn('job failed: its worker was lost more often than allowed');
-      const detectJob: DetectJob = {
-        id: job.data.movedFrom ?? job.id!,
-        kind,
-        data: job.data,
-        updateProgress: (p) => job.updateProgress(p),
-      };
-      await this.final(detectJob, { error: new WorkerLostError() }, log);
+      await this.final(asDetectJob(kind, job), { error: new WorkerLostError() }, log);
     } catch (err) {
       log.error({ err }, 'could not report the end of a stalled job');
     }
@@ -249,4 +238,14 @@ export class DetectWorkerRepository {
       log.error({ err }, 'job end hook failed');
     }
   }
+}
+
+/** The job as its handler and end hooks see it: under the id the client was given, moved or not. */
+function asDetectJob(kind: QueueKind, job: Job<DetectJobData, DetectJobReturn>): DetectJob {
+  return {
+    id: job.data.movedFrom ?? job.id!,
+    kind,
+    data: job.data,
+    updateProgress: (p) => job.updateProgress(p),
+  };
 }

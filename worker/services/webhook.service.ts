@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { absolutizeFaceUrls, absolutizeTrackUrls } from '../../shared/contract/absolute-face-urls.js';
+import { absolutizeLinks } from '../../shared/contract/absolute-face-urls.js';
 import type { DetectSuccess, ErrorAnswer } from '../../shared/contract/api-contract.js';
 import type { DetectJobResult, WebhookJobData } from '../../shared/contract/detect-job.contract.js';
 import type { DetectJob } from '../queue/detect-worker.repository.js';
@@ -65,10 +65,7 @@ export class WebhookService {
 
 /** The links a poll of the job answers: complete, as the gateway completes them. */
 function withLinks(result: DetectJobResult, publicBase: string | undefined) {
-  const tracks = result.tracks ?? null;
-  if (!publicBase) return { faces_obj: result.faces_obj, tracks };
-  return {
-    faces_obj: absolutizeFaceUrls(result.faces_obj, publicBase),
-    tracks: absolutizeTrackUrls(tracks, publicBase),
-  };
+  return publicBase
+    ? absolutizeLinks(result, publicBase)
+    : { faces_obj: result.faces_obj, tracks: result.tracks ?? null };
 }
